@@ -1,0 +1,50 @@
+"""ratingsvc: signed QR codes per service window, one-tap citizen ratings, mobile scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import errors, settings
+from .extensions import RatingApi, store
+from .signing import Signing
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+API_SETTINGS = {
+    "API_TITLE": "ratingsvc",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "JSON_AS_ASCII": False,
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Defaults, then RATINGSVC_* from the environment, then ``config``. Opens no connection."""
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.config.from_mapping(settings.defaults())
+    app.config.from_mapping(API_SETTINGS)
+    app.config.from_prefixed_env("RATINGSVC")
+    if config:
+        app.config.from_mapping(config)
+    settings.finalize(app.config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    errors.init_app(app)
+    store.init_app(app)
+    app.extensions["ratingsvc.signing"] = Signing(
+        app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
+
+    from .views import citizen, manage, scores
+
+    api = RatingApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "an API key: rsk_..."})
+    for blueprint in (citizen.blp, manage.blp, scores.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(citizen.pages)
+    return app

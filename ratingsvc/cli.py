@@ -1,0 +1,105 @@
+"""The `ratingsvc` command: serve, import units, manage API keys."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from . import apikeys, create_app, importer
+from .extensions import get_redis
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def app_context(config: dict | None = None) -> Iterator[Flask]:
+    app = create_app(config)
+    with app.app_context():
+        yield app
+
+
+@click.group()
+def main() -> None:
+    """ratingsvc: signed QR codes per service window, one-tap ratings, mobile scores."""
+
+
+@main.group()
+def units() -> None:
+    """Categories, units and windows."""
+
+
+@units.command("import")
+@click.argument("csv_file", type=click.File(encoding="utf-8-sig"))
+def import_units(csv_file) -> None:
+    """Load units from CSV_FILE (columns: category_id,category_name,unit_id,unit_name,windows)."""
+    try:
+        rows = importer.read_rows(csv_file)
+    except importer.CsvError as exc:
+        raise click.ClickException(f"{csv_file.name}: {exc}; nothing was imported") from None
+    with app_context():
+        done = importer.import_rows(get_redis(), rows)
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(done.items())) or "nothing new"
+    click.echo(f"{csv_file.name}: {len(rows)} rows: {summary}")
+
+
+@main.group()
+def keys() -> None:
+    """API keys (only their hashes are stored)."""
+
+
+@keys.command("create")
+@click.option("--role", type=click.Choice(apikeys.ROLES), required=True)
+@click.option("--name", required=True, help="who holds the key, e.g. 'scoring service'")
+@click.option("--unit", "units_", multiple=True, help="a unit a manager key may manage")
+def create_key(role: str, name: str, units_: tuple[str, ...]) -> None:
+    """Create a key and print it: this is the only time it is shown."""
+    with app_context() as app:
+        try:
+            key, record = apikeys.create_key(get_redis(), name=name, role=role, units=list(units_),
+                                             now=app.config["CLOCK"]())
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(key)
+    click.echo(f"id {record.id}, role {role}, name {name!r}: store the key now; "
+               "it cannot be shown again", err=True)
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """List keys by id, role and name."""
+    with app_context():
+        for k in apikeys.list_keys(get_redis()):
+            click.echo(f"{k.id}  {k.role:8} {k.name}" + (f"  units={','.join(k.units)}"
+                                                         if k.units else ""))
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def revoke_key(key_id: str) -> None:
+    """Delete the key with this id (as `keys list` shows it)."""
+    if len(key_id) != 12:
+        raise click.ClickException("give the 12-character id that `ratingsvc keys list` shows")
+    with app_context():
+        n = apikeys.revoke(get_redis(), key_id=key_id)
+    if not n:
+        raise click.ClickException(f"no key {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run under gunicorn with demo data; start an embedded Redis unless RATINGSVC_REDIS_URL."""
+    from .serve import run
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    sys.exit(run(host=host, port=port, workers=workers, project=PROJECT))
+

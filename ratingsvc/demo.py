@@ -1,0 +1,48 @@
+"""Demo data for `make run`: the example district, a period for this year, fresh demo keys."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from pathlib import Path
+
+import redis
+
+from . import apikeys, importer, periods, registry, rkeys
+from .timeutil import zone
+
+EXAMPLE_CSV = Path(__file__).resolve().parent.parent / "examples" / "units.csv"
+DEMO_KEYS = {"admin": "demo admin (make run)", "scorer": "demo scorer (make run)"}
+
+
+def load_once(r: redis.Redis, *, now: float, tz: str, csv_path: Path = EXAMPLE_CSV) -> bool:
+    """Import the example units and create this year's period, unless done before."""
+    if r.exists(rkeys.DEMO_MARK):
+        return False
+    with csv_path.open(encoding="utf-8") as f:
+        importer.import_rows(r, importer.read_rows(f))
+    year = datetime.fromtimestamp(now, zone(tz)).year
+    period = periods.Period(f"{year}", f"{year}年度评议", datetime(year, 1, 1).date(),
+                            datetime(year, 12, 31).date())
+    with contextlib.suppress(registry.RegistryError):  # an interrupted earlier load made it
+        periods.create_period(r, period)
+    r.set(rkeys.DEMO_MARK, period.id)
+    return True
+
+
+def demo_period(r: redis.Redis) -> str | None:
+    return r.get(rkeys.DEMO_MARK)
+
+
+def mint_keys(r: redis.Redis, *, now: float) -> dict[str, str]:
+    """A new admin and scorer key each run; the previous demo keys stop working."""
+    keys = {}
+    for role, name in DEMO_KEYS.items():
+        apikeys.revoke(r, name=name)
+        keys[role], _ = apikeys.create_key(r, name=name, role=role, now=now)
+    return keys
+
+
+def demo_window(r: redis.Redis) -> registry.Window:
+    units = sorted(r.smembers(rkeys.UNITS))
+    return registry.list_windows(r, units[0])[0]

@@ -1,0 +1,115 @@
+"""Errors are exceptions that render as one JSON shape: {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from flask import Flask, current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .registry import RegistryError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "The request is not valid."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 details: Any = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.code = code or self.code
+        self.details = details
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class Unauthorized(ApiError):
+    status, code, message = 401, "unauthorized", "An API key is required: Authorization: Bearer <key>."
+
+
+class Forbidden(ApiError):
+    status, code, message = 403, "forbidden", "This key may not do that."
+
+
+class NotFound(ApiError):
+    status, code, message = 404, "not_found", "No such object."
+
+
+class Conflict(ApiError):
+    status, code, message = 409, "conflict", "That already exists."
+
+
+class Gone(ApiError):
+    status, code, message = 410, "code_revoked", "This code is no longer valid."
+
+
+class Unprocessable(ApiError):
+    status, code, message = 422, "unprocessable", "The request cannot be carried out."
+
+
+class UnsupportedMediaType(ApiError):
+    status, code, message = 415, "unsupported_media_type", "Send the body as application/json."
+
+
+def error_response(status: int, code: str, message: str, details: Any = None,
+                   headers: dict[str, str] | None = None):
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    response = jsonify(error=body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def _http_code(exc: HTTPException) -> str:
+    return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+
+
+def handle_http_exception(exc: HTTPException):
+    """Werkzeug's and webargs' HTTP errors in our shape (webargs puts field errors in data)."""
+    data = getattr(exc, "data", None) or {}
+    status = exc.code or 500
+    messages = data.get("messages")
+    if status in (400, 422) and messages:
+        return error_response(400, "invalid_request", "The request body or parameters are not valid.",
+                              details=messages)
+    headers = dict(data.get("headers") or {})
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        headers["Allow"] = exc.get_response().headers["Allow"]
+    return error_response(status, _http_code(exc), exc.description or exc.name, headers=headers)
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(RegistryError)
+    def _lookup(exc: RegistryError):
+        if exc.problem == "existing":
+            return error_response(409, f"{exc.kind}_exists", f"{exc.kind} {exc.ident} exists already.")
+        return error_response(404, f"unknown_{exc.kind}", f"No {exc.kind} {exc.ident}.")
+
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.TimeoutError)
+    def _store_down(exc: Exception):
+        log.warning("redis unavailable: %s", exc)
+        retry_after = str(current_app.config["RETRY_AFTER"])
+        return error_response(503, "unavailable", "The service is busy; try again shortly.",
+                              headers={"Retry-After": retry_after})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return handle_http_exception(exc)
+        log.exception("unhandled error")
+        return error_response(500, "internal", "Something went wrong on our side.")

@@ -1,0 +1,198 @@
+"""Categories, units and windows: plain functions over a Redis client (no Flask here)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import redis
+
+from . import rkeys
+from .rkeys import UnitKeys
+from .store import load_script
+
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+class RegistryError(LookupError):
+    """An unknown or clashing id; ``kind`` names the object."""
+
+    def __init__(self, kind: str, ident: object, problem: str = "unknown") -> None:
+        super().__init__(f"{problem} {kind} {ident!r}")
+        self.kind, self.ident, self.problem = kind, ident, problem
+
+
+@dataclass
+class Category:
+    id: str
+    name: str
+    active: bool = True
+
+
+@dataclass
+class Unit:
+    id: str
+    name: str
+    category: str
+    active: bool = True
+
+
+@dataclass
+class Window:
+    id: int
+    unit: str
+    name: str
+    epoch: int
+    active: bool = True
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+# Categories ------------------------------------------------------------------------------
+def save_category(r: redis.Redis, cat: Category, *, create: bool) -> Category:
+    exists = r.sismember(rkeys.CATEGORIES, cat.id)
+    if create and exists:
+        raise RegistryError("category", cat.id, "existing")
+    if not create and not exists:
+        raise RegistryError("category", cat.id)
+    with r.pipeline() as p:
+        p.hset(rkeys.category(cat.id), mapping={"name": cat.name, "active": _flag(cat.active)})
+        p.sadd(rkeys.CATEGORIES, cat.id)
+        p.execute()
+    return cat
+
+
+def get_category(r: redis.Redis, cid: str) -> Category:
+    data = r.hgetall(rkeys.category(cid))
+    if not data:
+        raise RegistryError("category", cid)
+    return Category(id=cid, name=data["name"], active=data.get("active") != "0")
+
+
+def list_categories(r: redis.Redis) -> list[Category]:
+    ids = sorted(r.smembers(rkeys.CATEGORIES))
+    with r.pipeline(transaction=False) as p:
+        for cid in ids:
+            p.hgetall(rkeys.category(cid))
+        rows = p.execute()
+    return [Category(id=c, name=d["name"], active=d.get("active") != "0")
+            for c, d in zip(ids, rows, strict=True)]
+
+
+# Units -----------------------------------------------------------------------------------
+def save_unit(r: redis.Redis, unit: Unit, *, create: bool) -> Unit:
+    exists = r.sismember(rkeys.UNITS, unit.id)
+    if create and exists:
+        raise RegistryError("unit", unit.id, "existing")
+    if not create and not exists:
+        raise RegistryError("unit", unit.id)
+    get_category(r, unit.category)
+    info = {"name": unit.name, "category": unit.category, "active": _flag(unit.active)}
+    with r.pipeline() as p:
+        p.hset(UnitKeys(unit.id).info, mapping=info)
+        p.sadd(rkeys.UNITS, unit.id)
+        p.execute()
+    return unit
+
+
+def _unit(uid: str, data: dict[str, str]) -> Unit:
+    return Unit(id=uid, name=data["name"], category=data["category"], active=data["active"] == "1")
+
+
+def get_unit(r: redis.Redis, uid: str) -> Unit:
+    data = r.hgetall(UnitKeys(uid).info) if ID_RE.match(uid) else None
+    if not data:
+        raise RegistryError("unit", uid)
+    return _unit(uid, data)
+
+
+def list_units(r: redis.Redis, category: str | None = None) -> list[Unit]:
+    ids = sorted(r.smembers(rkeys.UNITS))
+    with r.pipeline(transaction=False) as p:
+        for uid in ids:
+            p.hgetall(UnitKeys(uid).info)
+        units = [_unit(uid, data) for uid, data in zip(ids, p.execute(), strict=True) if data]
+    return [u for u in units if category is None or u.category == category]
+
+
+# Windows ---------------------------------------------------------------------------------
+def create_window(r: redis.Redis, unit_id: str, name: str) -> Window:
+    get_unit(r, unit_id)
+    wid = int(r.incr(rkeys.WINDOW_SEQ))
+    keys = UnitKeys(unit_id)
+    with r.pipeline() as p:
+        p.hset(keys.wname, str(wid), name)
+        p.hset(keys.ep, str(wid), "1")
+        p.execute()
+    r.hset(rkeys.WINDOWS, str(wid), unit_id)  # indexed last: the window is whole when findable
+    return Window(id=wid, unit=unit_id, name=name, epoch=1)
+
+
+def _window(wid: int, unit_id: str, name: str | None, ep: str | None) -> Window:
+    if name is None or ep is None:
+        raise RegistryError("window", wid)
+    return Window(id=wid, unit=unit_id, name=name, epoch=int(ep.lstrip("x")),
+                  active=not ep.startswith("x"))
+
+
+def window_unit(r: redis.Redis, wid: int) -> str:
+    unit_id = r.hget(rkeys.WINDOWS, str(wid))
+    if unit_id is None:
+        raise RegistryError("window", wid)
+    return unit_id
+
+
+def get_window(r: redis.Redis, wid: int) -> Window:
+    unit_id = window_unit(r, wid)
+    keys = UnitKeys(unit_id)
+    with r.pipeline(transaction=False) as p:
+        p.hget(keys.wname, str(wid))
+        p.hget(keys.ep, str(wid))
+        name, ep = p.execute()
+    return _window(wid, unit_id, name, ep)
+
+
+def window_with_unit(r: redis.Redis, wid: int) -> tuple[Window, Unit]:
+    """What a scan needs: the window and its unit, in two round trips."""
+    unit_id = window_unit(r, wid)
+    keys = UnitKeys(unit_id)
+    with r.pipeline(transaction=False) as p:
+        p.hget(keys.wname, str(wid))
+        p.hget(keys.ep, str(wid))
+        p.hgetall(keys.info)
+        name, ep, info = p.execute()
+    return _window(wid, unit_id, name, ep), _unit(unit_id, info)
+
+
+def list_windows(r: redis.Redis, unit_id: str) -> list[Window]:
+    keys = UnitKeys(unit_id)
+    with r.pipeline(transaction=False) as p:
+        p.hgetall(keys.wname)
+        p.hgetall(keys.ep)
+        names, eps = p.execute()
+    return sorted((_window(int(w), unit_id, n, eps.get(w)) for w, n in names.items()),
+                  key=lambda w: w.id)
+
+
+def update_window(r: redis.Redis, wid: int, *, name: str | None = None,
+                  active: bool | None = None) -> Window:
+    window = get_window(r, wid)
+    keys = UnitKeys(window.unit)
+    if name is not None:
+        r.hset(keys.wname, str(wid), name)
+    if active is not None:
+        load_script(r, "epoch.lua")(keys=[keys.ep], args=[str(wid), "on" if active else "off"])
+    return get_window(r, wid)
+
+
+def revoke_window(r: redis.Redis, wid: int) -> Window:
+    """Bump the epoch: every poster printed before stops working at once."""
+    window = get_window(r, wid)
+    load_script(r, "epoch.lua")(keys=[UnitKeys(window.unit).ep], args=[str(wid), "bump"])
+    return get_window(r, wid)
+
+
+def as_dict(obj: Category | Unit | Window) -> dict:
+    return asdict(obj)

@@ -1,0 +1,160 @@
+"""Request and response bodies. Unknown fields are rejected (marshmallow's default)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .recording import TAGS
+
+SLUG = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="1-40 letters, digits, '-' or '_'")
+NAME = validate.Length(min=1, max=100)
+LEVELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
+
+
+class StrictInt(fields.Integer):
+    """An integer that must be a JSON number: no strings, no booleans."""
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class CategorySchema(Schema):
+    id = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=NAME)
+    active = fields.Boolean(load_default=True)
+
+
+class CategoryUpdateSchema(Schema):
+    name = fields.String(validate=NAME)
+    active = fields.Boolean()
+
+
+class UnitSchema(Schema):
+    id = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=NAME)
+    category = fields.String(required=True, validate=SLUG)
+    active = fields.Boolean(load_default=True)
+
+
+class UnitUpdateSchema(Schema):
+    name = fields.String(validate=NAME)
+    category = fields.String(validate=SLUG)
+    active = fields.Boolean()
+
+
+class UnitQuerySchema(Schema):
+    category = fields.String(validate=SLUG)
+
+
+class WindowSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    unit = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=NAME)
+    epoch = fields.Integer(dump_only=True, metadata={"description": "bumped by every revoke"})
+    active = fields.Boolean(dump_only=True)
+    rating_url = fields.String(dump_only=True, metadata={"description": "what the QR encodes"})
+
+
+class WindowUpdateSchema(Schema):
+    name = fields.String(validate=NAME)
+    active = fields.Boolean()
+
+
+class QrQuerySchema(Schema):
+    size = StrictInt(load_default=512, validate=validate.Range(64, 4096),
+                     metadata={"description": "width in pixels"})
+
+
+class PeriodSchema(Schema):
+    id = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=NAME)
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data["end"] < data["start"]:
+            raise ValidationError("end is before start", "end")
+
+
+class LevelSchema(Schema):
+    level = fields.Integer()
+    label = fields.String()
+
+
+class NamedSchema(Schema):
+    id = fields.Raw()
+    name = fields.String()
+
+
+class ScanSchema(Schema):
+    unit = fields.Nested(NamedSchema)
+    window = fields.Nested(NamedSchema)
+    levels = fields.List(fields.Nested(LevelSchema))
+    ticket = fields.String(metadata={"description": "signed; send it back with the rating"})
+    expires_in = fields.Integer(metadata={"description": "seconds the ticket stays valid"})
+
+
+class RatingSchema(Schema):
+    ticket = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    level = StrictInt(required=True, validate=validate.Range(1, 5))
+
+
+class RatingAnswerSchema(Schema):
+    status = fields.String(metadata={"description": "counted (201) or duplicate (200)"})
+    rating_id = fields.String()
+
+
+class DetailsSchema(Schema):
+    tags = fields.List(fields.String(validate=validate.OneOf(TAGS)), load_default=list,
+                       validate=validate.Length(max=len(TAGS)))
+    comment = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data["tags"] and not data["comment"].strip():
+            raise ValidationError("give at least one tag or a comment")
+
+
+class DetailsAnswerSchema(Schema):
+    status = fields.String()
+
+
+class ScoresQuerySchema(Schema):
+    period = fields.String(required=True, validate=SLUG)
+    category = fields.String(validate=SLUG)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class UnitScoreQuerySchema(Schema):
+    period = fields.String(required=True, validate=SLUG)
+
+
+class UnitScoreSchema(Schema):
+    unit = fields.String()
+    name = fields.String()
+    category = fields.String()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "counted taps per level '1'..'5'"})
+    n = fields.Integer()
+    raw = fields.Float(allow_none=True, metadata={"description": "mean index / 10, 0-10"})
+    score = fields.Float(metadata={"description": "shrunk toward the category mean; ranked on"})
+    ci95 = fields.List(fields.Float(), metadata={"description": "95% interval of raw"})
+    good_rate = fields.Float(allow_none=True, metadata={"description": "share of levels 3-5"})
+    status = fields.String(metadata={"description": "ok | insufficient"})
+    rank = fields.Integer(allow_none=True)
+
+
+class CategoryMeanSchema(Schema):
+    mean = fields.Float()
+    n = fields.Integer()
+
+
+class ScoresSchema(Schema):
+    period = fields.Nested(PeriodSchema)
+    prior_weight = fields.Float()
+    min_n = fields.Integer()
+    categories = fields.Dict(keys=fields.String(), values=fields.Nested(CategoryMeanSchema))
+    units = fields.List(fields.Nested(UnitScoreSchema))

@@ -1,0 +1,100 @@
+"""`ratingsvc serve` (`make run`): embedded Redis if none is configured, demo data, gunicorn."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import create_app, demo, registry
+from .embedded import RedisServer
+from .extensions import get_redis
+from .views.manage import rating_url
+
+READY_TIMEOUT = 30.0
+
+
+def gunicorn_command(host: str, port: int, workers: int, project: Path) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+            f"{host}:{port}", "--no-control-socket", "--graceful-timeout", "10",
+            "--chdir", str(project), "wsgi:app"]
+
+
+def wait_for_port(host: str, port: int, process: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def prepare(env: dict[str, str], base: str) -> list[str]:
+    """Load the demo once, mint demo keys, and say how to try it."""
+    app = create_app({"REDIS_URL": env["RATINGSVC_REDIS_URL"], "PUBLIC_URL": base})
+    with app.app_context():
+        r, now = get_redis(), app.config["CLOCK"]()
+        loaded = demo.load_once(r, now=now, tz=app.config["TIMEZONE"])
+        keys = demo.mint_keys(r, now=now)
+        window = demo.demo_window(r)
+        unit = registry.get_unit(r, window.unit)
+        token = rating_url(window).rsplit("/", 1)[1]
+        period = demo.demo_period(r)
+    return [
+        "",
+        f"ratingsvc is up on {base}" + (" (demo data loaded)" if loaded else ""),
+        f"  rating page ({unit.name} / {window.name}):",
+        f"    {base}/r/{token}",
+        "  its QR code (PNG; needs the admin key):",
+        f"    {base}/api/v1/windows/{window.id}/qr.png",
+        f'    curl -H "Authorization: Bearer {keys["admin"]}" -o qr.png '
+        f"{base}/api/v1/windows/{window.id}/qr.png",
+        f"  admin key:  {keys['admin']}",
+        f"  scorer key: {keys['scorer']}",
+        "  scores:",
+        f'    curl -H "Authorization: Bearer {keys["scorer"]}" "{base}/api/v1/scores?period={period}"',
+        f"  API description: {base}/api/v1/openapi.json",
+        "Press Ctrl-C to stop.",
+        "",
+    ]
+
+
+def run(*, host: str, port: int, workers: int, project: Path) -> int:
+    env = {k: v for k, v in os.environ.items() if k.startswith("RATINGSVC_")}
+    env.setdefault("RATINGSVC_PUBLIC_URL", f"http://{host}:{port}")
+    base = env["RATINGSVC_PUBLIC_URL"].rstrip("/")
+    redis_server = None
+    gunicorn = None
+    try:
+        if "RATINGSVC_REDIS_URL" not in env:
+            redis_server = RedisServer(project / "var" / "redis", appendonly=True,
+                                       appendfsync=env.get("RATINGSVC_REDIS_APPENDFSYNC", "everysec"))
+            redis_server.start()
+            env["RATINGSVC_REDIS_URL"] = redis_server.url
+            click.echo(f"embedded Redis on {redis_server.url} (append-only file in var/redis)")
+        banner = prepare(env, base)
+        gunicorn = subprocess.Popen(gunicorn_command(host, port, workers, project),
+                                    env={**os.environ, **env})
+        if not wait_for_port(host, port, gunicorn):
+            click.echo(f"gunicorn did not start listening on {host}:{port}", err=True)
+            return 1
+        click.echo("\n".join(banner))
+        return gunicorn.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if gunicorn and gunicorn.poll() is None:
+            gunicorn.terminate()
+            try:
+                gunicorn.wait(15)
+            except subprocess.TimeoutExpired:
+                gunicorn.kill()
+        if redis_server:
+            redis_server.stop()

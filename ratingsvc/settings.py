@@ -1,0 +1,73 @@
+"""Every setting, listed once, with its default and a one-line meaning.
+
+Each can be set from the environment as ``RATINGSVC_<NAME>`` (Flask's
+``from_prefixed_env``) or passed to ``create_app(config)``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+DEV_SECRET = "dev-only-secret-do-not-use-in-production"
+DEV_QR_KEYS = "1:dev-only-qr-key-do-not-use-in-production"
+
+#: name -> (default, meaning)
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "ENV": ("development", "'production' refuses to start with a default or short secret"),
+    "SECRET_KEY": (DEV_SECRET, "signs scan tickets and device cookies; keys the rater hashes"),
+    "QR_KEYS": (DEV_QR_KEYS, "QR signing keys 'ID:SECRET,...' (ID 0-255); the last signs new codes"),
+    "REDIS_URL": ("redis://127.0.0.1:6379/0", "the Redis server (redis://, rediss:// or unix://)"),
+    "REDIS_APPENDFSYNC": ("everysec", "fsync policy of the embedded Redis (make run): always|everysec|no"),
+    "REDIS_TIMEOUT": (0.3, "seconds to connect to or wait for Redis before answering 503"),
+    "RETRY_AFTER": (1, "seconds in the Retry-After header of a 503"),
+    "PUBLIC_URL": ("http://127.0.0.1:8000", "scheme and host that QR codes point to"),
+    "TIMEZONE": ("Asia/Shanghai", "time zone of the calendar day used for dedupe and day counters"),
+    "TICKET_MAX_AGE": (1800, "seconds a scan ticket stays valid"),
+    "DETAILS_MAX_AGE": (1800, "seconds after a tap during which its rater may add a reason"),
+    "IDEMPOTENCY_TTL": (86400, "seconds an Idempotency-Key's first answer is kept"),
+    "DEVICE_COOKIE": ("rs_dev", "name of the long-lived signed device cookie"),
+    "SCORE_PRIOR_WEIGHT": (20.0, "C: pseudo-ratings at the category mean in the shrunk score"),
+    "SCORE_MIN_N": (30, "below this many counted taps a unit's status is 'insufficient'"),
+}
+
+MIN_SECRET_LENGTH = 16
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says why."""
+
+
+def defaults() -> dict[str, Any]:
+    values = {name: default for name, (default, _) in SETTINGS.items()}
+    values["CLOCK"] = time.time  # tests pass a clock they control
+    return values
+
+
+def finalize(config: MutableMapping[str, Any]) -> None:
+    """Coerce environment strings to the default's type and refuse unsafe production setups."""
+    for name, (default, _) in SETTINGS.items():
+        value = config.get(name, default)
+        try:
+            config[name] = type(default)(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"RATINGSVC_{name}={value!r}: expected {type(default).__name__}") from exc
+    if config["ENV"] == "production":
+        _check_production_secrets(config)
+
+
+def _check_production_secrets(config: MutableMapping[str, Any]) -> None:
+    if config["SECRET_KEY"] == DEV_SECRET or len(config["SECRET_KEY"]) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            "RATINGSVC_SECRET_KEY must be set to a random secret of at least "
+            f"{MIN_SECRET_LENGTH} characters in production"
+        )
+    dev_secret = DEV_QR_KEYS.split(":", 1)[1]
+    for entry in config["QR_KEYS"].split(","):
+        secret = entry.partition(":")[2].strip()
+        if secret == dev_secret or len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                "RATINGSVC_QR_KEYS must hold only random secrets of at least "
+                f"{MIN_SECRET_LENGTH} characters in production"
+            )

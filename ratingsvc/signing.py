@@ -1,0 +1,168 @@
+"""All signing, in one module, with a salt per purpose.
+
+- QR token: compact and uppercase base32 so the poster URL stays in QR alphanumeric mode.
+  Bytes: key id (1) | window id (varint) | epoch (varint) | HMAC-SHA256 truncated to 80 bits.
+- Scan ticket: itsdangerous, salt "scan-ticket", timestamped with the app's clock.
+- Device cookie: itsdangerous, salt "device-cookie".
+- Rater hash: HMAC-SHA256 with a key derived for that purpose; raw identifiers are never stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
+
+MAC_BYTES = 10  # 80 bits
+
+
+class BadToken(ValueError):
+    """A QR token that is malformed, truncated, tampered with or signed by an unknown key."""
+
+
+class BadTicket(ValueError):
+    """A scan ticket whose signature does not verify."""
+
+
+@dataclass(frozen=True)
+class QrToken:
+    window: int
+    epoch: int
+    kid: int
+
+
+@dataclass(frozen=True)
+class Ticket:
+    window: int
+    unit: str
+    epoch: int
+    device: str
+    nonce: str
+    issued_at: int
+
+
+def parse_qr_keys(spec: str) -> dict[int, bytes]:
+    """'ID:SECRET,ID:SECRET' -> {id: secret}, in the order given (the last one signs)."""
+    keys: dict[int, bytes] = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        kid, sep, secret = entry.partition(":")
+        if not sep or not kid.isdigit() or not 0 <= int(kid) <= 255 or not secret:
+            raise ValueError(f"QR key {entry.split(':')[0]!r}: expected ID:SECRET with ID 0-255")
+        keys[int(kid)] = secret.encode()
+    if not keys:
+        raise ValueError("RATINGSVC_QR_KEYS holds no key")
+    return keys
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    for i in range(pos, min(len(data), pos + 5)):
+        value |= (data[i] & 0x7F) << shift
+        if not data[i] & 0x80:
+            return value, i + 1
+        shift += 7
+    raise BadToken("bad number in token")
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode().rstrip("=")
+
+
+class Signing:
+    def __init__(self, secret_key: str, qr_keys: str, clock: Callable[[], float]) -> None:
+        self._qr_keys = {kid: _derive(s, "qr-token") for kid, s in parse_qr_keys(qr_keys).items()}
+        self._signing_kid = list(self._qr_keys)[-1]
+        self._rater_key = _derive(secret_key.encode(), "rater-hash")
+        self._clock = clock
+
+        class ClockSigner(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock())
+
+        self._tickets = URLSafeTimedSerializer(secret_key, salt="scan-ticket", signer=ClockSigner)
+        self._devices = URLSafeSerializer(secret_key, salt="device-cookie")
+
+    # QR tokens ---------------------------------------------------------------------------
+    def qr_token(self, window: int, epoch: int) -> str:
+        kid = self._signing_kid
+        body = bytes([kid]) + _varint(window) + _varint(epoch)
+        return _b32(body + self._qr_mac(kid, body))
+
+    def read_qr_token(self, token: str) -> QrToken:
+        text = token.strip().upper()
+        try:
+            raw = base64.b32decode(text + "=" * (-len(text) % 8))
+        except (ValueError, TypeError) as exc:
+            raise BadToken("not base32") from exc
+        if _b32(raw) != text or len(raw) < 3 + MAC_BYTES:
+            raise BadToken("not a canonical token")
+        body, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
+        kid = body[0]
+        if kid not in self._qr_keys:
+            raise BadToken("unknown key")
+        if not hmac.compare_digest(mac, self._qr_mac(kid, body)):
+            raise BadToken("bad signature")
+        window, pos = _read_varint(body, 1)
+        epoch, pos = _read_varint(body, pos)
+        if pos != len(body):
+            raise BadToken("trailing bytes")
+        return QrToken(window=window, epoch=epoch, kid=kid)
+
+    def _qr_mac(self, kid: int, body: bytes) -> bytes:
+        return hmac.new(self._qr_keys[kid], body, hashlib.sha256).digest()[:MAC_BYTES]
+
+    # Scan tickets ------------------------------------------------------------------------
+    def ticket(self, window: int, unit: str, epoch: int, device: str) -> str:
+        payload = {"w": window, "u": unit, "e": epoch, "d": device, "n": secrets.token_urlsafe(9)}
+        return self._tickets.dumps(payload)
+
+    def read_ticket(self, value: str) -> Ticket:
+        """Verify the signature only; the caller judges the age with ticket.issued_at."""
+        try:
+            payload, signed_at = self._tickets.loads(value, return_timestamp=True)
+            return Ticket(window=int(payload["w"]), unit=str(payload["u"]), epoch=int(payload["e"]),
+                          device=str(payload["d"]), nonce=str(payload["n"]),
+                          issued_at=int(signed_at.timestamp()))
+        except (BadSignature, KeyError, TypeError, ValueError) as exc:
+            raise BadTicket(str(exc)) from exc
+
+    # Device cookie and rater hashes ------------------------------------------------------
+    @staticmethod
+    def new_device() -> str:
+        return secrets.token_urlsafe(16)
+
+    def device_cookie(self, device: str) -> str:
+        return self._devices.dumps(device)
+
+    def read_device_cookie(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            device: Any = self._devices.loads(value)
+        except BadSignature:
+            return None
+        return device if isinstance(device, str) else None
+
+    def rater_hash(self, kind: str, identifier: str) -> str:
+        """Keyed hash of a person's identifier (device id, openid): all that is stored."""
+        digest = hmac.new(self._rater_key, f"{kind}:{identifier}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+
+def _derive(secret: bytes, purpose: str) -> bytes:
+    return hmac.new(secret, f"ratingsvc/{purpose}".encode(), hashlib.sha256).digest()

@@ -1,0 +1,46 @@
+"""The Redis client: one per app, built in init_app, reached through get_redis()."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import redis
+from flask import Flask, current_app
+from redis.backoff import NoBackoff
+from redis.commands.core import Script
+from redis.retry import Retry
+
+LUA_DIR = Path(__file__).parent / "lua"
+
+
+class RedisStore:
+    """Unbound extension: bind with init_app(app); the client lives in app.extensions."""
+
+    name = "ratingsvc.redis"
+
+    def init_app(self, app: Flask) -> None:
+        timeout = app.config["REDIS_TIMEOUT"]
+        # No automatic retry: a counting script must never run twice because a reply was slow.
+        # A dead pooled connection is noticed on checkout and reopened by redis-py itself.
+        client = redis.Redis.from_url(
+            app.config["REDIS_URL"],
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+            decode_responses=True,
+        )
+        app.extensions[self.name] = client
+
+    @property
+    def client(self) -> redis.Redis:
+        return current_app.extensions[self.name]
+
+
+@lru_cache(maxsize=64)
+def load_script(client: redis.Redis, filename: str) -> Script:
+    """A Lua file of ratingsvc/lua as a redis-py Script (EVALSHA, re-loaded on NOSCRIPT).
+
+    Loaded once per client: the Script object is cached, and Redis caches the script body.
+    """
+    return client.register_script((LUA_DIR / filename).read_text(encoding="utf-8"))

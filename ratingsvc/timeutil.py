@@ -1,0 +1,25 @@
+"""Calendar days in the configured time zone. Time is always passed in, never read here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+
+@lru_cache(maxsize=8)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_day(ts: float, tz: str) -> str:
+    """The calendar day of a Unix time as YYYYMMDD in zone tz."""
+    return datetime.fromtimestamp(ts, zone(tz)).strftime("%Y%m%d")
+
+
+def day_key(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+def day_after(d: date) -> str:
+    return day_key(d + timedelta(days=1))

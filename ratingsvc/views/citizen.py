@@ -1,0 +1,145 @@
+"""Citizens: the page behind the QR code, the scan, the one tap, the optional reason."""
+
+from __future__ import annotations
+
+import re
+
+import flask
+from flask import after_this_request, current_app, request
+
+from .. import recording, registry
+from ..errors import ApiError, Conflict, Forbidden, Gone, NotFound, Unprocessable
+from ..extensions import ApiBlueprint, get_redis, get_signing, now
+from ..schemas import (
+    LEVELS,
+    DetailsAnswerSchema,
+    DetailsSchema,
+    RatingAnswerSchema,
+    RatingSchema,
+    ScanSchema,
+)
+from ..signing import BadTicket, BadToken
+from ..timeutil import local_day
+from . import pages_html
+
+blp = ApiBlueprint("citizen", __name__, url_prefix="/api/v1", description="Citizens: scan and tap")
+pages = flask.Blueprint("pages", __name__)
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+COOKIE_MAX_AGE = 400 * 86400
+
+
+def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
+    """The live window behind a QR token: 404 when unknown or forged, 410 when revoked."""
+    invalid = NotFound("这个二维码无效，请扫描窗口张贴的评价二维码。", code="invalid_code")
+    try:
+        qt = get_signing().read_qr_token(token)
+        window, unit = registry.window_with_unit(get_redis(), qt.window)
+    except (BadToken, registry.RegistryError):
+        raise invalid from None
+    if qt.epoch > window.epoch:
+        raise invalid
+    if qt.epoch < window.epoch or not window.active or not unit.active:
+        raise Gone("此二维码已失效，请扫描窗口现在张贴的二维码。")
+    return window, unit
+
+
+@pages.route("/r/<token>")
+@pages.route("/R/<token>")
+def rating_page(token: str):
+    try:
+        resolve(token)
+    except ApiError as exc:
+        return pages_html.error_page(exc.status, exc.message)
+    return flask.send_from_directory(current_app.static_folder or "", "rate.html")
+
+
+@blp.route("/scan/<token>")
+@blp.response(200, ScanSchema)
+def scan(token: str):
+    """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
+    window, unit = resolve(token)
+    signing, config = get_signing(), current_app.config
+    device = signing.read_device_cookie(request.cookies.get(config["DEVICE_COOKIE"]))
+    if device is None:
+        device = signing.new_device()
+        cookie = signing.device_cookie(device)
+
+        @after_this_request
+        def _set_cookie(response: flask.Response) -> flask.Response:
+            response.set_cookie(config["DEVICE_COOKIE"], cookie, max_age=COOKIE_MAX_AGE,
+                                httponly=True, samesite="Lax",
+                                secure=config["PUBLIC_URL"].startswith("https:"))
+            return response
+
+    return {
+        "unit": {"id": unit.id, "name": unit.name},
+        "window": {"id": window.id, "name": window.name},
+        "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
+        "ticket": signing.ticket(window.id, unit.id, window.epoch, device),
+        "expires_in": config["TICKET_MAX_AGE"],
+    }
+
+
+@blp.route("/ratings", methods=["POST"])
+@blp.arguments(RatingSchema)
+@blp.response(201, RatingAnswerSchema, description="counted")
+@blp.alt_response(200, schema=RatingAnswerSchema, success=True,
+                  description="duplicate: this rater already rated this window today")
+def rate(body: dict):
+    """One tap. Send an Idempotency-Key header to make retries safe."""
+    config = current_app.config
+    idempotency_key = request.headers.get("Idempotency-Key")
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise ApiError("Idempotency-Key: 1-128 letters, digits or _ . : -", code="invalid_request")
+    signing = get_signing()
+    try:
+        ticket = signing.read_ticket(body["ticket"])
+    except BadTicket:
+        raise Forbidden("评价凭证无效，请重新扫码。", code="ticket_invalid") from None
+    t = now()
+    tap = recording.Tap(
+        unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
+        rater=signing.rater_hash("device", ticket.device), day=local_day(t, config["TIMEZONE"]),
+        now_ms=int(t * 1000), nonce=ticket.nonce)
+    outcome = recording.record(
+        get_redis(), tap, expired=t - ticket.issued_at > config["TICKET_MAX_AGE"],
+        idempotency_key=idempotency_key, idempotency_ttl=config["IDEMPOTENCY_TTL"])
+    if outcome.status == "expired":
+        raise Forbidden("评价页面已过期，请重新扫码。", code="ticket_expired")
+    if outcome.status == "revoked":
+        raise Gone("此二维码已失效，请扫描窗口现在张贴的二维码。")
+    if outcome.status == "mismatch":
+        raise Unprocessable("This Idempotency-Key was used for a different rating.",
+                            code="idempotency_key_reused")
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    answer = {"status": outcome.status, "rating_id": outcome.rating_id}
+    return answer, 201 if outcome.status == "counted" else 200, headers
+
+
+@blp.route("/ratings/<rating_id>/details", methods=["POST"])
+@blp.arguments(DetailsSchema)
+@blp.response(201, DetailsAnswerSchema)
+def details(body: dict, rating_id: str):
+    """The optional reason after a tap: problem tags and a comment, by the same rater."""
+    parsed = recording.parse_rating_id(rating_id)
+    if parsed is None or not registry.ID_RE.match(parsed[0]):
+        raise NotFound("没有找到这条评价。", code="unknown_rating")
+    config, signing = current_app.config, get_signing()
+    device = signing.read_device_cookie(request.cookies.get(config["DEVICE_COOKIE"]))
+    if device is None:
+        raise Forbidden("无法确认是您的评价。", code="not_your_rating")
+    t = now()
+    status = recording.add_details(
+        get_redis(), parsed[0], parsed[1], rater=signing.rater_hash("device", device),
+        now_ms=int(t * 1000), max_age_ms=config["DETAILS_MAX_AGE"] * 1000,
+        tags=body["tags"], comment=body["comment"].strip())
+    if status == "unknown":
+        raise NotFound("没有找到这条评价。", code="unknown_rating")
+    if status == "forbidden":
+        raise Forbidden("无法确认是您的评价。", code="not_your_rating")
+    if status == "closed":
+        raise Forbidden("补充意见的时间已过。", code="details_closed")
+    if status == "exists":
+        raise Conflict("这条评价已经补充过意见。", code="details_exist")
+    return {"status": "saved"}, 201

@@ -1,0 +1,183 @@
+"""Management: categories, units, windows, QR codes, revoking, periods (admin and managers)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flask import Response, current_app
+
+import qr
+
+from .. import periods, registry
+from ..auth import check_unit, current_key, require
+from ..extensions import ApiBlueprint, get_redis, get_signing
+from ..schemas import (
+    CategorySchema,
+    CategoryUpdateSchema,
+    PeriodSchema,
+    QrQuerySchema,
+    UnitQuerySchema,
+    UnitSchema,
+    UnitUpdateSchema,
+    WindowSchema,
+    WindowUpdateSchema,
+)
+
+blp = ApiBlueprint("manage", __name__, url_prefix="/api/v1",
+                   description="The evaluation office (admin) and window managers")
+
+
+def rating_url(window: registry.Window) -> str:
+    """What a window's QR code encodes: uppercase, so the QR stays in alphanumeric mode."""
+    token = get_signing().qr_token(window.id, window.epoch)
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/').upper()}/R/{token}"
+
+
+def window_out(window: registry.Window) -> dict:
+    return {**dataclasses.asdict(window), "rating_url": rating_url(window)}
+
+
+def managed_window(wid: int) -> registry.Window:
+    window = registry.get_window(get_redis(), wid)
+    check_unit(window.unit)
+    return window
+
+
+# Categories ------------------------------------------------------------------------------
+@blp.route("/categories")
+@require("admin", "scorer")
+@blp.response(200, CategorySchema(many=True))
+def list_categories():
+    return registry.list_categories(get_redis())
+
+
+@blp.route("/categories", methods=["POST"])
+@require("admin")
+@blp.arguments(CategorySchema)
+@blp.response(201, CategorySchema)
+def create_category(body: dict):
+    return registry.save_category(get_redis(), registry.Category(**body), create=True)
+
+
+@blp.route("/categories/<cid>", methods=["PATCH"])
+@require("admin")
+@blp.arguments(CategoryUpdateSchema)
+@blp.response(200, CategorySchema)
+def update_category(body: dict, cid: str):
+    r = get_redis()
+    cat = dataclasses.replace(registry.get_category(r, cid), **body)
+    return registry.save_category(r, cat, create=False)
+
+
+# Units -----------------------------------------------------------------------------------
+@blp.route("/units")
+@require("admin", "manager", "scorer")
+@blp.arguments(UnitQuerySchema, location="query")
+@blp.response(200, UnitSchema(many=True))
+def list_units(args: dict):
+    units = registry.list_units(get_redis(), args.get("category"))
+    key = current_key()
+    return [u for u in units if key.role != "manager" or u.id in key.units]
+
+
+@blp.route("/units", methods=["POST"])
+@require("admin")
+@blp.arguments(UnitSchema)
+@blp.response(201, UnitSchema)
+def create_unit(body: dict):
+    return registry.save_unit(get_redis(), registry.Unit(**body), create=True)
+
+
+@blp.route("/units/<uid>")
+@require("admin", "manager")
+@blp.response(200, UnitSchema)
+def get_unit(uid: str):
+    check_unit(uid)
+    return registry.get_unit(get_redis(), uid)
+
+
+@blp.route("/units/<uid>", methods=["PATCH"])
+@require("admin")
+@blp.arguments(UnitUpdateSchema)
+@blp.response(200, UnitSchema)
+def update_unit(body: dict, uid: str):
+    r = get_redis()
+    unit = dataclasses.replace(registry.get_unit(r, uid), **body)
+    return registry.save_unit(r, unit, create=False)
+
+
+# Windows ---------------------------------------------------------------------------------
+@blp.route("/units/<uid>/windows")
+@require("admin", "manager")
+@blp.response(200, WindowSchema(many=True))
+def list_windows(uid: str):
+    check_unit(uid)
+    r = get_redis()
+    registry.get_unit(r, uid)
+    return [window_out(w) for w in registry.list_windows(r, uid)]
+
+
+@blp.route("/units/<uid>/windows", methods=["POST"])
+@require("admin")
+@blp.arguments(WindowSchema)
+@blp.response(201, WindowSchema)
+def create_window(body: dict, uid: str):
+    return window_out(registry.create_window(get_redis(), uid, body["name"]))
+
+
+@blp.route("/windows/<int:wid>")
+@require("admin", "manager")
+@blp.response(200, WindowSchema)
+def get_window(wid: int):
+    return window_out(managed_window(wid))
+
+
+@blp.route("/windows/<int:wid>", methods=["PATCH"])
+@require("admin")
+@blp.arguments(WindowUpdateSchema)
+@blp.response(200, WindowSchema)
+def update_window(body: dict, wid: int):
+    return window_out(registry.update_window(get_redis(), wid, **body))
+
+
+@blp.route("/windows/<int:wid>/revoke", methods=["POST"])
+@require("admin", "manager")
+@blp.response(200, WindowSchema)
+def revoke_window(wid: int):
+    """Bump the epoch: posters printed before stop working (410); print the new code."""
+    managed_window(wid)
+    return window_out(registry.revoke_window(get_redis(), wid))
+
+
+@blp.route("/windows/<int:wid>/qr.png")
+@require("admin", "manager")
+@blp.arguments(QrQuerySchema, location="query")
+@blp.response(200, content_type="image/png", description="the window's current QR code")
+def qr_png(args: dict, wid: int):
+    url = rating_url(managed_window(wid))
+    return Response(qr.png(url, args["size"]), mimetype="image/png")
+
+
+@blp.route("/windows/<int:wid>/qr.svg")
+@require("admin", "manager")
+@blp.arguments(QrQuerySchema, location="query")
+@blp.response(200, content_type="image/svg+xml", description="the window's current QR code")
+def qr_svg(args: dict, wid: int):
+    url = rating_url(managed_window(wid))
+    return Response(qr.svg(url, args["size"]), mimetype="image/svg+xml")
+
+
+# Periods ---------------------------------------------------------------------------------
+@blp.route("/periods")
+@require("admin", "manager", "scorer")
+@blp.response(200, PeriodSchema(many=True))
+def list_periods():
+    return periods.list_periods(get_redis())
+
+
+@blp.route("/periods", methods=["POST"])
+@require("admin")
+@blp.arguments(PeriodSchema)
+@blp.response(201, PeriodSchema)
+def create_period(body: dict):
+    return periods.create_period(get_redis(), periods.Period(**body))

@@ -1,0 +1,91 @@
+"""Scoring: each unit's counts and 10-point mobile score for a period, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, current_app
+
+from .. import periods, registry, scoring
+from ..auth import check_unit, current_key, require
+from ..extensions import ApiBlueprint, get_redis
+from ..schemas import ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
+
+blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
+
+CSV_COLUMNS = ["unit", "name", "category", "n", "level_1", "level_2", "level_3", "level_4",
+               "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank"]
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def unit_out(s: scoring.UnitScore) -> dict:
+    return {"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts, "n": s.n,
+            "raw": _round(s.raw), "score": _round(s.score),
+            "ci95": [_round(s.ci95[0]), _round(s.ci95[1])], "good_rate": _round(s.good_rate),
+            "status": s.status, "rank": s.rank}
+
+
+def compute(period: periods.Period, category: str | None = None) -> dict:
+    """Scores of every active unit (of one category, if given) for a period."""
+    r, config = get_redis(), current_app.config
+    ids = sorted(r.smembers(registry.rkeys.UNITS))
+    counts = [c for c in scoring.period_counts(r, ids, period.start, period.end)
+              if c.active and (category is None or c.category == category)]
+    scores = scoring.score_units(counts, prior_weight=config["SCORE_PRIOR_WEIGHT"],
+                                 min_n=config["SCORE_MIN_N"])
+    scores.sort(key=lambda s: (s.category, s.rank is None, s.rank or 0, s.unit))
+    return {
+        "period": period,
+        "prior_weight": config["SCORE_PRIOR_WEIGHT"],
+        "min_n": config["SCORE_MIN_N"],
+        "categories": {c: {"mean": round(m, 4), "n": n}
+                       for c, (m, n) in scoring.category_means(counts).items()},
+        "units": [unit_out(s) for s in scores],
+    }
+
+
+def as_csv(result: dict) -> Response:
+    out = io.StringIO()
+    out.write("\ufeff")  # so that spreadsheet programs read the Chinese names as UTF-8
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for u in result["units"]:
+        writer.writerow([u["unit"], u["name"], u["category"], u["n"],
+                         *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
+                         *u["ci95"], u["good_rate"], u["status"], u["rank"]])
+    name = f"scores-{result['period'].id}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blp.route("/scores")
+@require("admin", "scorer")
+@blp.arguments(ScoresQuerySchema, location="query")
+@blp.response(200, ScoresSchema)
+@blp.alt_response(200, content_type="text/csv", success=True, description="with format=csv")
+def scores(args: dict):
+    """Every unit: counts per level, n, raw, shrunk score, interval, good rate, status, rank."""
+    period = periods.get_period(get_redis(), args["period"])
+    result = compute(period, args.get("category"))
+    return as_csv(result) if args["format"] == "csv" else result
+
+
+@blp.route("/units/<uid>/score")
+@require("admin", "scorer", "manager")
+@blp.arguments(UnitScoreQuerySchema, location="query")
+@blp.response(200, UnitScoreSchema)
+def unit_score(args: dict, uid: str):
+    """One unit, scored and ranked within its category."""
+    if current_key().role == "manager":
+        check_unit(uid)
+    r = get_redis()
+    unit = registry.get_unit(r, uid)
+    result = compute(periods.get_period(r, args["period"]), unit.category)
+    for u in result["units"]:
+        if u["unit"] == uid:
+            return u
+    raise registry.RegistryError("unit", uid)  # an inactive unit is not scored
