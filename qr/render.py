@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import qrcode
 import qrcode.constants
+from PIL import Image
 from qrcode.image.svg import SvgPathImage
 
 ALPHANUMERIC = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
@@ -28,11 +29,15 @@ def _box_size(code: qrcode.QRCode, size: int) -> int:
 
 @lru_cache(maxsize=1024)
 def png(data: str, size: int = 512) -> bytes:
-    """A PNG about size pixels wide (whole pixels per module, so never larger)."""
+    """A size x size PNG: whole pixels per module (crisp for scanners), the rest quiet zone."""
     code = make(data)
     code.box_size = _box_size(code, size)
+    drawn = code.make_image().get_image()
+    canvas = Image.new("1", (max(size, drawn.width),) * 2, 1)
+    offset = (canvas.width - drawn.width) // 2
+    canvas.paste(drawn, (offset, offset))
     out = io.BytesIO()
-    code.make_image().save(out, format="PNG")
+    canvas.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 

@@ -12,7 +12,10 @@ LEVELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 
 
 
 class StrictInt(fields.Integer):
-    """An integer that must be a JSON number: no strings, no booleans."""
+    """An integer that must be a JSON number: no strings, no booleans, no fractions."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(strict=True, **kwargs)
 
     def _validated(self, value):
         if isinstance(value, bool):
@@ -63,7 +66,7 @@ class WindowUpdateSchema(Schema):
 
 
 class QrQuerySchema(Schema):
-    size = StrictInt(load_default=512, validate=validate.Range(64, 4096),
+    size = fields.Integer(load_default=512, validate=validate.Range(64, 4096),
                      metadata={"description": "width in pixels"})
 
 

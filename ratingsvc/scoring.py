@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import redis
+from redis.exceptions import NoScriptError
 
 from .rkeys import UnitKeys
 from .store import load_script
@@ -104,19 +105,31 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int) -> 
 def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date) -> list[UnitCounts]:
     """Counted taps per level for start..end (inclusive days), with each unit's record.
 
-    One script call per unit, pipelined CHUNK at a time: ceil(units / CHUNK) round trips.
+    One EVALSHA per unit, pipelined CHUNK at a time: ceil(units / CHUNK) round trips (plus one
+    SCRIPT LOAD and a resend of a chunk if the server has lost the script; it only reads).
     """
     script = load_script(r, "period.lua")
     first, after = day_key(start), day_after(end)
     out: list[UnitCounts] = []
     for i in range(0, len(unit_ids), CHUNK):
         chunk = unit_ids[i:i + CHUNK]
-        with r.pipeline(transaction=False) as p:
-            for uid in chunk:
-                k = UnitKeys(uid)
-                script(keys=[k.info, k.tot, k.days, k.snap], args=[first, after], client=p)
-            rows = p.execute()
-        for uid, row in zip(chunk, rows, strict=True):
+        for uid, row in zip(chunk, _evalsha_chunk(r, script, chunk, first, after), strict=True):
             name, category, active, *counts = row
             out.append(UnitCounts(uid, name, category, [int(c) for c in counts], active == "1"))
     return out
+
+
+def _evalsha_chunk(r: redis.Redis, script, chunk: list[str], first: str, after: str) -> list:
+    for _ in range(2):
+        with r.pipeline(transaction=False) as p:
+            for uid in chunk:
+                k = UnitKeys(uid)
+                p.evalsha(script.sha, 4, k.info, k.tot, k.days, k.snap, first, after)
+            rows = p.execute(raise_on_error=False)
+        if not any(isinstance(row, NoScriptError) for row in rows):
+            errors = [row for row in rows if isinstance(row, Exception)]
+            if errors:
+                raise errors[0]
+            return rows
+        r.script_load(script.script)
+    raise NoScriptError("period.lua could not be loaded")

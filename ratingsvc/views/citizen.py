@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import flask
+import redis
 from flask import after_this_request, current_app, request
 
 from .. import recording, registry
@@ -51,7 +53,12 @@ def rating_page(token: str):
         resolve(token)
     except ApiError as exc:
         return pages_html.error_page(exc.status, exc.message)
-    return flask.send_from_directory(current_app.static_folder or "", "rate.html")
+    except (redis.ConnectionError, redis.TimeoutError):
+        busy = pages_html.error_page(503, "服务繁忙，请稍后再试。")
+        busy.headers["Retry-After"] = str(current_app.config["RETRY_AFTER"])
+        return busy
+    page = Path(current_app.static_folder or "", "rate.html").read_bytes()
+    return flask.Response(page, mimetype="text/html")
 
 
 @blp.route("/scan/<token>")

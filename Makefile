@@ -1,0 +1,27 @@
+# The commands the README shows. Everything runs from a local .venv made on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint clean
+
+$(BIN)/ratingsvc: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## run: the app under gunicorn on 127.0.0.1:8000, with an embedded Redis and demo data
+run: $(BIN)/ratingsvc
+	$(BIN)/ratingsvc serve
+
+## test: lint, types, and the whole suite against a redis-server the suite starts itself
+test: $(BIN)/ratingsvc lint
+	$(BIN)/pytest
+
+lint: $(BIN)/ratingsvc
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache tests/artifacts

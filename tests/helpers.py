@@ -1,0 +1,86 @@
+"""Test helpers: a clock, and the actions tests repeat (make data, scan, tap, keys)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ratingsvc import apikeys, registry
+from ratingsvc.extensions import Signing
+from ratingsvc.registry import Category, Unit
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+class Helper:
+    def __init__(self, app: Flask, r, clock: Clock) -> None:
+        self.app, self.r, self.clock = app, r, clock
+        self.client = app.test_client()
+        self._admin: dict | None = None
+
+    @property
+    def signing(self) -> Signing:
+        return self.app.extensions["ratingsvc.signing"]
+
+    # data ------------------------------------------------------------------------------
+    def unit(self, uid: str = "u1", category: str = "c1", name: str | None = None) -> Unit:
+        if not self.r.sismember(registry.rkeys.CATEGORIES, category):
+            registry.save_category(self.r, Category(category, f"类别{category}"), create=True)
+        return registry.save_unit(self.r, Unit(uid, name or f"单位{uid}", category), create=True)
+
+    def window(self, unit: str = "u1", name: str = "1号窗口") -> registry.Window:
+        if not self.r.sismember(registry.rkeys.UNITS, unit):
+            self.unit(unit)
+        return registry.create_window(self.r, unit, name)
+
+    def token(self, window: registry.Window) -> str:
+        current = registry.get_window(self.r, window.id)
+        return self.signing.qr_token(current.id, current.epoch)
+
+    def key(self, role: str, units: tuple[str, ...] = ()) -> dict[str, str]:
+        key, _ = apikeys.create_key(self.r, name=f"test {role}", role=role, units=list(units),
+                                    now=self.clock())
+        return {"Authorization": f"Bearer {key}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        if self._admin is None:
+            self._admin = self.key("admin")
+        return self._admin
+
+    def period(self, pid: str = "p1", start: str = "2026-05-01", end: str = "2026-09-30"):
+        resp = self.client.post("/api/v1/periods", headers=self.admin,
+                                json={"id": pid, "name": pid, "start": start, "end": end})
+        assert resp.status_code == 201, resp.json
+        return resp.json
+
+    # citizen ---------------------------------------------------------------------------
+    def rater(self) -> FlaskClient:
+        """A new phone: its own cookie jar, so its own device cookie."""
+        return self.app.test_client()
+
+    def scan(self, window: registry.Window, rater: FlaskClient | None = None) -> str:
+        resp = (rater or self.client).get(f"/api/v1/scan/{self.token(window)}")
+        assert resp.status_code == 200, resp.json
+        return resp.json["ticket"]
+
+    def tap(self, window: registry.Window, level: int = 5, rater: FlaskClient | None = None,
+            headers: dict | None = None):
+        rater = rater or self.client
+        ticket = self.scan(window, rater)
+        return rater.post("/api/v1/ratings", json={"ticket": ticket, "level": level},
+                          headers=headers or {})
+
+    def counts(self, unit: str = "u1") -> dict[str, str]:
+        return self.r.hgetall(registry.UnitKeys(unit).tot)

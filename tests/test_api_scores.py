@@ -1,0 +1,124 @@
+"""Scores for the scoring service: JSON, CSV, one unit, and few round trips for many units."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import redis
+
+from ratingsvc import recording, registry
+
+
+@pytest.fixture
+def scored(h, clock):
+    """Two categories; u1 with 30 taps of 5, u2 with 30 of 3, u3 with 2 of 1, s1 with 40 of 4."""
+    h.period("p1", "2026-05-01", "2026-09-30")
+    plan = {("u1", "c1"): (5, 30), ("u2", "c1"): (3, 30), ("u3", "c1"): (1, 2), ("s1", "c2"): (4, 40)}
+    for (uid, cat), (level, n) in plan.items():
+        h.unit(uid, cat)
+        win = registry.create_window(h.r, uid, "1号窗口")
+        for _ in range(n):
+            assert h.tap(win, level, rater=h.rater()).status_code == 201
+    return h
+
+
+def test_scores_table(scored):
+    resp = scored.client.get("/api/v1/scores?period=p1", headers=scored.key("scorer"))
+    assert resp.status_code == 200
+    body = resp.json
+    assert body["period"]["id"] == "p1" and body["prior_weight"] == 20 and body["min_n"] == 30
+    units = {u["unit"]: u for u in body["units"]}
+    assert set(units) == {"u1", "u2", "u3", "s1"}
+    u1 = units["u1"]
+    assert u1["counts"] == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 30} and u1["n"] == 30
+    assert u1["raw"] == 10.0 and u1["good_rate"] == 1.0 and u1["status"] == "ok"
+    m = (300 + 150 + 0) / 62
+    assert body["categories"]["c1"] == {"mean": round(m, 4), "n": 62}
+    assert u1["score"] == round((20 * m + 300) / 50, 4)
+    assert u1["ci95"][0] < 10.0 <= u1["ci95"][1]
+    assert (u1["rank"], units["u2"]["rank"], units["u3"]["rank"], units["s1"]["rank"]) == (1, 2, None, 1)
+    assert units["u3"]["status"] == "insufficient"
+    assert [u["unit"] for u in body["units"]] == ["u1", "u2", "u3", "s1"]
+
+
+def test_scores_of_one_category_and_as_csv(scored):
+    scorer = scored.key("scorer")
+    only = scored.client.get("/api/v1/scores?period=p1&category=c2", headers=scorer).json
+    assert [u["unit"] for u in only["units"]] == ["s1"] and list(only["categories"]) == ["c2"]
+    resp = scored.client.get("/api/v1/scores?period=p1&format=csv", headers=scorer)
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert 'filename="scores-p1.csv"' in resp.headers["Content-Disposition"]
+    text = resp.data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [r["unit"] for r in rows] == ["u1", "u2", "u3", "s1"]
+    assert rows[0]["name"] == "单位u1" and rows[0]["level_5"] == "30" and rows[0]["rank"] == "1"
+    assert rows[2]["rank"] == "" and rows[2]["status"] == "insufficient"
+
+
+def test_one_units_score_matches_the_table(scored):
+    scorer = scored.key("scorer")
+    table = scored.client.get("/api/v1/scores?period=p1", headers=scorer).json["units"]
+    one = scored.client.get("/api/v1/units/u2/score?period=p1", headers=scorer)
+    assert one.status_code == 200 and one.json == next(u for u in table if u["unit"] == "u2")
+
+
+def test_taps_outside_the_period_do_not_count(h, clock):
+    h.period("p1", "2026-06-02", "2026-06-30")
+    win = h.window()
+    h.tap(win, 5)  # 2026-06-01: the day before the period
+    clock.advance(86400)
+    h.tap(win, 1)
+    u1 = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert u1["counts"] == {"1": 1, "2": 0, "3": 0, "4": 0, "5": 0}
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ("", 400), ("?period=", 400), ("?period=ghost", 404), ("?period=p1&format=xml", 400),
+    ("?period=p1&category=bad%20id", 400)])
+def test_bad_score_queries(scored, query, status):
+    resp = scored.client.get(f"/api/v1/scores{query}", headers=scored.admin)
+    assert resp.status_code == status and "error" in resp.json
+
+
+def test_unknown_unit_score_is_404(scored):
+    resp = scored.client.get("/api/v1/units/ghost/score?period=p1", headers=scored.admin)
+    assert resp.status_code == 404
+
+
+class CountingConnection(redis.Connection):
+    """A real connection that counts how often it sends to the server."""
+
+    sends = 0
+
+    def send_packed_command(self, command, check_health=True):
+        CountingConnection.sends += 1
+        super().send_packed_command(command, check_health)
+
+
+def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server):
+    h.period("p1")
+    with h.r.pipeline(transaction=False) as p:
+        registry.save_category(h.r, registry.Category("c1", "c"), create=True)
+        for i in range(2500):
+            uid = f"u{i}"
+            p.hset(registry.UnitKeys(uid).info, mapping={"name": uid, "category": "c1", "active": "1"})
+            p.sadd(registry.rkeys.UNITS, uid)
+        p.execute()
+    for i in range(0, 2500, 97):
+        win = registry.create_window(h.r, f"u{i}", "w")
+        recording.record(h.r, recording.Tap(f"u{i}", win.id, 1, 4, "r", "20260601", 0, "n"))
+    scorer = h.key("scorer")
+    counting = redis.Redis(connection_pool=redis.ConnectionPool(
+        connection_class=CountingConnection, host="127.0.0.1", port=redis_server.port,
+        decode_responses=True))
+    app.extensions["ratingsvc.redis"] = counting
+    counting.script_flush()  # the server has lost its scripts: one reload, one chunk sent again
+    for expected in (8, 6):  # key, period, unit ids, 3 chunks of 1000 (+ reload and resend)
+        CountingConnection.sends = 0
+        resp = h.client.get("/api/v1/scores?period=p1", headers=scorer)
+        assert resp.status_code == 200 and len(resp.json["units"]) == 2500
+        assert sum(u["n"] for u in resp.json["units"]) == 26
+        assert CountingConnection.sends == expected
