@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(BIN)/ratingsvc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,7 @@ lint: $(BIN)/ratingsvc
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache tests/artifacts
+
+## bench: the Redis side of the rating loop against bare Redis (bench/loop.py)
+bench: $(BIN)/ratingsvc
+	$(BIN)/python bench/loop.py

@@ -74,11 +74,12 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
     gunicorn = None
     try:
         if "RATINGSVC_REDIS_URL" not in env:
-            redis_server = RedisServer(project / "var" / "redis", appendonly=True,
+            data = project / env.get("RATINGSVC_VAR_DIR", "var") / "redis"
+            redis_server = RedisServer(data, appendonly=True,
                                        appendfsync=env.get("RATINGSVC_REDIS_APPENDFSYNC", "everysec"))
             redis_server.start()
             env["RATINGSVC_REDIS_URL"] = redis_server.url
-            click.echo(f"embedded Redis on {redis_server.url} (append-only file in var/redis)")
+            click.echo(f"embedded Redis on {redis_server.url} (append-only file in {data})")
         banner = prepare(env, base)
         gunicorn = subprocess.Popen(gunicorn_command(host, port, workers, project),
                                     env={**os.environ, **env})

@@ -1,0 +1,5 @@
+"""`python -m ratingsvc ...` is the `ratingsvc` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,129 @@
+"""`make run`'s path for real: `ratingsvc serve` with its embedded Redis, under gunicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import zxingcpp
+from PIL import Image
+
+from ratingsvc.embedded import free_port
+
+START_TIMEOUT = 60
+
+
+class Served:
+    """`python -m ratingsvc serve` in the background; .lines is what it printed."""
+
+    def __init__(self, var: Path, port: int) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RATINGSVC_")}
+        env.update(RATINGSVC_VAR_DIR=str(var), PYTHONUNBUFFERED="1")
+        self.log = open(var.parent / f"serve-{port}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ratingsvc", "serve", "--port", str(port), "--workers", "2"],
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env=env, start_new_session=True)
+        self.base = f"http://127.0.0.1:{port}"
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+        self.reader.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not any("Press Ctrl-C" in line for line in self.lines):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.kill()
+                raise AssertionError(f"serve did not come up: {self.lines}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """Last resort: the whole process group (serve, gunicorn, redis-server)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.reader.join(5)
+        self.proc.stdout.close()
+        self.log.close()
+
+    def find(self, pattern: str) -> str:
+        text = "".join(self.lines)
+        match = re.search(pattern, text)
+        assert match, text
+        return match.group(1)
+
+    def stop(self) -> int | None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.kill()  # nothing of it may outlive the test, even when it did stop cleanly
+        return code
+
+
+def call(opener, url, body=None, key=None):
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        with opener.open(urllib.request.Request(url, data=data, headers=headers), timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_serve_prints_urls_and_keys_and_the_loop_works_end_to_end(tmp_path):
+    port = free_port()
+    served = Served(tmp_path / "var", port)
+    try:
+        page = served.find(r"(http://127\.0\.0\.1:\d+/r/[A-Z0-9]+)")
+        png_url = served.find(r"\n\s+(http://\S+/qr\.png)\n")
+        admin, scorer = served.find(r"admin key:\s+(rsk_\S+)"), served.find(r"scorer key:\s+(rsk_\S+)")
+        assert "(demo data loaded)" in "".join(served.lines)
+        phone = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(
+            http.cookiejar.CookieJar()))
+        status, html = call(phone, page)
+        assert status == 200 and b"rate.js" in html
+        token = page.rsplit("/", 1)[1]
+        status, body = call(phone, f"{served.base}/api/v1/scan/{token}")
+        assert status == 200
+        ticket = json.loads(body)["ticket"]
+        assert call(phone, f"{served.base}/api/v1/ratings", {"ticket": ticket, "level": 4})[0] == 201
+        assert call(phone, f"{served.base}/api/v1/ratings", {"ticket": ticket, "level": 4})[0] == 200
+
+        status, png = call(phone, png_url, key=admin)
+        assert status == 200
+        decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))[0].text
+        assert decoded == f"{served.base.upper()}/R/{token}"
+
+        period = served.find(r"period=(\w+)")
+        status, body = call(phone, f"{served.base}/api/v1/scores?period={period}", key=scorer)
+        units = json.loads(body)["units"]
+        assert status == 200 and len(units) == 330
+        assert [(u["unit"], u["counts"]["4"]) for u in units if u["n"]] == [("of-001", 1)]
+    finally:
+        assert served.stop() == 0
+
+    again = Served(tmp_path / "var", port)  # same data: nothing reloaded, the tap kept
+    try:
+        assert "(demo data loaded)" not in "".join(again.lines)
+        scorer = again.find(r"scorer key:\s+(rsk_\S+)")
+        status, body = call(urllib.request.build_opener(),
+                            f"{again.base}/api/v1/units/of-001/score?period={period}", key=scorer)
+        assert status == 200 and json.loads(body)["n"] == 1
+        old = call(urllib.request.build_opener(), f"{again.base}/api/v1/units", key=admin)[0]
+        assert old == 401  # each run mints new demo keys and retires the old ones
+    finally:
+        assert again.stop() == 0
+    assert (tmp_path / "var" / "redis" / "appendonlydir").is_dir() or list(
+        (tmp_path / "var" / "redis").glob("*.aof"))
