@@ -17,7 +17,7 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import redis
@@ -81,7 +81,7 @@ def main() -> None:
             server.stop()
     out = Path(__file__).parent / "results" / f"loop-{date.today().isoformat()}.json"
     out.parent.mkdir(exist_ok=True)
-    results["when"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["when"] = datetime.now(UTC).isoformat(timespec="seconds")
     out.write_text(json.dumps(results, indent=2))
     print(f"\nwritten to {out}")
 

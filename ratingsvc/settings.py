@@ -20,7 +20,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "QR_KEYS": (DEV_QR_KEYS, "QR signing keys 'ID:SECRET,...' (ID 0-255); the last signs new codes"),
     "REDIS_URL": ("redis://127.0.0.1:6379/0", "the Redis server (redis://, rediss:// or unix://)"),
     "VAR_DIR": ("var", "make run: where the embedded Redis keeps its data (relative to the project)"),
-    "REDIS_APPENDFSYNC": ("everysec", "fsync policy of the embedded Redis (make run): always, everysec or no"),
+    "REDIS_APPENDFSYNC": ("everysec", "make run: the embedded Redis's fsync policy: always, everysec or no"),
     "REDIS_TIMEOUT": (0.3, "seconds to connect to or wait for Redis before answering 503"),
     "RETRY_AFTER": (1, "seconds in the Retry-After header of a 503"),
     "PUBLIC_URL": ("http://127.0.0.1:8000", "scheme and host that QR codes point to"),
