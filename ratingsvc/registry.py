@@ -163,6 +163,8 @@ def window_with_unit(r: redis.Redis, wid: int) -> tuple[Window, Unit]:
         p.hget(keys.ep, str(wid))
         p.hgetall(keys.info)
         name, ep, info = p.execute()
+    if not info:
+        raise RegistryError("unit", unit_id)
     return _window(wid, unit_id, name, ep), _unit(unit_id, info)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from ratingsvc import create_app
 from ratingsvc.cli import main
-from ratingsvc.embedded import RedisServer, free_port
+from ratingsvc.embedded import RedisServer, find_binary, free_port
 from tests.helpers import Clock, Helper
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
@@ -20,8 +21,11 @@ PUBLIC_URL = "https://pj.caidian.gov.cn"
 
 
 def pytest_report_header(config):
-    return f"CI={os.environ.get('CI', '')!r}: tests needing a missing binary " + (
-        "fail" if os.environ.get("CI") == "true" else "are skipped")
+    binary = find_binary()
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.split()
+    return [f"redis-server: {binary} ({' '.join(version[2:3])})",
+            f"CI={os.environ.get('CI', '')!r}: tests needing a missing binary "
+            + ("fail" if os.environ.get("CI") == "true" else "are skipped")]
 
 
 @pytest.fixture(scope="session")

@@ -126,7 +126,7 @@ def test_revoking_after_the_scan_stops_the_tap(h, win):
 def test_details_after_a_bad_tap(h, win, clock):
     rid = h.tap(win, 1).json["rating_id"]
     url = f"/api/v1/ratings/{rid}/details"
-    body = {"tags": ["public", "duty"], "comment": "  等了两个小时  "}
+    body = {"tags": ["public", "duty", "public"], "comment": "  等了两个小时  "}
     assert h.rater().post(url, json=body).status_code == 403  # no device cookie: not the rater
     stranger = h.rater()
     h.scan(win, stranger)

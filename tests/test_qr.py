@@ -93,3 +93,10 @@ def test_key_rotation_keeps_old_posters_until_the_key_is_removed(config, r):
     removed = create_app({**config, "QR_KEYS": second}).test_client()
     assert removed.get(f"/api/v1/scan/{old_token}").status_code == 404
     assert removed.get(f"/api/v1/scan/{new_token}").status_code == 200
+
+
+def test_a_window_whose_unit_record_is_gone_gets_404_not_500(h):
+    win = h.window()
+    h.r.delete(registry.UnitKeys(win.unit).info)
+    assert h.client.get(f"/api/v1/scan/{h.token(win)}").status_code == 404
+    assert h.client.get(f"/r/{h.token(win)}").status_code == 404

@@ -140,7 +140,7 @@ def details(body: dict, rating_id: str):
     status = recording.add_details(
         get_redis(), parsed[0], parsed[1], rater=signing.rater_hash("device", device),
         now_ms=int(t * 1000), max_age_ms=config["DETAILS_MAX_AGE"] * 1000,
-        tags=body["tags"], comment=body["comment"].strip())
+        tags=list(dict.fromkeys(body["tags"])), comment=body["comment"].strip())
     if status == "unknown":
         raise NotFound("没有找到这条评价。", code="unknown_rating")
     if status == "forbidden":
