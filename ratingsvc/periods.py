@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 import redis
@@ -22,9 +22,6 @@ class Period:
     def to_json(self) -> str:
         return json.dumps({"name": self.name, "start": self.start.isoformat(),
                            "end": self.end.isoformat()}, ensure_ascii=False)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _load(pid: str, raw: str) -> Period:

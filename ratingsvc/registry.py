@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import redis
 
@@ -195,6 +195,3 @@ def revoke_window(r: redis.Redis, wid: int) -> Window:
     load_script(r, "epoch.lua")(keys=[UnitKeys(window.unit).ep], args=[str(wid), "bump"])
     return get_window(r, wid)
 
-
-def as_dict(obj: Category | Unit | Window) -> dict:
-    return asdict(obj)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import redis
@@ -50,7 +50,6 @@ class UnitScore:
     good_rate: float | None
     status: str  # ok | insufficient
     rank: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def raw_mean(counts: list[int]) -> float | None:
