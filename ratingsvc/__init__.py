@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, settings
+from . import errors, limiting, settings
 from .extensions import RatingApi, store
 from .signing import Signing
 
@@ -34,8 +35,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.finalize(app.config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     errors.init_app(app)
     store.init_app(app)
+    limiting.init_app(app)
     app.extensions["ratingsvc.signing"] = Signing(
         app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
 

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import redis
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from .registry import RegistryError
@@ -20,11 +20,12 @@ class ApiError(Exception):
     message = "The request is not valid."
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
-                 details: Any = None) -> None:
+                 details: Any = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.code = code or self.code
         self.details = details
+        self.headers = headers
 
 
 class BadRequest(ApiError):
@@ -55,12 +56,24 @@ class Unprocessable(ApiError):
     status, code, message = 422, "unprocessable", "The request cannot be carried out."
 
 
+class TooManyRequests(ApiError):
+    status, code, message = 429, "too_many_requests", "操作太频繁，请稍后再试。"
+
+
 class UnsupportedMediaType(ApiError):
     status, code, message = 415, "unsupported_media_type", "Send the body as application/json."
 
 
+def retry_after(seconds: int | str) -> dict[str, str]:
+    """A Retry-After header of ours, remembered so that no later hook replaces it."""
+    g.retry_after = str(seconds)
+    return {"Retry-After": str(seconds)}
+
+
 def error_response(status: int, code: str, message: str, details: Any = None,
                    headers: dict[str, str] | None = None):
+    if headers and "Retry-After" in headers:
+        retry_after(headers["Retry-After"])
     body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details
@@ -91,7 +104,7 @@ def handle_http_exception(exc: HTTPException):
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.errorhandler(RegistryError)
     def _lookup(exc: RegistryError):

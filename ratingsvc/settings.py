@@ -31,6 +31,26 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "DEVICE_COOKIE": ("rs_dev", "name of the long-lived signed device cookie"),
     "SCORE_PRIOR_WEIGHT": (20.0, "C: pseudo-ratings at the category mean in the shrunk score"),
     "SCORE_MIN_N": (30, "below this many counted taps a unit's status is 'insufficient'"),
+    "PROXY_HOPS": (1, "proxies in front (nginx: 1) whose X-Forwarded-For is trusted; 0: none"),
+    # Hard limits: over them the answer is 429. Per IP with flask-limiter; per rater and per
+    # window inside the recording script (no extra round trip).
+    "LIMIT_DEFAULT_IP": ("600/minute", "every endpoint, per client IP"),
+    "LIMIT_SCAN_IP": ("120/minute;3000/hour", "rating page and scan, per client IP"),
+    "LIMIT_RATING_IP": ("60/minute;2000/hour", "ratings and reasons, per client IP"),
+    "LIMIT_API_KEY": ("600/minute", "management and scoring endpoints, per API key"),
+    "LIMIT_RATER": ("20/hour", "taps of one rater on one unit"),
+    "LIMIT_WINDOW": ("120/minute", "taps on one window"),
+    # Signals: a tap that trips one is held (recorded, not counted) for review. 0 turns one off.
+    "RULE_IP_WINDOW_MAX": (8, "new raters from one IP on one window within 10-20 minutes"),
+    "RULE_BURST_MIN": (15, "new raters on one window within 10-20 minutes before a burst is possible"),
+    "RULE_BURST_FACTOR": (5.0, "a burst is this many times the window's rate over the last 24 hours"),
+    "RULE_RATER_WINDOWS_MAX": (1, "windows of one unit a rater may rate in a day before holds"),
+    "RULE_HOURS_GRACE": (60, "minutes after closing (and before opening) that still count"),
+    "RULE_LATE_TICKET": (900, "seconds between scan and tap after which the tap is held"),
+    "RULE_MIN_TAP_MS": (800, "milliseconds between scan and tap below which it looks automated"),
+    "RULE_AUTOMATION_UA": (
+        r"^$|curl|wget|python|httpie|go-http|okhttp|java/|libwww|headless|phantomjs|selenium|bot\b",
+        "User-Agent pattern (case-insensitive) that looks automated"),
 }
 
 MIN_SECRET_LENGTH = 16
@@ -72,3 +92,17 @@ def _check_production_secrets(config: MutableMapping[str, Any]) -> None:
                 "RATINGSVC_QR_KEYS must hold only random secrets of at least "
                 f"{MIN_SECRET_LENGTH} characters in production"
             )
+
+
+def markdown_table() -> str:
+    """The README's settings table (``python -m ratingsvc.settings`` prints it)."""
+    secret = {"SECRET_KEY", "QR_KEYS"}
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, (default, meaning) in SETTINGS.items():
+        shown = "(dev value)" if name in secret else f"`{default}`".replace("|", "\\|")
+        rows.append(f"| `RATINGSVC_{name}` | {shown} | {meaning.replace('|', '/')} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

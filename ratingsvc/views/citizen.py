@@ -10,8 +10,9 @@ import redis
 from flask import after_this_request, current_app, request
 
 from .. import recording, registry
-from ..errors import ApiError, Conflict, Forbidden, Gone, NotFound, Unprocessable
+from ..errors import ApiError, Conflict, Forbidden, Gone, NotFound, Unprocessable, retry_after
 from ..extensions import ApiBlueprint, get_redis, get_signing, now
+from ..limiting import citizen_limit
 from ..schemas import (
     LEVELS,
     DetailsAnswerSchema,
@@ -48,6 +49,7 @@ def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
 
 @pages.route("/r/<token>")
 @pages.route("/R/<token>")
+@citizen_limit("LIMIT_SCAN_IP")
 def rating_page(token: str):
     try:
         resolve(token)
@@ -55,13 +57,14 @@ def rating_page(token: str):
         return pages_html.error_page(exc.status, exc.message)
     except (redis.ConnectionError, redis.TimeoutError):
         busy = pages_html.error_page(503, "服务繁忙，请稍后再试。")
-        busy.headers["Retry-After"] = str(current_app.config["RETRY_AFTER"])
+        busy.headers.update(retry_after(current_app.config["RETRY_AFTER"]))
         return busy
     page = Path(current_app.static_folder or "", "rate.html").read_bytes()
     return flask.Response(page, mimetype="text/html")
 
 
 @blp.route("/scan/<token>")
+@citizen_limit("LIMIT_SCAN_IP")
 @blp.response(200, ScanSchema)
 def scan(token: str):
     """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
@@ -89,6 +92,7 @@ def scan(token: str):
 
 
 @blp.route("/ratings", methods=["POST"])
+@citizen_limit("LIMIT_RATING_IP")
 @blp.arguments(RatingSchema)
 @blp.response(201, RatingAnswerSchema, description="counted")
 @blp.alt_response(200, schema=RatingAnswerSchema, success=True,
@@ -125,6 +129,7 @@ def rate(body: dict):
 
 
 @blp.route("/ratings/<rating_id>/details", methods=["POST"])
+@citizen_limit("LIMIT_RATING_IP")
 @blp.arguments(DetailsSchema)
 @blp.response(201, DetailsAnswerSchema)
 def details(body: dict, rating_id: str):

@@ -11,6 +11,7 @@ import qr
 from .. import periods, registry
 from ..auth import check_unit, current_key, require
 from ..extensions import ApiBlueprint, get_redis, get_signing
+from ..limiting import per_key_limit
 from ..schemas import (
     CategorySchema,
     CategoryUpdateSchema,
@@ -25,6 +26,7 @@ from ..schemas import (
 
 blp = ApiBlueprint("manage", __name__, url_prefix="/api/v1",
                    description="The evaluation office (admin) and window managers")
+per_key_limit(blp)
 
 
 def rating_url(window: registry.Window) -> str:

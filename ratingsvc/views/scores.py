@@ -10,9 +10,11 @@ from flask import Response, current_app
 from .. import periods, registry, scoring
 from ..auth import check_unit, current_key, require
 from ..extensions import ApiBlueprint, get_redis
+from ..limiting import per_key_limit
 from ..schemas import ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
 
 blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
+per_key_limit(blp)
 
 CSV_COLUMNS = ["unit", "name", "category", "n", "level_1", "level_2", "level_3", "level_4",
                "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank"]

@@ -1,0 +1,73 @@
+"""Rate limits: per client IP (as the proxy saw it), per API key; 429 in the one error shape."""
+
+from __future__ import annotations
+
+import pytest
+from limits import parse_many
+
+from ratingsvc import create_app
+from ratingsvc.settings import SETTINGS
+
+
+@pytest.fixture
+def limited(config):
+    def make(**limits):
+        return create_app({**config, **limits})
+    return make
+
+
+def test_rating_limit_per_ip_answers_429_with_headers(limited, h):
+    app = limited(LIMIT_RATING_IP="3/minute")
+    win = h.window()
+    c = app.test_client()
+    ticket = h.scan(win, c)
+    answers = [c.post("/api/v1/ratings", json={"ticket": ticket, "level": 5}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [201, 200, 200, 429]
+    refused = answers[-1]
+    assert refused.json["error"]["code"] == "too_many_requests"
+    assert refused.json["error"]["message"] == "操作太频繁，请稍后再试。"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-RateLimit-Limit"] == "3" and refused.headers["X-RateLimit-Remaining"] == "0"
+    assert "X-RateLimit-Reset" in refused.headers
+    assert "Retry-After" not in answers[0].headers
+
+
+def test_a_forged_forwarded_for_does_not_make_a_fresh_bucket(limited, h):
+    app = limited(LIMIT_SCAN_IP="3/minute", PROXY_HOPS=1)
+    win = h.window()
+    c = app.test_client()
+    path = f"/api/v1/scan/{h.token(win)}"
+
+    def scan(forged, real="203.0.113.9"):  # nginx appends the address it saw
+        return c.get(path, headers={"X-Forwarded-For": f"{forged}, {real}"}).status_code
+
+    assert [scan(f"10.0.0.{i}") for i in range(4)] == [200, 200, 200, 429]
+    assert scan("10.0.0.99", real="198.51.100.7") == 200  # another real client has its own
+
+
+def test_without_a_trusted_proxy_the_header_is_ignored(limited, h):
+    app = limited(LIMIT_SCAN_IP="2/minute", PROXY_HOPS=0)
+    win = h.window()
+    c = app.test_client()
+    codes = [c.get(f"/api/v1/scan/{h.token(win)}", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
+             for i in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_management_keys_are_limited_per_key(limited, h):
+    app = limited(LIMIT_API_KEY="2/minute")
+    h.unit("u1")
+    c = app.test_client()
+    a, b = h.key("admin"), h.key("admin")
+    assert [c.get("/api/v1/units", headers=a).status_code for _ in range(3)] == [200, 200, 429]
+    assert c.get("/api/v1/units", headers=b).status_code == 200
+    assert c.get("/api/v1/units", headers=a).json["error"]["code"] == "too_many_requests"
+
+
+def test_default_ip_limits_let_a_busy_service_hall_through():
+    """Hundreds of honest raters a day share one address: a scan and a tap each."""
+    for name, per_hour_needed in [("LIMIT_SCAN_IP", 150), ("LIMIT_RATING_IP", 150)]:
+        for limit in parse_many(SETTINGS[name][0]):
+            per_hour = limit.amount * 3600 / limit.get_expiry()
+            assert per_hour >= per_hour_needed, (name, str(limit))
+            assert limit.amount >= 20, (name, str(limit))  # a morning rush within one window
