@@ -26,8 +26,13 @@ from ratingsvc import recording, registry, scoring
 from ratingsvc.embedded import RedisServer
 from ratingsvc.recording import Tap
 from ratingsvc.rkeys import UnitKeys
+from ratingsvc.rules import Rules
+from ratingsvc.settings import defaults
 
 RUNS = 3
+NOW_MS = 1_780_279_200_000  # 2026-06-01 10:00 in Shanghai
+# The production rules, with hard limits that a benchmark of one rater and window would hit.
+RULES = Rules.from_config({**defaults(), "LIMIT_RATER": "1000000/hour", "LIMIT_WINDOW": "1000000/minute"})
 
 
 def best_rate(fn, n: int) -> float:
@@ -100,11 +105,13 @@ def run(r: redis.Redis, taps: int, units: int) -> dict:
     def taps_counted(n: int) -> None:
         for _ in range(n):
             i = next(counter)
-            recording.record(r, Tap("bench", win.id, 1, 5, f"rater{i}", "20260601", i, "n"))
+            recording.record(r, Tap("bench", win.id, 1, 5, f"rater{i}", NOW_MS + i, f"t{i}"), RULES,
+                             tz="Asia/Shanghai")
 
     def taps_duplicate(n: int) -> None:
         for _ in range(n):
-            recording.record(r, Tap("bench", win.id, 1, 5, "rater0", "20260601", 0, "n"))
+            recording.record(r, Tap("bench", win.id, 1, 5, "rater0", NOW_MS, "t0"), RULES,
+                             tz="Asia/Shanghai")
 
     ceiling = best_rate(bare_calls, taps)
     counted = best_rate(taps_counted, taps)

@@ -9,7 +9,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors, limiting, settings
-from .extensions import RatingApi, store
+from .extensions import RatingApi, redis_store
+from .rules import Rules
 from .signing import Signing
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -39,8 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     errors.init_app(app)
-    store.init_app(app)
+    redis_store.init_app(app)
     limiting.init_app(app)
+    app.extensions["ratingsvc.rules"] = Rules.from_config(app.config)
     app.extensions["ratingsvc.signing"] = Signing(
         app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
 

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from . import errors
+from .rules import Rules
 from .signing import Signing
 from .store import RedisStore
 
@@ -47,15 +48,19 @@ class RatingApi(Api):
         return errors.handle_http_exception(error)
 
 
-store = RedisStore()
+redis_store = RedisStore()
 
 
 def get_redis() -> redis.Redis:
-    return store.client
+    return redis_store.client
 
 
 def get_signing() -> Signing:
     return current_app.extensions["ratingsvc.signing"]
+
+
+def get_rules() -> Rules:
+    return current_app.extensions["ratingsvc.rules"]
 
 
 def now() -> float:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import redis
 
 from .rkeys import UnitKeys
+from .rules import Rules
 from .store import load_script
+from .timeutil import zone
 
 DEDUPE_TTL = 3 * 86400  # a day's dedupe hash outlives the day, whatever the time zone
 TAGS = ("key_work", "business", "lawful", "public", "duty")
+BUCKET = 600  # seconds of the rate buckets the IP and burst signals count in
 
 
 @dataclass(frozen=True)
@@ -20,16 +24,19 @@ class Tap:
     epoch: int
     level: int
     rater: str  # keyed hash, never the raw identifier
-    day: str  # YYYYMMDD in the configured time zone
     now_ms: int
     nonce: str  # the scan ticket's nonce
+    ip: str = "-"  # keyed hash of the client IP
+    reasons: tuple[str, ...] = ()  # signals the app found in the request
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # counted | duplicate | expired | revoked | mismatch
+    status: str  # counted | held | duplicate | expired | revoked | limited | mismatch
     rating_id: str | None = None
     replayed: bool = False
+    reasons: list[str] = field(default_factory=list)  # why held, or which limit
+    retry_after: int = 0
 
 
 def rating_id(unit: str, stream_id: str) -> str:
@@ -44,22 +51,37 @@ def parse_rating_id(value: str) -> tuple[str, str] | None:
     return unit, stream_id
 
 
-def record(r: redis.Redis, tap: Tap, *, expired: bool = False, idempotency_key: str | None = None,
-           idempotency_ttl: int = 86400) -> Outcome:
-    """Count a tap once per rater, window and day; log every tap. One round trip."""
+def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = False,
+           idempotency_key: str | None = None, idempotency_ttl: int = 86400) -> Outcome:
+    """Count a tap once per rater, window and day, or hold it; log it. One round trip."""
     keys = UnitKeys(tap.unit)
+    now_s = tap.now_ms / 1000
+    local = datetime.fromtimestamp(now_s, zone(tz))
+    day, yesterday = local.strftime("%Y%m%d"), (local - timedelta(days=1)).strftime("%Y%m%d")
+    bucket = int(now_s // BUCKET)
+    rl, wl = rules.rater_limit, rules.window_limit
     fingerprint = f"{tap.nonce}:{tap.level}"
     idem_key = keys.idempotency(tap.rater, idempotency_key) if idempotency_key else keys.prefix
-    status, stream_id, stored_fp, replayed = load_script(r, "record.lua")(
-        keys=[keys.info, keys.ep, keys.dedupe(tap.day), keys.tot, keys.day(tap.day), keys.days,
-              keys.snap, keys.log, idem_key],
-        args=[tap.window, tap.epoch, tap.level, tap.rater, tap.day, tap.now_ms, tap.nonce,
+    status, stream_id, stored_fp, replayed, why = load_script(r, "record.lua")(
+        keys=[keys.info, keys.ep, keys.dedupe(day), keys.tot, keys.day(day), keys.days,
+              keys.snap, keys.log, idem_key, keys.hours, keys.rate(bucket), keys.rate(bucket - 1),
+              keys.hourly(day), keys.hourly(yesterday), keys.flags(day), keys.held,
+              keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds))],
+        args=[tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
               fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
-              "1" if expired else "0"],
+              "1" if expired else "0", tap.ip, ",".join(tap.reasons), local.isoweekday(),
+              local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
+              rules.burst_min, rules.burst_factor, rules.rater_windows_max,
+              rl.amount, rl.seconds, wl.amount, wl.seconds],
     )
     if replayed == "1" and stored_fp != fingerprint:
         return Outcome("mismatch")
-    return Outcome(status, rating_id(tap.unit, stream_id) if stream_id else None, replayed == "1")
+    if status == "limited":
+        limit = rl if why == "rater" else wl
+        wait = int(limit.seconds - now_s % limit.seconds) + 1
+        return Outcome("limited", reasons=[why], retry_after=wait)
+    return Outcome(status, rating_id(tap.unit, stream_id) if stream_id else None, replayed == "1",
+                   why.split(",") if why else [])
 
 
 def add_details(r: redis.Redis, unit: str, stream_id: str, *, rater: str, now_ms: int,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
 from . import rkeys
+from .hours import compile_hours, decompile_hours
 from .rkeys import UnitKeys
 from .store import load_script
 
@@ -44,6 +46,7 @@ class Window:
     name: str
     epoch: int
     active: bool = True
+    hours: dict | None = None  # opening hours (ratingsvc.hours); None: always open
 
 
 def _flag(value: bool) -> str:
@@ -130,11 +133,12 @@ def create_window(r: redis.Redis, unit_id: str, name: str) -> Window:
     return Window(id=wid, unit=unit_id, name=name, epoch=1)
 
 
-def _window(wid: int, unit_id: str, name: str | None, ep: str | None) -> Window:
+def _window(wid: int, unit_id: str, name: str | None, ep: str | None,
+            hours: str | None = None) -> Window:
     if name is None or ep is None:
         raise RegistryError("window", wid)
     return Window(id=wid, unit=unit_id, name=name, epoch=int(ep.lstrip("x")),
-                  active=not ep.startswith("x"))
+                  active=not ep.startswith("x"), hours=decompile_hours(hours))
 
 
 def window_unit(r: redis.Redis, wid: int) -> str:
@@ -150,8 +154,9 @@ def get_window(r: redis.Redis, wid: int) -> Window:
     with r.pipeline(transaction=False) as p:
         p.hget(keys.wname, str(wid))
         p.hget(keys.ep, str(wid))
-        name, ep = p.execute()
-    return _window(wid, unit_id, name, ep)
+        p.hget(keys.hours, str(wid))
+        name, ep, hours = p.execute()
+    return _window(wid, unit_id, name, ep, hours)
 
 
 def window_with_unit(r: redis.Redis, wid: int) -> tuple[Window, Unit]:
@@ -173,17 +178,26 @@ def list_windows(r: redis.Redis, unit_id: str) -> list[Window]:
     with r.pipeline(transaction=False) as p:
         p.hgetall(keys.wname)
         p.hgetall(keys.ep)
-        names, eps = p.execute()
-    return sorted((_window(int(w), unit_id, n, eps.get(w)) for w, n in names.items()),
+        p.hgetall(keys.hours)
+        names, eps, hours = p.execute()
+    return sorted((_window(int(w), unit_id, n, eps.get(w), hours.get(w)) for w, n in names.items()),
                   key=lambda w: w.id)
 
 
+KEEP: Any = object()  # update_window: leave the opening hours as they are
+
+
 def update_window(r: redis.Redis, wid: int, *, name: str | None = None,
-                  active: bool | None = None) -> Window:
+                  active: bool | None = None, hours: dict | None = KEEP) -> Window:
+    """Change a window; hours=None removes its opening hours (always open)."""
     window = get_window(r, wid)
     keys = UnitKeys(window.unit)
     if name is not None:
         r.hset(keys.wname, str(wid), name)
+    if hours is None:
+        r.hdel(keys.hours, str(wid))
+    elif hours is not KEEP:
+        r.hset(keys.hours, str(wid), compile_hours(hours))
     if active is not None:
         load_script(r, "epoch.lua")(keys=[keys.ep], args=[str(wid), "on" if active else "off"])
     return get_window(r, wid)

@@ -12,10 +12,20 @@ Per unit (hash tag ``{u.ID}``):
     day:<D>     hash  the same for calendar day D (YYYYMMDD), plus "dup"
     days        zset  days that have counted taps, score = D
     snap        hash  "<D>:<level>" -> counted taps before day D (cumulative at its start)
-    dd:<D>      hash  "<window>:<rater hash>" -> rating id of that day's counted tap
-    log         stream every tap (counted and duplicate) and every reason given after one
+    dd:<D>      hash  "<window>:<rater hash>" and "t:<ticket nonce>" -> first tap's id;
+                      "r:<rater hash>" -> windows of the unit the rater rated that day
+    log         stream every recorded tap (counted, held, duplicate), every reason given
+                      after one, every review decision
     det         hash  rating id -> stream id of its reason
     idem:<R>:<K> string first answer to Idempotency-Key K from rater R
+    hours       hash  window id -> opening hours "<weekdays>|<from>-<to>,..." (minutes)
+    rt:<B>      hash  10-minute bucket B: "w<window>" new raters, "i<window>:<ip hash>"
+    hr:<D>      hash  "<window>:<hour>" -> new raters in that hour of day D
+    fl:<D>      hash  "<window>:<ip hash>" flagged on day D: its taps there are held
+    lr:<P>, lw:<P> hash  taps per rater / per window in fixed limit period P
+    hq          hash  held tap id -> "<window>|<level>|<reasons>|<ms>": the review queue
+    hd          hash  decided tap id -> "<action>|<key id>|<ms>|<decision id>"
+    Counts also have "h": held taps (not counted) that were not released.
 """
 
 from __future__ import annotations
@@ -41,8 +51,8 @@ class UnitKeys:
     def __init__(self, unit_id: str) -> None:
         self.prefix = f"rs:{{u.{unit_id}}}:"
 
-    def __getattr__(self, name: str) -> str:  # info, wname, ep, tot, days, snap, log, det
-        if name in {"info", "wname", "ep", "tot", "days", "snap", "log", "det"}:
+    def __getattr__(self, name: str) -> str:  # info, wname, ep, tot, days, snap, log, det, hours
+        if name in {"info", "wname", "ep", "tot", "days", "snap", "log", "det", "hours"}:
             return self.prefix + name
         raise AttributeError(name)
 
@@ -54,3 +64,23 @@ class UnitKeys:
 
     def idempotency(self, rater: str, key: str) -> str:
         return f"{self.prefix}idem:{rater}:{key}"
+
+    def rate(self, bucket: int) -> str:
+        return f"{self.prefix}rt:{bucket}"
+
+    def hourly(self, day: str) -> str:
+        return f"{self.prefix}hr:{day}"
+
+    def flags(self, day: str) -> str:
+        return f"{self.prefix}fl:{day}"
+
+    def limit(self, kind: str, period: int) -> str:
+        return f"{self.prefix}l{kind}:{period}"
+
+    @property
+    def held(self) -> str:
+        return self.prefix + "hq"
+
+    @property
+    def decided(self) -> str:
+        return self.prefix + "hd"

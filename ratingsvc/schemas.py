@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .hours import compile_hours
 from .recording import TAGS
 
 SLUG = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="1-40 letters, digits, '-' or '_'")
@@ -51,18 +52,41 @@ class UnitQuerySchema(Schema):
     category = fields.String(validate=SLUG)
 
 
+class HoursSchema(Schema):
+    days = fields.List(fields.Integer(validate=validate.Range(1, 7)), required=True,
+                       validate=validate.Length(min=1, max=7),
+                       metadata={"description": "weekdays, 1 = Monday"})
+    open = fields.List(fields.String(validate=validate.Regexp(
+        r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")), required=True,
+        validate=validate.Length(min=1, max=6), metadata={"example": ["08:30-12:00", "14:00-17:30"]})
+
+    @validates_schema
+    def _ranges(self, data, **kwargs):
+        try:
+            compile_hours(data)
+        except ValueError as exc:
+            raise ValidationError(str(exc), "open") from exc
+
+
+def hours_field() -> fields.Nested:
+    return fields.Nested(HoursSchema, allow_none=True, metadata={
+        "description": "opening hours; taps outside them (plus a grace) are held; null: always"})
+
+
 class WindowSchema(Schema):
     id = fields.Integer(dump_only=True)
     unit = fields.String(dump_only=True)
     name = fields.String(required=True, validate=NAME)
     epoch = fields.Integer(dump_only=True, metadata={"description": "bumped by every revoke"})
     active = fields.Boolean(dump_only=True)
+    hours = hours_field()
     rating_url = fields.String(dump_only=True, metadata={"description": "what the QR encodes"})
 
 
 class WindowUpdateSchema(Schema):
     name = fields.String(validate=NAME)
     active = fields.Boolean()
+    hours = hours_field()
 
 
 class QrQuerySchema(Schema):
@@ -141,7 +165,8 @@ class UnitScoreSchema(Schema):
     category = fields.String()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
                          metadata={"description": "counted taps per level '1'..'5'"})
-    n = fields.Integer()
+    n = fields.Integer(metadata={"description": "counted taps"})
+    held = fields.Integer(metadata={"description": "taps held for review and not released"})
     raw = fields.Float(allow_none=True, metadata={"description": "mean index / 10, 0-10"})
     score = fields.Float(metadata={"description": "shrunk toward the category mean; ranked on"})
     ci95 = fields.List(fields.Float(), metadata={"description": "95% interval of raw"})

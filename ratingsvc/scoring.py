@@ -35,6 +35,7 @@ class UnitCounts:
     category: str
     counts: list[int]  # counted taps per level 1..5
     active: bool = True
+    held: int = 0  # held for review and not released: not in counts
 
 
 @dataclass
@@ -49,6 +50,7 @@ class UnitScore:
     ci95: tuple[float, float]
     good_rate: float | None
     status: str  # ok | insufficient
+    held: int = 0
     rank: int | None = None
 
 
@@ -88,7 +90,8 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int) -> 
         scores.append(UnitScore(
             unit=u.unit, name=u.name, category=u.category,
             counts={str(lvl): c for lvl, c in enumerate(u.counts, 1)}, n=n, raw=raw, score=shrunk,
-            ci95=wilson(raw, n), good_rate=good, status="ok" if n >= min_n else "insufficient"))
+            ci95=wilson(raw, n), good_rate=good, status="ok" if n >= min_n else "insufficient",
+            held=u.held))
     by_category: dict[str, list[UnitScore]] = defaultdict(list)
     for s in scores:
         if s.status == "ok":
@@ -113,8 +116,9 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date) -
     for i in range(0, len(unit_ids), CHUNK):
         chunk = unit_ids[i:i + CHUNK]
         for uid, row in zip(chunk, _evalsha_chunk(r, script, chunk, first, after), strict=True):
-            name, category, active, *counts = row
-            out.append(UnitCounts(uid, name, category, [int(c) for c in counts], active == "1"))
+            name, category, active, *counts, held = row
+            out.append(UnitCounts(uid, name, category, [int(c) for c in counts], active == "1",
+                                  int(held)))
     return out
 
 

@@ -45,6 +45,7 @@ class Ticket:
     device: str
     nonce: str
     issued_at: int
+    issued_ms: int
 
 
 def parse_qr_keys(spec: str) -> dict[int, bytes]:
@@ -128,7 +129,8 @@ class Signing:
 
     # Scan tickets ------------------------------------------------------------------------
     def ticket(self, window: int, unit: str, epoch: int, device: str) -> str:
-        payload = {"w": window, "u": unit, "e": epoch, "d": device, "n": secrets.token_urlsafe(9)}
+        payload = {"w": window, "u": unit, "e": epoch, "d": device, "n": secrets.token_urlsafe(9),
+                   "i": int(self._clock() * 1000)}
         return self._tickets.dumps(payload)
 
     def read_ticket(self, value: str) -> Ticket:
@@ -137,7 +139,7 @@ class Signing:
             payload, signed_at = self._tickets.loads(value, return_timestamp=True)
             return Ticket(window=int(payload["w"]), unit=str(payload["u"]), epoch=int(payload["e"]),
                           device=str(payload["d"]), nonce=str(payload["n"]),
-                          issued_at=int(signed_at.timestamp()))
+                          issued_at=int(signed_at.timestamp()), issued_ms=int(payload["i"]))
         except (BadSignature, KeyError, TypeError, ValueError) as exc:
             raise BadTicket(str(exc)) from exc
 
@@ -158,8 +160,8 @@ class Signing:
             return None
         return device if isinstance(device, str) else None
 
-    def rater_hash(self, kind: str, identifier: str) -> str:
-        """Keyed hash of a person's identifier (device id, openid): all that is stored."""
+    def person_hash(self, kind: str, identifier: str) -> str:
+        """Keyed hash of a person's identifier (device id, openid, IP): all that is stored."""
         digest = hmac.new(self._rater_key, f"{kind}:{identifier}".encode(), hashlib.sha256)
         return digest.hexdigest()[:32]
 

@@ -37,10 +37,16 @@ class RedisStore:
         return current_app.extensions[self.name]
 
 
+# Scripts that change counts share the functions of counters.lua.
+PRELUDE = {"record.lua": "counters.lua", "review.lua": "counters.lua"}
+
+
 @lru_cache(maxsize=64)
 def load_script(client: redis.Redis, filename: str) -> Script:
     """A Lua file of ratingsvc/lua as a redis-py Script (EVALSHA, re-loaded on NOSCRIPT).
 
     Loaded once per client: the Script object is cached, and Redis caches the script body.
     """
-    return client.register_script((LUA_DIR / filename).read_text(encoding="utf-8"))
+    parts = [PRELUDE[filename]] if filename in PRELUDE else []
+    body = "\n".join((LUA_DIR / f).read_text(encoding="utf-8") for f in [*parts, filename])
+    return client.register_script(body)

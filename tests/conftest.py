@@ -18,9 +18,12 @@ from tests.helpers import Clock, Helper
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 PUBLIC_URL = "https://pj.caidian.gov.cn"
-# Tests of other things tap many times from one address; the limit tests set their own.
+# Tests of other things tap many times from one address at once; the tests of limits and
+# rules set their own.
 GENEROUS = {f"LIMIT_{name}": "100000/minute" for name in
             ("DEFAULT_IP", "SCAN_IP", "RATING_IP", "API_KEY", "RATER", "WINDOW")}
+SIGNALS_OFF = {f"RULE_{name}": 0 for name in
+               ("IP_WINDOW_MAX", "BURST_MIN", "RATER_WINDOWS_MAX", "LATE_TICKET", "MIN_TAP_MS")}
 
 
 def pytest_report_header(config):
@@ -47,7 +50,7 @@ def clock():
 @pytest.fixture
 def config(redis_server, clock):
     return {"TESTING": True, "REDIS_URL": redis_server.url, "CLOCK": clock,
-            "PUBLIC_URL": PUBLIC_URL, **GENEROUS}
+            "PUBLIC_URL": PUBLIC_URL, **GENEROUS, **SIGNALS_OFF}
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from ratingsvc import apikeys, registry
 from ratingsvc.extensions import Signing
 from ratingsvc.registry import Category, Unit
 
+READ_SECONDS = 5
+
 
 class Clock:
     """A clock the test moves by hand."""
@@ -79,6 +81,7 @@ class Helper:
             headers: dict | None = None):
         rater = rater or self.client
         ticket = self.scan(window, rater)
+        self.clock.advance(READ_SECONDS)  # a person reads the page before tapping
         return rater.post("/api/v1/ratings", json={"ticket": ticket, "level": level},
                           headers=headers or {})
 

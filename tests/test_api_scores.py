@@ -109,7 +109,8 @@ def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server
         p.execute()
     for i in range(0, 2500, 97):
         win = registry.create_window(h.r, f"u{i}", "w")
-        recording.record(h.r, recording.Tap(f"u{i}", win.id, 1, 4, "r", "20260601", 0, "n"))
+        recording.record(h.r, recording.Tap(f"u{i}", win.id, 1, 4, "r", int(h.clock() * 1000), "n"),
+                         h.app.extensions["ratingsvc.rules"], tz="Asia/Shanghai")
     scorer = h.key("scorer")
     counting = redis.Redis(connection_pool=redis.ConnectionPool(
         connection_class=CountingConnection, host="127.0.0.1", port=redis_server.port,

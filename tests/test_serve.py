@@ -70,8 +70,14 @@ class Served:
         return code
 
 
+PHONE = ("Mozilla/5.0 (Linux; Android 13; V2183A) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/116.0 Mobile Safari/537.36 MicroMessenger/8.0.49 NetType/WIFI Language/zh_CN")
+
+
 def call(opener, url, body=None, key=None):
-    headers = {"Content-Type": "application/json"} if body is not None else {}
+    headers = {"User-Agent": PHONE}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
     if key:
         headers["Authorization"] = f"Bearer {key}"
     data = json.dumps(body).encode() if body is not None else None
@@ -98,6 +104,7 @@ def test_serve_prints_urls_and_keys_and_the_loop_works_end_to_end(tmp_path):
         status, body = call(phone, f"{served.base}/api/v1/scan/{token}")
         assert status == 200
         ticket = json.loads(body)["ticket"]
+        time.sleep(1)  # a person reads the page: a tap within RULE_MIN_TAP_MS looks automated
         assert call(phone, f"{served.base}/api/v1/ratings", {"ticket": ticket, "level": 4})[0] == 201
         assert call(phone, f"{served.base}/api/v1/ratings", {"ticket": ticket, "level": 4})[0] == 200
 

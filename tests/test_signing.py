@@ -105,10 +105,10 @@ def test_device_cookie_round_trip_and_tamper():
     assert s.read_device_cookie(None) is None
 
 
-def test_rater_hash_is_keyed_and_hides_the_identifier():
+def test_person_hash_is_keyed_and_hides_the_identifier():
     a, b = signer(secret="a" * 32), signer(secret="b" * 32)
-    h = a.rater_hash("device", "my-device-id")
-    assert h == a.rater_hash("device", "my-device-id")
-    assert h != b.rater_hash("device", "my-device-id")
-    assert h != a.rater_hash("openid", "my-device-id")
+    h = a.person_hash("device", "my-device-id")
+    assert h == a.person_hash("device", "my-device-id")
+    assert h != b.person_hash("device", "my-device-id")
+    assert h != a.person_hash("openid", "my-device-id")
     assert "my-device-id" not in h and len(h) == 32

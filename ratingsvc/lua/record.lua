@@ -1,63 +1,128 @@
--- Record one tap, atomically, in one unit's slot: idempotent replay, revocation check,
--- dedupe, counters (all time and per day, with the day's start-of-day snapshot) and the log.
+-- Record one tap, atomically, in one unit's slot. In order: idempotent replay, ticket age,
+-- revocation, hard limits (refused, not recorded), dedupe (recorded as duplicate), the
+-- signals (recorded as held, not counted), else counted. Every recorded tap goes to the log.
 --
 -- KEYS: 1 info  2 ep  3 dd:<day>  4 tot  5 day:<day>  6 days  7 snap  8 log  9 idem
--- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day (YYYYMMDD)  6 now (ms)
---       7 ticket nonce  8 request fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl
---       11 "1" when the ticket has expired
--- Returns {status, rating stream id or "", fingerprint or "", "1" if replayed from the key};
--- status: counted | duplicate | expired | revoked
-local window, epoch, level, rater, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local use_idem = ARGV[9] ~= '0'
+--       10 hours  11 rt:<bucket>  12 rt:<bucket-1>  13 hr:<day>  14 hr:<yesterday>
+--       15 fl:<day>  16 hq  17 lr:<rater limit period>  18 lw:<window limit period>
+-- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
+--       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
+--       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
+--       15 minute of the day  16 hour  17 hours grace (min)  18 IP-window max
+--       19 burst min  20 burst factor  21 rater windows max  22 rater limit
+--       23 its seconds  24 window limit  25 its seconds
+-- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name};
+-- status: counted | held | duplicate | expired | revoked | limited
+local A = ARGV
+local window, level, rater, day, now = A[1], A[3], A[4], A[5], A[6]
+local use_idem = A[9] ~= '0'
 
 if use_idem then
   local prev = redis.call('GET', KEYS[9])
   if prev then
-    local status, id, fp = string.match(prev, '^([^|]*)|([^|]*)|(.*)$')
-    return {status, id, fp, '1'}
+    local status, id, fp, why = string.match(prev, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+    return {status, id, fp, '1', why}
   end
 end
-if ARGV[11] == '1' then return {'expired', '', '', '0'} end
-if redis.call('HGET', KEYS[1], 'active') ~= '1' or redis.call('HGET', KEYS[2], window) ~= epoch then
-  return {'revoked', '', '', '0'}
+if A[11] == '1' then return {'expired', '', '', '0', ''} end
+if redis.call('HGET', KEYS[1], 'active') ~= '1' or redis.call('HGET', KEYS[2], window) ~= A[2] then
+  return {'revoked', '', '', '0', ''}
 end
 
-local field = window .. ':' .. rater
-local first = redis.call('HGET', KEYS[3], field)
-local status = 'counted'
+-- HINCRBY, giving the key a lifetime when the field is new (a key is only ever made so).
+local function incr(key, field, ttl)
+  local n = redis.call('HINCRBY', key, field, 1)
+  if n == 1 then redis.call('EXPIRE', key, ttl) end
+  return n
+end
+
+-- Hard limits, fixed windows: over them nothing is recorded.
+local function over(key, field, limit, seconds)
+  if tonumber(limit) <= 0 then return false end
+  return incr(key, field, 2 * tonumber(seconds)) > tonumber(limit)
+end
+if over(KEYS[17], rater, A[22], A[23]) then return {'limited', '', '', '0', 'rater'} end
+if over(KEYS[18], window, A[24], A[25]) then return {'limited', '', '', '0', 'window'} end
+
+local function open_now(spec, weekday, minute, grace)
+  local days, ranges = string.match(spec, '^([^|]*)|(.*)$')
+  if not days or not string.find(days, weekday, 1, true) then return false end
+  for a, b in string.gmatch(ranges, '(%d+)-(%d+)') do
+    if minute >= tonumber(a) - grace and minute <= tonumber(b) + grace then return true end
+  end
+  return false
+end
+
+local function num(v) return tonumber(v) or 0 end
+
+local dd, pair, ticket = KEYS[3], window .. ':' .. rater, 't:' .. A[7]
+local seen = redis.call('HMGET', dd, ticket, pair)
+local first = seen[1] or seen[2]
+local status, why = 'counted', ''
 if first then
   status = 'duplicate'
   redis.call('HINCRBY', KEYS[5], 'dup', 1)
 else
-  -- The snapshot of a day holds the counted taps before it. A day's first tap takes it from
-  -- the next later snapshot (clock skew across workers at midnight) or from the totals.
-  if not redis.call('ZSCORE', KEYS[6], day) then
-    local later = redis.call('ZRANGEBYSCORE', KEYS[6], '(' .. day, '+inf', 'LIMIT', 0, 1)[1]
-    for l = 1, 5 do
-      local v
-      if later then v = redis.call('HGET', KEYS[7], later .. ':' .. l)
-      else v = redis.call('HGET', KEYS[4], tostring(l)) end
-      redis.call('HSET', KEYS[7], day .. ':' .. l, v or '0')
+  local reasons = {}
+  for r in string.gmatch(A[13], '[^,]+') do reasons[#reasons + 1] = r end
+  local hours = redis.call('HGET', KEYS[10], window)
+  if hours and not open_now(hours, A[14], tonumber(A[15]), tonumber(A[17])) then
+    reasons[#reasons + 1] = 'hours'
+  end
+  -- Many new raters from one IP on this window; once seen, the rest of the day too.
+  local ipf, wf, flag = 'i' .. window .. ':' .. A[12], 'w' .. window, window .. ':' .. A[12]
+  local cur, prev = redis.call('HMGET', KEYS[11], ipf, wf, 'b' .. window), redis.call('HMGET', KEYS[12], ipf, wf)
+  local from_ip, recent = num(cur[1]) + num(prev[1]), num(cur[2]) + num(prev[2])
+  if redis.call('HEXISTS', KEYS[15], flag) == 1 or (num(A[18]) > 0 and from_ip >= num(A[18])) then
+    reasons[#reasons + 1] = 'ip_window'
+    redis.call('HSET', KEYS[15], flag, now)
+    redis.call('EXPIRE', KEYS[15], 259200)
+  end
+  -- A burst: far more new raters in 10-20 minutes than the window's last 24 hours. The
+  -- threshold is worked out once per window and 10-minute bucket.
+  if num(A[19]) > 0 then
+    local threshold = tonumber(cur[3])
+    if not threshold then
+      local hour, today, yesterday = tonumber(A[16]), {}, {}
+      for h = 0, hour - 1 do today[#today + 1] = window .. ':' .. h end
+      for h = hour, 23 do yesterday[#yesterday + 1] = window .. ':' .. h end
+      local past = 0
+      if #today > 0 then
+        for _, v in ipairs(redis.call('HMGET', KEYS[13], unpack(today))) do past = past + num(v) end
+      end
+      for _, v in ipairs(redis.call('HMGET', KEYS[14], unpack(yesterday))) do past = past + num(v) end
+      threshold = math.max(num(A[19]), num(A[20]) * past / 72)
+      redis.call('HSET', KEYS[11], 'b' .. window, threshold)
     end
-    redis.call('ZADD', KEYS[6], day, day)
+    if recent >= threshold then reasons[#reasons + 1] = 'burst' end
   end
-  for _, later in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '(' .. day, '+inf')) do
-    redis.call('HINCRBY', KEYS[7], later .. ':' .. level, 1)
+  -- One rater on several windows of this unit in a day.
+  local windows = redis.call('HINCRBY', dd, 'r:' .. rater, 1)
+  if num(A[21]) > 0 and windows > num(A[21]) then reasons[#reasons + 1] = 'multi_window' end
+
+  incr(KEYS[11], wf, 1800)
+  incr(KEYS[11], ipf, 1800)
+  incr(KEYS[13], window .. ':' .. A[16], 259200)
+  if #reasons > 0 then
+    status, why = 'held', table.concat(reasons, ',')
+    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, 'h', 1)
+  else
+    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, level, 1)
   end
-  local wfield = 'w' .. window .. ':' .. level
-  redis.call('HINCRBY', KEYS[4], level, 1)
-  redis.call('HINCRBY', KEYS[4], wfield, 1)
-  redis.call('HINCRBY', KEYS[5], level, 1)
-  redis.call('HINCRBY', KEYS[5], wfield, 1)
 end
 
-local id = redis.call('XADD', KEYS[8], '*', 'k', 'tap', 't', ARGV[6], 'w', window, 'l', level,
-                      's', status, 'r', rater, 'd', day, 'n', ARGV[7], 'of', first or '')
-if status == 'counted' then
-  redis.call('HSET', KEYS[3], field, id)
-  if redis.call('HLEN', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[10]) end
+local id = redis.call('XADD', KEYS[8], '*', 'k', 'tap', 't', now, 'w', window, 'l', level,
+                      's', status, 'r', rater, 'ip', A[12], 'd', day, 'n', A[7],
+                      'of', first or '', 'why', why)
+redis.call('HSETNX', dd, ticket, id)
+if status ~= 'duplicate' then
+  redis.call('HSET', dd, pair, id)
+  redis.call('EXPIRE', dd, A[10])
+end
+if status == 'held' then
+  redis.call('HSET', KEYS[16], id, window .. '|' .. level .. '|' .. why .. '|' .. now)
 end
 if use_idem then
-  redis.call('SET', KEYS[9], status .. '|' .. id .. '|' .. ARGV[8], 'EX', ARGV[9])
+  redis.call('SET', KEYS[9], status .. '|' .. id .. '|' .. A[8] .. '|' .. why, 'EX', A[9])
 end
-return {status, id, ARGV[8], '0'}
+return {status, id, A[8], '0', why}

@@ -10,8 +10,17 @@ import redis
 from flask import after_this_request, current_app, request
 
 from .. import recording, registry
-from ..errors import ApiError, Conflict, Forbidden, Gone, NotFound, Unprocessable, retry_after
-from ..extensions import ApiBlueprint, get_redis, get_signing, now
+from ..errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    TooManyRequests,
+    Unprocessable,
+    retry_after,
+)
+from ..extensions import ApiBlueprint, get_redis, get_rules, get_signing, now
 from ..limiting import citizen_limit
 from ..schemas import (
     LEVELS,
@@ -22,12 +31,12 @@ from ..schemas import (
     ScanSchema,
 )
 from ..signing import BadTicket, BadToken
-from ..timeutil import local_day
 from . import pages_html
 
 blp = ApiBlueprint("citizen", __name__, url_prefix="/api/v1", description="Citizens: scan and tap")
 pages = flask.Blueprint("pages", __name__)
 
+STATUS_CODES = {"counted": 201, "held": 202, "duplicate": 200}
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 COOKIE_MAX_AGE = 400 * 86400
 
@@ -97,6 +106,8 @@ def scan(token: str):
 @blp.response(201, RatingAnswerSchema, description="counted")
 @blp.alt_response(200, schema=RatingAnswerSchema, success=True,
                   description="duplicate: this rater already rated this window today")
+@blp.alt_response(202, schema=RatingAnswerSchema, success=True,
+                  description="held: recorded for review, not counted (the page thanks anyway)")
 def rate(body: dict):
     """One tap. Send an Idempotency-Key header to make retries safe."""
     config = current_app.config
@@ -108,24 +119,30 @@ def rate(body: dict):
         ticket = signing.read_ticket(body["ticket"])
     except BadTicket:
         raise Forbidden("评价凭证无效，请重新扫码。", code="ticket_invalid") from None
-    t = now()
+    now_ms = int(now() * 1000)
+    age_ms = now_ms - ticket.issued_ms
+    rules = get_rules()
     tap = recording.Tap(
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
-        rater=signing.rater_hash("device", ticket.device), day=local_day(t, config["TIMEZONE"]),
-        now_ms=int(t * 1000), nonce=ticket.nonce)
+        rater=signing.person_hash("device", ticket.device), now_ms=now_ms, nonce=ticket.nonce,
+        ip=signing.person_hash("ip", request.remote_addr or ""),
+        reasons=tuple(rules.request_signals(ticket_age_ms=age_ms,
+                                            user_agent=request.user_agent.string)))
     outcome = recording.record(
-        get_redis(), tap, expired=t - ticket.issued_at > config["TICKET_MAX_AGE"],
+        get_redis(), tap, rules, tz=config["TIMEZONE"], expired=age_ms > config["TICKET_MAX_AGE"] * 1000,
         idempotency_key=idempotency_key, idempotency_ttl=config["IDEMPOTENCY_TTL"])
     if outcome.status == "expired":
         raise Forbidden("评价页面已过期，请重新扫码。", code="ticket_expired")
     if outcome.status == "revoked":
         raise Gone("此二维码已失效，请扫描窗口现在张贴的二维码。")
+    if outcome.status == "limited":
+        raise TooManyRequests(code="too_many_taps", headers=retry_after(outcome.retry_after))
     if outcome.status == "mismatch":
         raise Unprocessable("This Idempotency-Key was used for a different rating.",
                             code="idempotency_key_reused")
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     answer = {"status": outcome.status, "rating_id": outcome.rating_id}
-    return answer, 201 if outcome.status == "counted" else 200, headers
+    return answer, STATUS_CODES[outcome.status], headers
 
 
 @blp.route("/ratings/<rating_id>/details", methods=["POST"])
@@ -143,7 +160,7 @@ def details(body: dict, rating_id: str):
         raise Forbidden("无法确认是您的评价。", code="not_your_rating")
     t = now()
     status = recording.add_details(
-        get_redis(), parsed[0], parsed[1], rater=signing.rater_hash("device", device),
+        get_redis(), parsed[0], parsed[1], rater=signing.person_hash("device", device),
         now_ms=int(t * 1000), max_age_ms=config["DETAILS_MAX_AGE"] * 1000,
         tags=list(dict.fromkeys(body["tags"])), comment=body["comment"].strip())
     if status == "unknown":

@@ -16,7 +16,7 @@ from ..schemas import ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, Uni
 blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
 per_key_limit(blp)
 
-CSV_COLUMNS = ["unit", "name", "category", "n", "level_1", "level_2", "level_3", "level_4",
+CSV_COLUMNS = ["unit", "name", "category", "n", "held", "level_1", "level_2", "level_3", "level_4",
                "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank"]
 
 
@@ -26,6 +26,7 @@ def _round(x: float | None) -> float | None:
 
 def unit_out(s: scoring.UnitScore) -> dict:
     return {"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts, "n": s.n,
+            "held": s.held,
             "raw": _round(s.raw), "score": _round(s.score),
             "ci95": [_round(s.ci95[0]), _round(s.ci95[1])], "good_rate": _round(s.good_rate),
             "status": s.status, "rank": s.rank}
@@ -56,7 +57,7 @@ def as_csv(result: dict) -> Response:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for u in result["units"]:
-        writer.writerow([u["unit"], u["name"], u["category"], u["n"],
+        writer.writerow([u["unit"], u["name"], u["category"], u["n"], u["held"],
                          *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
                          *u["ci95"], u["good_rate"], u["status"], u["rank"]])
     name = f"scores-{result['period'].id}.csv"

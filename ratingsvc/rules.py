@@ -1,0 +1,61 @@
+"""The anti-fraud rules' settings, and the signals the app itself sees in a rating request.
+
+Hard limits refuse (429); signals hold a tap for review (recorded, not counted). Signals
+that need counts (opening hours, many raters from one IP on one window, bursts, one rater on
+several windows) are judged inside the recording script; these are judged here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from limits import parse
+
+
+@dataclass(frozen=True)
+class Limit:
+    amount: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Limit:
+        """'20/hour' -> Limit(20, 3600); the first of several ('a;b') is used."""
+        item = parse(text.split(";")[0])
+        return cls(item.amount, item.get_expiry())
+
+
+@dataclass(frozen=True)
+class Rules:
+    rater_limit: Limit
+    window_limit: Limit
+    ip_window_max: int
+    burst_min: int
+    burst_factor: float
+    rater_windows_max: int
+    hours_grace: int
+    late_ticket: int
+    min_tap_ms: int
+    automation_ua: re.Pattern
+
+    @classmethod
+    def from_config(cls, c: Mapping[str, Any]) -> Rules:
+        return cls(
+            rater_limit=Limit.parse(c["LIMIT_RATER"]), window_limit=Limit.parse(c["LIMIT_WINDOW"]),
+            ip_window_max=c["RULE_IP_WINDOW_MAX"], burst_min=c["RULE_BURST_MIN"],
+            burst_factor=c["RULE_BURST_FACTOR"], rater_windows_max=c["RULE_RATER_WINDOWS_MAX"],
+            hours_grace=c["RULE_HOURS_GRACE"], late_ticket=c["RULE_LATE_TICKET"],
+            min_tap_ms=c["RULE_MIN_TAP_MS"],
+            automation_ua=re.compile(c["RULE_AUTOMATION_UA"], re.IGNORECASE))
+
+    def request_signals(self, *, ticket_age_ms: int, user_agent: str) -> list[str]:
+        """Signals in the request itself: a late ticket, automation hints."""
+        reasons = []
+        if self.late_ticket and ticket_age_ms > self.late_ticket * 1000:
+            reasons.append("late_ticket")
+        too_fast = self.min_tap_ms and ticket_age_ms < self.min_tap_ms
+        if too_fast or self.automation_ua.search(user_agent.strip()):
+            reasons.append("automation")
+        return reasons

@@ -1,0 +1,162 @@
+"""Hard rules refuse, signals hold: each rule on its own, on a real Redis, through the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from ratingsvc import create_app, registry
+from tests.helpers import Helper
+
+PHONE = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Mobile MicroMessenger/8.0.49"
+
+
+@pytest.fixture
+def rules(config, r, clock):
+    """rules(**settings) -> a Helper on an app with those settings (the rest as in conftest)."""
+    def make(**settings):
+        return Helper(create_app({**config, **settings}), r, clock)
+    return make
+
+
+def tap_from(h, window, ip="203.0.113.5", level=5, rater=None, ua=PHONE, wait=5):
+    """A tap from a phone (new one unless given) at an IP, `wait` seconds after its scan."""
+    rater = rater or h.rater()
+    headers = {"X-Forwarded-For": ip, "User-Agent": ua}
+    ticket = rater.get(f"/api/v1/scan/{h.token(window)}", headers=headers).json["ticket"]
+    h.clock.advance(wait)
+    return rater.post("/api/v1/ratings", json={"ticket": ticket, "level": level}, headers=headers)
+
+
+def statuses(responses):
+    return [resp.json.get("status") or resp.json["error"]["code"] for resp in responses]
+
+
+def held_reasons(h, unit="u1"):
+    return sorted(v.split("|")[2] for v in h.r.hgetall(registry.UnitKeys(unit).held).values())
+
+
+def test_a_ticket_counts_once_whatever_the_idempotency_key(h):
+    win = h.window()
+    ticket = h.scan(win)
+    answers = [h.client.post("/api/v1/ratings", json={"ticket": ticket, "level": 5},
+                             headers={"Idempotency-Key": f"k{i}"}) for i in range(5)]
+    assert statuses(answers) == ["counted"] + ["duplicate"] * 4
+    assert h.counts()["5"] == "1"
+
+
+def test_rater_limit_refuses_inside_the_script_and_records_nothing(rules):
+    h = rules(LIMIT_RATER="3/hour")
+    win = h.window()
+    phone = h.rater()
+    answers = [tap_from(h, win, rater=phone) for _ in range(4)]
+    assert statuses(answers) == ["counted", "duplicate", "duplicate", "too_many_taps"]
+    assert answers[-1].status_code == 429 and 0 < int(answers[-1].headers["Retry-After"]) <= 3601
+    assert len(h.r.xrange(registry.UnitKeys("u1").log)) == 3
+    assert tap_from(h, win).status_code == 201  # another phone is not limited
+
+
+def test_window_limit_refuses_a_flood(rules):
+    h = rules(LIMIT_WINDOW="2/minute")
+    win, other = h.window(name="A"), h.window(name="B")
+    answers = [tap_from(h, win, ip=f"198.51.100.{i}", wait=1) for i in range(3)]
+    assert statuses(answers) == ["counted", "counted", "too_many_taps"]
+    assert tap_from(h, other, wait=1).status_code == 201
+
+
+def test_taps_outside_opening_hours_are_held(rules, clock):
+    h = rules(RULE_HOURS_GRACE=60)
+    win = h.window()
+    resp = h.client.patch(f"/api/v1/windows/{win.id}", headers=h.admin,
+                          json={"hours": {"days": [1, 2, 3, 4, 5], "open": ["08:30-12:00", "14:00-17:30"]}})
+    assert resp.status_code == 200 and resp.json["hours"]["open"] == ["08:30-12:00", "14:00-17:30"]
+    monday = clock.t - 10 * 3600  # 2026-06-01 00:00 in Shanghai, a Monday
+    plan = [(10 * 60, 201), (7 * 60 + 31, 201), (18 * 60 + 29, 201), (18 * 60 + 32, 202),
+            (13 * 60, 201), (23 * 60, 202), (5 * 24 * 60 + 10 * 60, 202)]  # the last: Saturday
+    for minute, expected in plan:
+        clock.t = monday + minute * 60 - 5
+        assert tap_from(h, win).status_code == expected, minute
+    assert held_reasons(h) == ["hours"] * 3
+
+
+@pytest.mark.parametrize("hours", [{"days": [8], "open": ["08:00-12:00"]},
+                                   {"days": [1], "open": ["12:00-08:00"]},
+                                   {"days": [1], "open": ["8:00-12:00"]}, {"days": [], "open": []}])
+def test_bad_opening_hours_get_400(h, hours):
+    win = h.window()
+    resp = h.client.patch(f"/api/v1/windows/{win.id}", headers=h.admin, json={"hours": hours})
+    assert resp.status_code == 400
+
+
+def test_many_raters_from_one_ip_on_one_window_are_held_for_the_day(rules, clock):
+    h = rules(RULE_IP_WINDOW_MAX=3)
+    win, other = h.window(name="A"), h.window(name="B")
+    first = statuses(tap_from(h, win, ip="203.0.113.7", wait=60) for _ in range(5))
+    assert first == ["counted"] * 3 + ["held"] * 2
+    clock.advance(3 * 3600)  # hours later, the address is still flagged on that window
+    assert statuses([tap_from(h, win, ip="203.0.113.7")]) == ["held"]
+    assert statuses([tap_from(h, other, ip="203.0.113.7")]) == ["counted"]
+    assert statuses([tap_from(h, win, ip="203.0.113.8")]) == ["counted"]
+    clock.advance(86400)
+    assert statuses([tap_from(h, win, ip="203.0.113.7")]) == ["counted"]
+    assert set(held_reasons(h)) == {"ip_window"}
+
+
+def test_a_burst_far_above_the_windows_own_rate_is_held(rules, clock):
+    h = rules(RULE_BURST_MIN=4, RULE_BURST_FACTOR=3.0)
+    win = h.window()
+    burst = statuses(tap_from(h, win, ip=f"198.51.100.{i}", wait=10) for i in range(6))
+    assert burst == ["counted"] * 4 + ["held"] * 2
+    assert set(held_reasons(h)) == {"burst"}
+
+
+def test_a_busy_windows_own_rate_raises_its_burst_threshold(rules, clock):
+    h = rules(RULE_BURST_MIN=4, RULE_BURST_FACTOR=3.0)
+    win = h.window()
+    # A day of 3 new raters every 20 minutes: 9 an hour, 216 a day.
+    h.r.hset(registry.UnitKeys("u1").hourly("20260531"), mapping={f"{win.id}:{hr}": 9 for hr in range(24)})
+    h.r.hset(registry.UnitKeys("u1").hourly("20260601"), mapping={f"{win.id}:{hr}": 9 for hr in range(10)})
+    # threshold: max(4, 3 x 216 / 72) = 9 in 10-20 minutes
+    assert statuses(tap_from(h, win, ip=f"198.51.100.{i}", wait=10) for i in range(10)) == \
+        ["counted"] * 9 + ["held"]
+
+
+def test_one_rater_on_a_second_window_of_a_unit_is_held(rules, clock):
+    h = rules(RULE_RATER_WINDOWS_MAX=1)
+    a, b = h.window(name="A"), h.window(name="B")
+    elsewhere = h.window("u2", "C")
+    phone = h.rater()
+    assert statuses(tap_from(h, w, rater=phone) for w in (a, b, elsewhere)) == ["counted", "held", "counted"]
+    clock.advance(86400)
+    assert statuses([tap_from(h, b, rater=phone)]) == ["counted"]
+    assert held_reasons(h) == ["multi_window"]
+
+
+@pytest.mark.parametrize(("wait", "ua", "reason"), [
+    (901, PHONE, "late_ticket"), (0.5, PHONE, "automation"), (5, "curl/8.5.0", "automation"),
+    (5, "python-requests/2.32", "automation"), (5, "", "automation"),
+    (5, "Mozilla/5.0 HeadlessChrome/120.0", "automation")])
+def test_request_signals_hold_the_tap(rules, wait, ua, reason):
+    h = rules(RULE_LATE_TICKET=900, RULE_MIN_TAP_MS=800)
+    win = h.window()
+    resp = tap_from(h, win, ua=ua, wait=wait)
+    assert resp.status_code == 202 and resp.json["status"] == "held" and resp.json["rating_id"]
+    assert held_reasons(h) == [reason]
+
+
+def test_a_normal_tap_trips_no_signal(rules):
+    h = rules(RULE_LATE_TICKET=900, RULE_MIN_TAP_MS=800, RULE_IP_WINDOW_MAX=8, RULE_BURST_MIN=15,
+              RULE_RATER_WINDOWS_MAX=1)
+    assert tap_from(h, h.window(), wait=20).status_code == 201
+
+
+def test_held_taps_show_beside_n_and_are_not_counted(rules):
+    h = rules(RULE_MIN_TAP_MS=800)
+    h.period("p1")
+    win = h.window()
+    tap_from(h, win, level=5)
+    held = tap_from(h, win, level=1, wait=0.1)
+    assert held.status_code == 202
+    unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert (unit["n"], unit["held"], unit["counts"]["1"]) == (1, 1, 0)
+    entry = h.r.xrange(registry.UnitKeys("u1").log)[-1][1]
+    assert (entry["s"], entry["why"]) == ("held", "automation")
