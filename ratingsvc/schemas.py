@@ -186,3 +186,51 @@ class ScoresSchema(Schema):
     min_n = fields.Integer()
     categories = fields.Dict(keys=fields.String(), values=fields.Nested(CategoryMeanSchema))
     units = fields.List(fields.Nested(UnitScoreSchema))
+
+
+class ReviewQuerySchema(Schema):
+    unit = fields.String(validate=SLUG)
+    window = fields.Integer()
+    reason = fields.String(validate=validate.Length(max=40))
+
+
+class HeldTapSchema(Schema):
+    rating_id = fields.String()
+    unit = fields.String()
+    window = fields.Integer()
+    level = fields.Integer()
+    reasons = fields.List(fields.String(), metadata={"description": "the rules that held it"})
+    time = fields.DateTime(metadata={"description": "when it was tapped"})
+
+
+class HeldCountSchema(Schema):
+    unit = fields.String()
+    window = fields.Integer()
+    reason = fields.String()
+    count = fields.Integer()
+
+
+class ReviewQueueSchema(Schema):
+    by_window_and_reason = fields.List(fields.Nested(HeldCountSchema))
+    taps = fields.List(fields.Nested(HeldTapSchema))
+
+
+class DecisionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(["release", "reject"]))
+    why = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class DecisionAnswerSchema(Schema):
+    status = fields.String(metadata={"description": "released or rejected"})
+    decision = fields.String(metadata={"description": "the decision's entry in the unit's log"})
+
+
+class DecisionRecordSchema(Schema):
+    rating_id = fields.String()
+    action = fields.String()
+    by = fields.String(metadata={"description": "id of the API key that decided"})
+    name = fields.String(metadata={"description": "name of that key"})
+    why = fields.String()
+    t = fields.Integer(metadata={"description": "when, in ms since 1970"})
+    decision = fields.String()
+    held = fields.String(metadata={"description": "window|level|reasons|ms as held"})

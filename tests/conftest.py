@@ -80,3 +80,11 @@ def runner(app, redis_server):
 @pytest.fixture
 def h(app, r, clock):
     return Helper(app, r, clock)
+
+
+@pytest.fixture
+def rules(config, r, clock):
+    """rules(**settings) -> a Helper on an app with those settings (the rest as in conftest)."""
+    def make(**settings):
+        return Helper(create_app({**config, **settings}), r, clock)
+    return make

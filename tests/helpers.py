@@ -87,3 +87,15 @@ class Helper:
 
     def counts(self, unit: str = "u1") -> dict[str, str]:
         return self.r.hgetall(registry.UnitKeys(unit).tot)
+
+
+PHONE = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Mobile MicroMessenger/8.0.49"
+
+
+def tap_from(h, window, ip="203.0.113.5", level=5, rater=None, ua=PHONE, wait=5):
+    """A tap from a phone (new one unless given) at an IP, `wait` seconds after its scan."""
+    rater = rater or h.rater()
+    headers = {"X-Forwarded-For": ip, "User-Agent": ua}
+    ticket = rater.get(f"/api/v1/scan/{h.token(window)}", headers=headers).json["ticket"]
+    h.clock.advance(wait)
+    return rater.post("/api/v1/ratings", json={"ticket": ticket, "level": level}, headers=headers)

@@ -4,27 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ratingsvc import create_app, registry
-from tests.helpers import Helper
-
-PHONE = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Mobile MicroMessenger/8.0.49"
-
-
-@pytest.fixture
-def rules(config, r, clock):
-    """rules(**settings) -> a Helper on an app with those settings (the rest as in conftest)."""
-    def make(**settings):
-        return Helper(create_app({**config, **settings}), r, clock)
-    return make
-
-
-def tap_from(h, window, ip="203.0.113.5", level=5, rater=None, ua=PHONE, wait=5):
-    """A tap from a phone (new one unless given) at an IP, `wait` seconds after its scan."""
-    rater = rater or h.rater()
-    headers = {"X-Forwarded-For": ip, "User-Agent": ua}
-    ticket = rater.get(f"/api/v1/scan/{h.token(window)}", headers=headers).json["ticket"]
-    h.clock.advance(wait)
-    return rater.post("/api/v1/ratings", json={"ticket": ticket, "level": level}, headers=headers)
+from ratingsvc import registry
+from tests.helpers import PHONE, tap_from
 
 
 def statuses(responses):

@@ -1,0 +1,22 @@
+-- Decide a held tap: release (counted from today on) or reject (kept out). The tap is never
+-- deleted: the decision is appended to the unit's log and kept in the decided hash.
+-- KEYS: 1 hq  2 hd  3 tot  4 day:<today>  5 days  6 snap  7 log
+-- ARGV: 1 tap id  2 release|reject  3 key id  4 key name  5 why  6 now (ms)  7 today
+-- Returns {done | unknown | decided, decision id}
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held then
+  if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return {'decided', ''} end
+  return {'unknown', ''}
+end
+local window, level = string.match(held, '^([^|]*)|([^|]*)|')
+if ARGV[2] == 'release' then
+  add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, 'h', -1)
+  add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, level, 1)
+end
+local id = redis.call('XADD', KEYS[7], '*', 'k', 'review', 'of', ARGV[1], 'a', ARGV[2],
+                      'by', ARGV[3], 'name', ARGV[4], 'why', ARGV[5], 't', ARGV[6])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({
+  action = ARGV[2], by = ARGV[3], name = ARGV[4], why = ARGV[5], t = tonumber(ARGV[6]),
+  decision = id, held = held}))
+return {'done', id}

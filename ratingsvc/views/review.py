@@ -1,0 +1,79 @@
+"""The evaluation office's review queue of held taps."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from .. import recording, registry, review
+from ..auth import current_key, require
+from ..errors import Conflict, NotFound
+from ..extensions import ApiBlueprint, get_redis, now
+from ..limiting import per_key_limit
+from ..schemas import (
+    DecisionAnswerSchema,
+    DecisionRecordSchema,
+    DecisionSchema,
+    ReviewQuerySchema,
+    ReviewQueueSchema,
+)
+
+blp = ApiBlueprint("review", __name__, url_prefix="/api/v1/review",
+                   description="Held taps: release or reject, audited")
+per_key_limit(blp)
+DONE = {"release": "released", "reject": "rejected"}
+
+
+def _units(unit: str | None) -> list[str]:
+    r = get_redis()
+    if unit:
+        registry.get_unit(r, unit)
+        return [unit]
+    return sorted(r.smembers(registry.rkeys.UNITS))
+
+
+@blp.route("")
+@require("admin")
+@blp.arguments(ReviewQuerySchema, location="query")
+@blp.response(200, ReviewQueueSchema)
+def queue(args: dict):
+    """Held taps, oldest first, with counts by window and reason."""
+    taps = review.list_held(get_redis(), _units(args.get("unit")), window=args.get("window"),
+                            reason=args.get("reason"))
+    counts = Counter((t.unit, t.window, reason) for t in taps for reason in t.reasons)
+    return {
+        "by_window_and_reason": [{"unit": u, "window": w, "reason": why, "count": n}
+                                 for (u, w, why), n in sorted(counts.items())],
+        "taps": [{**t.__dict__, "time": datetime.fromtimestamp(t.time_ms / 1000, UTC)} for t in taps],
+    }
+
+
+@blp.route("/decisions")
+@require("admin")
+@blp.arguments(ReviewQuerySchema, location="query")
+@blp.response(200, DecisionRecordSchema(many=True))
+def decisions(args: dict):
+    """Every decision taken: who, when, why."""
+    return review.decisions(get_redis(), _units(args.get("unit")))
+
+
+@blp.route("/<rating_id>", methods=["POST"])
+@require("admin")
+@blp.arguments(DecisionSchema)
+@blp.response(200, DecisionAnswerSchema)
+def decide(body: dict, rating_id: str):
+    """Release a held tap (counted from today on) or reject it; the tap itself stays."""
+    parsed = recording.parse_rating_id(rating_id)
+    if parsed is None or not registry.ID_RE.match(parsed[0]):
+        raise NotFound("No such held tap.", code="unknown_rating")
+    key = current_key()
+    status, decision = review.decide(
+        get_redis(), parsed[0], parsed[1], action=body["action"], key_id=key.id, key_name=key.name,
+        why=body["why"], now_ms=int(now() * 1000), tz=current_app.config["TIMEZONE"])
+    if status == "unknown":
+        raise NotFound("No such held tap.", code="unknown_rating")
+    if status == "decided":
+        raise Conflict("This tap has been decided already.", code="already_decided")
+    return {"status": DONE[body["action"]], "decision": decision}

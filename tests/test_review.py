@@ -1,0 +1,92 @@
+"""The review queue: held taps listed by window and reason; release or reject, audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from ratingsvc import registry
+from tests.helpers import tap_from
+
+
+@pytest.fixture
+def held(rules):
+    """u1 with windows A and B; A has 2 taps held for automation, B 1 for a late ticket."""
+    h = rules(RULE_MIN_TAP_MS=800, RULE_LATE_TICKET=900)
+    h.period("p1")
+    a, b = h.window(name="A"), h.window(name="B")
+    h.counted = tap_from(h, a, level=4).json["rating_id"]
+    h.ids = [tap_from(h, a, level=1, wait=0.1).json["rating_id"],
+             tap_from(h, a, level=2, wait=0.1).json["rating_id"],
+             tap_from(h, b, level=5, wait=1000).json["rating_id"]]
+    h.a, h.b = a, b
+    return h
+
+
+def score(h):
+    u = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    return u["n"], u["held"], u["counts"]
+
+
+def test_the_queue_lists_held_taps_by_window_and_reason(held):
+    h = held
+    q = h.client.get("/api/v1/review", headers=h.admin).json
+    assert [t["rating_id"] for t in q["taps"]] == h.ids
+    assert q["taps"][0]["reasons"] == ["automation"] and q["taps"][0]["window"] == h.a.id
+    assert q["by_window_and_reason"] == [
+        {"unit": "u1", "window": h.a.id, "reason": "automation", "count": 2},
+        {"unit": "u1", "window": h.b.id, "reason": "late_ticket", "count": 1}]
+    only_b = h.client.get(f"/api/v1/review?window={h.b.id}", headers=h.admin).json["taps"]
+    assert [t["rating_id"] for t in only_b] == h.ids[2:]
+    late = h.client.get("/api/v1/review?unit=u1&reason=late_ticket", headers=h.admin).json["taps"]
+    assert [t["rating_id"] for t in late] == h.ids[2:]
+    assert h.client.get("/api/v1/review?unit=ghost", headers=h.admin).status_code == 404
+
+
+def test_release_counts_the_tap_from_then_on_and_is_audited(held, clock):
+    h = held
+    assert score(h) == (1, 3, {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0})
+    clock.advance(86400)  # decided the next day
+    resp = h.client.post(f"/api/v1/review/{h.ids[0]}", headers=h.admin,
+                         json={"action": "release", "why": "家属代评，已核实"})
+    assert resp.status_code == 200 and resp.json["status"] == "released"
+    assert score(h) == (2, 2, {"1": 1, "2": 0, "3": 0, "4": 1, "5": 0})
+    again = h.client.post(f"/api/v1/review/{h.ids[0]}", headers=h.admin,
+                          json={"action": "reject", "why": "changed my mind"})
+    assert again.status_code == 409 and again.json["error"]["code"] == "already_decided"
+    assert [t["rating_id"] for t in h.client.get("/api/v1/review", headers=h.admin).json["taps"]] \
+        == h.ids[1:]
+    log = h.r.xrange(registry.UnitKeys("u1").log)
+    tap = next(e for sid, e in log if h.ids[0].endswith(sid))
+    assert tap["s"] == "held"  # the tap itself is never changed or deleted
+    decision = log[-1][1]
+    assert (decision["k"], decision["a"], decision["why"]) == ("review", "release", "家属代评，已核实")
+    made = h.client.get("/api/v1/review/decisions", headers=h.admin).json
+    assert len(made) == 1 and made[0]["rating_id"] == h.ids[0] and made[0]["name"] == "test admin"
+    assert made[0]["t"] == int(clock() * 1000) and made[0]["decision"] == resp.json["decision"]
+
+
+def test_reject_keeps_the_tap_out(held):
+    h = held
+    resp = h.client.post(f"/api/v1/review/{h.ids[2]}", headers=h.admin,
+                         json={"action": "reject", "why": "ticket used 17 minutes after the scan"})
+    assert resp.status_code == 200 and resp.json["status"] == "rejected"
+    assert score(h) == (1, 3, {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0})
+    assert len(h.client.get("/api/v1/review", headers=h.admin).json["taps"]) == 2
+
+
+@pytest.mark.parametrize(("target", "body", "status"), [
+    ("ghost.1-0", {"action": "release", "why": "x"}, 404), ("junk", {"action": "release", "why": "x"}, 404),
+    ("COUNTED", {"action": "release", "why": "x"}, 404), ("HELD", {"action": "delete", "why": "x"}, 400),
+    ("HELD", {"action": "release"}, 400), ("HELD", {"action": "release", "why": ""}, 400)])
+def test_bad_decisions(held, target, body, status):
+    rid = {"COUNTED": held.counted, "HELD": held.ids[0]}.get(target, target)
+    assert held.client.post(f"/api/v1/review/{rid}", headers=held.admin, json=body).status_code == status
+
+
+@pytest.mark.parametrize("role", ["scorer", "manager"])
+def test_only_admins_review(held, role):
+    key = held.key(role, ("u1",) if role == "manager" else ())
+    assert held.client.get("/api/v1/review", headers=key).status_code == 403
+    resp = held.client.post(f"/api/v1/review/{held.ids[0]}", headers=key,
+                            json={"action": "release", "why": "x"})
+    assert resp.status_code == 403
