@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fraud clean
 
 $(BIN)/ratingsvc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,7 @@ clean:
 ## bench: the Redis side of the rating loop against bare Redis (bench/loop.py)
 bench: $(BIN)/ratingsvc
 	$(BIN)/python bench/loop.py
+
+## fraud: the attack simulation (bench/fraud.py): honest and fraudulent taps, counted or not
+fraud: $(BIN)/ratingsvc
+	$(BIN)/python bench/fraud.py

@@ -72,7 +72,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
               "1" if expired else "0", tap.ip, ",".join(tap.reasons), local.isoweekday(),
               local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
               rules.burst_min, rules.burst_factor, rules.rater_windows_max,
-              rl.amount, rl.seconds, wl.amount, wl.seconds],
+              rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000],
     )
     if replayed == "1" and stored_fp != fingerprint:
         return Outcome("mismatch")

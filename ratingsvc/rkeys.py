@@ -13,15 +13,16 @@ Per unit (hash tag ``{u.ID}``):
     days        zset  days that have counted taps, score = D
     snap        hash  "<D>:<level>" -> counted taps before day D (cumulative at its start)
     dd:<D>      hash  "<window>:<rater hash>" and "t:<ticket nonce>" -> first tap's id;
-                      "r:<rater hash>" -> windows of the unit the rater rated that day
+                      "r:<rater hash>" -> windows of the unit the rater rated that day;
+                      "f:<rater hash>" -> "<id>|<window>|<level>" of its counted tap
     log         stream every recorded tap (counted, held, duplicate), every reason given
-                      after one, every review decision
+                      after one, every later hold of a counted tap, every review decision
     det         hash  rating id -> stream id of its reason
     idem:<R>:<K> string first answer to Idempotency-Key K from rater R
     hours       hash  window id -> opening hours "<weekdays>|<from>-<to>,..." (minutes)
     rt:<B>      hash  10-minute bucket B: "w<window>" new raters, "i<window>:<ip hash>"
     hr:<D>      hash  "<window>:<hour>" -> new raters in that hour of day D
-    fl:<D>      hash  "<window>:<ip hash>" flagged on day D: its taps there are held
+    fl:<D>      hash  "<window>:<ip hash>" -> ms of its last tap while flagged on day D
     lr:<P>, lw:<P> hash  taps per rater / per window in fixed limit period P
     hq          hash  held tap id -> "<window>|<level>|<reasons>|<ms>": the review queue
     hd          hash  decided tap id -> "<action>|<key id>|<ms>|<decision id>"

@@ -32,6 +32,7 @@ class Rules:
     rater_limit: Limit
     window_limit: Limit
     ip_window_max: int
+    ip_flag_minutes: int
     burst_min: int
     burst_factor: float
     rater_windows_max: int
@@ -44,7 +45,8 @@ class Rules:
     def from_config(cls, c: Mapping[str, Any]) -> Rules:
         return cls(
             rater_limit=Limit.parse(c["LIMIT_RATER"]), window_limit=Limit.parse(c["LIMIT_WINDOW"]),
-            ip_window_max=c["RULE_IP_WINDOW_MAX"], burst_min=c["RULE_BURST_MIN"],
+            ip_window_max=c["RULE_IP_WINDOW_MAX"], ip_flag_minutes=c["RULE_IP_FLAG_MINUTES"],
+            burst_min=c["RULE_BURST_MIN"],
             burst_factor=c["RULE_BURST_FACTOR"], rater_windows_max=c["RULE_RATER_WINDOWS_MAX"],
             hours_grace=c["RULE_HOURS_GRACE"], late_ticket=c["RULE_LATE_TICKET"],
             min_tap_ms=c["RULE_MIN_TAP_MS"],

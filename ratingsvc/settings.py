@@ -42,6 +42,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "LIMIT_WINDOW": ("120/minute", "taps on one window"),
     # Signals: a tap that trips one is held (recorded, not counted) for review. 0 turns one off.
     "RULE_IP_WINDOW_MAX": (8, "new raters from one IP on one window within 10-20 minutes"),
+    "RULE_IP_FLAG_MINUTES": (180, "an IP flagged on a window stays so until this long after its last tap"),
     "RULE_BURST_MIN": (15, "new raters on one window within 10-20 minutes before a burst is possible"),
     "RULE_BURST_FACTOR": (5.0, "a burst is this many times the window's rate over the last 24 hours"),
     "RULE_RATER_WINDOWS_MAX": (1, "windows of one unit a rater may rate in a day before holds"),

@@ -4,13 +4,13 @@
 --
 -- KEYS: 1 info  2 ep  3 dd:<day>  4 tot  5 day:<day>  6 days  7 snap  8 log  9 idem
 --       10 hours  11 rt:<bucket>  12 rt:<bucket-1>  13 hr:<day>  14 hr:<yesterday>
---       15 fl:<day>  16 hq  17 lr:<rater limit period>  18 lw:<window limit period>
+--       15 fl:<day> (flagged IPs)  16 hq  17 lr:<rater limit period>  18 lw:<window limit period>
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
 --       15 minute of the day  16 hour  17 hours grace (min)  18 IP-window max
 --       19 burst min  20 burst factor  21 rater windows max  22 rater limit
---       23 its seconds  24 window limit  25 its seconds
+--       23 its seconds  24 window limit  25 its seconds  26 how long an IP stays flagged (ms)
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name};
 -- status: counted | held | duplicate | expired | revoked | limited
 local A = ARGV
@@ -69,11 +69,13 @@ else
   if hours and not open_now(hours, A[14], tonumber(A[15]), tonumber(A[17])) then
     reasons[#reasons + 1] = 'hours'
   end
-  -- Many new raters from one IP on this window; once seen, the rest of the day too.
+  -- Many new raters from one IP on this window. Once seen, the address stays flagged there
+  -- until it has been quiet for a while (a bot that keeps going stays flagged).
   local ipf, wf, flag = 'i' .. window .. ':' .. A[12], 'w' .. window, window .. ':' .. A[12]
   local cur, prev = redis.call('HMGET', KEYS[11], ipf, wf, 'b' .. window), redis.call('HMGET', KEYS[12], ipf, wf)
   local from_ip, recent = num(cur[1]) + num(prev[1]), num(cur[2]) + num(prev[2])
-  if redis.call('HEXISTS', KEYS[15], flag) == 1 or (num(A[18]) > 0 and from_ip >= num(A[18])) then
+  local flagged = num(redis.call('HGET', KEYS[15], flag))
+  if (flagged > 0 and num(now) - flagged < num(A[26])) or (num(A[18]) > 0 and from_ip >= num(A[18])) then
     reasons[#reasons + 1] = 'ip_window'
     redis.call('HSET', KEYS[15], flag, now)
     redis.call('EXPIRE', KEYS[15], 259200)
@@ -96,9 +98,21 @@ else
     end
     if recent >= threshold then reasons[#reasons + 1] = 'burst' end
   end
-  -- One rater on several windows of this unit in a day.
+  -- One rater on several windows of this unit in a day: this tap is held, and so is the
+  -- rater's tap of the day that was counted (staff rating their own unit).
   local windows = redis.call('HINCRBY', dd, 'r:' .. rater, 1)
-  if num(A[21]) > 0 and windows > num(A[21]) then reasons[#reasons + 1] = 'multi_window' end
+  if num(A[21]) > 0 and windows > num(A[21]) then
+    reasons[#reasons + 1] = 'multi_window'
+    local earlier = redis.call('HGET', dd, 'f:' .. rater)
+    if earlier then
+      local eid, ewin, elevel = string.match(earlier, '^([^|]*)|([^|]*)|(.*)$')
+      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1)
+      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1)
+      redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|multi_window|' .. now)
+      redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', 'multi_window', 't', now)
+      redis.call('HDEL', dd, 'f:' .. rater)
+    end
+  end
 
   incr(KEYS[11], wf, 1800)
   incr(KEYS[11], ipf, 1800)
@@ -118,6 +132,9 @@ redis.call('HSETNX', dd, ticket, id)
 if status ~= 'duplicate' then
   redis.call('HSET', dd, pair, id)
   redis.call('EXPIRE', dd, A[10])
+end
+if status == 'counted' and num(A[21]) > 0 then
+  redis.call('HSET', dd, 'f:' .. rater, id .. '|' .. window .. '|' .. level)
 end
 if status == 'held' then
   redis.call('HSET', KEYS[16], id, window .. '|' .. level .. '|' .. why .. '|' .. now)

@@ -1,0 +1,299 @@
+"""Attack simulation: can a unit stuff its own score, and are honest citizens still counted?
+
+    .venv/bin/python bench/fraud.py [--scale 1.0] [--seed 2017] [--set NAME=VALUE ...]
+    (or: make fraud)
+
+Runs the app (production rules and limits) behind an in-process HTTP server on 127.0.0.1,
+with its own redis-server, and drives it over HTTP. Every scenario gets a fresh database
+and its own simulated clock (Monday 2026-06-01 in Shanghai; windows open Mon-Fri
+08:30-12:00 and 14:00-17:30). The client IP reaches the app as nginx would send it
+(X-Forwarded-For, one trusted hop).
+
+flask-limiter's per-IP limits count wall-clock time, and a simulated day passes here in
+seconds, so they are widened for the run (tests/test_limits.py tests them). The per-rater
+and per-window limits in the recording script follow the simulated clock and take part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import tempfile
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from ratingsvc import create_app, registry, scoring
+from ratingsvc.embedded import RedisServer, free_port
+
+MONDAY = datetime(2026, 6, 1, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+HOURS = {"days": [1, 2, 3, 4, 5], "open": ["08:30-12:00", "14:00-17:30"]}
+WECHAT_UAS = [  # what WeChat's browser sends on common phones
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.49(0x18003137) NetType/WIFI Language/zh_CN",
+    "Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, "
+    "like Gecko) Version/4.0 Chrome/116.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 "
+    "MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN",
+    "Mozilla/5.0 (Linux; Android 12; HarmonyOS; NOH-AN00; HMSCore 6.13) AppleWebKit/537.36 (KHTML, "
+    "like Gecko) Chrome/114.0 Mobile Safari/537.36 MicroMessenger/8.0.48 NetType/4G Language/zh_CN",
+    "Mozilla/5.0 (Linux; Android 14; 23049RAD8C) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/118.0 Mobile Safari/537.36 MicroMessenger/8.0.49 NetType/WIFI Language/zh_CN",
+]
+HONEST_LEVELS = [5] * 60 + [4] * 25 + [3] * 10 + [2] * 3 + [1] * 2
+OUTCOME = {201: "counted", 202: "held", 200: "duplicate"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = MONDAY
+
+    def __call__(self) -> float:
+        return self.t
+
+    def at(self, hour: float, day: int = 0) -> None:
+        self.t = MONDAY + day * 86400 + hour * 3600
+
+
+class Phone:
+    """One phone: its own cookies, an IP and a User-Agent."""
+
+    def __init__(self, sim: Sim, ip: str, ua: str) -> None:
+        self.sim, self.ip, self.ua, self.cookie = sim, ip, ua, ""
+
+    def request(self, method: str, path: str, body: dict | None = None,
+                headers: dict | None = None) -> tuple[int, dict]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.sim.port, timeout=10)
+        hdrs = {"X-Forwarded-For": self.ip, "User-Agent": self.ua, **(headers or {})}
+        if self.cookie:
+            hdrs["Cookie"] = self.cookie
+        data = None
+        if body is not None:
+            data, hdrs["Content-Type"] = json.dumps(body), "application/json"
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        payload = json.loads(resp.read() or b"{}")
+        cookie = resp.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        conn.close()
+        return resp.status, payload
+
+    def scan(self, window: registry.Window) -> str | None:
+        status, body = self.request("GET", f"/api/v1/scan/{self.sim.token(window)}")
+        return body.get("ticket") if status == 200 else None
+
+    def tap(self, ticket: str | None, level: int, key: str | None = None) -> str:
+        if ticket is None:
+            return "refused"
+        status, _ = self.request("POST", "/api/v1/ratings", {"ticket": ticket, "level": level},
+                                 {"Idempotency-Key": key} if key else None)
+        return OUTCOME.get(status, "refused")
+
+    def scan_and_tap(self, window: registry.Window, level: int, think: float) -> str:
+        ticket = self.scan(window)
+        self.sim.clock.t += think
+        return self.tap(ticket, level)
+
+
+@dataclass
+class Result:
+    name: str
+    honest: bool
+    outcomes: Counter = field(default_factory=Counter)  # the answers the taps got
+    people: int = 0  # honest scenarios: how many citizens tapped
+    counted: int = 0  # in the end, in the unit's score (a later hold can take a tap out)
+    held: int = 0  # in the end, held for review
+
+    @property
+    def sent(self) -> int:
+        return sum(self.outcomes.values())
+
+
+class Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+class Sim:
+    def __init__(self, redis_url: str, rng: random.Random, settings: dict) -> None:
+        self.clock, self.rng = Clock(), rng
+        limits = {"LIMIT_SCAN_IP": "1000000/minute", "LIMIT_RATING_IP": "1000000/minute",
+                  "LIMIT_DEFAULT_IP": "1000000/minute"}
+        self.app = create_app({"REDIS_URL": redis_url, "CLOCK": self.clock, "PROXY_HOPS": 1,
+                               "PUBLIC_URL": "https://pj.example.gov.cn", **limits, **settings})
+        self.r = self.app.extensions["ratingsvc.redis"]
+        self.port = free_port()
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,
+                                  request_handler=Quiet)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def fresh(self, windows: int = 6) -> list[registry.Window]:
+        """A new day: empty database, the clock at Monday 00:00, one unit with its windows."""
+        self.r.flushdb()
+        self.clock.at(0)
+        registry.save_category(self.r, registry.Category("c", "窗口单位"), create=True)
+        registry.save_unit(self.r, registry.Unit("hall", "区政务服务中心", "c"), create=True)
+        made = [registry.create_window(self.r, "hall", f"{i + 1}号窗口") for i in range(windows)]
+        return [registry.update_window(self.r, w.id, hours=HOURS) for w in made]
+
+    def token(self, window: registry.Window) -> str:
+        return self.app.extensions["ratingsvc.signing"].qr_token(window.id, window.epoch)
+
+    def phone(self, ip: str, ua: str | None = None) -> Phone:
+        return Phone(self, ip, ua or self.rng.choice(WECHAT_UAS))
+
+    def times(self, n: int, start: float, end: float) -> list[float]:
+        return sorted(self.rng.uniform(start, end) for _ in range(n))
+
+
+def honest_hall(sim: Sim, scale: float) -> Result:
+    """Citizens in one hall on its one Wi-Fi address over a day; some tap twice."""
+    res = Result("honest citizens, one hall, one IP, a day", honest=True)
+    windows = sim.fresh()
+    morning = sim.times(int(180 * scale), 8.6, 11.9)  # busier mornings
+    afternoon = sim.times(int(120 * scale), 14.1, 17.4)
+    for hour in morning + afternoon:
+        sim.clock.at(hour)
+        phone = sim.phone("203.0.113.10")
+        window, level = sim.rng.choice(windows), sim.rng.choice(HONEST_LEVELS)
+        outcomes = [phone.scan_and_tap(window, level, sim.rng.uniform(4, 60))]
+        if sim.rng.random() < 0.1:  # taps again to be sure
+            outcomes.append(phone.tap(phone.scan(window), level))
+        res.outcomes.update(outcomes)
+        res.people += 1
+    return res
+
+
+def one_device(sim: Sim, scale: float) -> Result:
+    """One phone, cookies kept, rescanning and tapping a hundred times in an hour."""
+    res = Result("one device taps 100 times", honest=False)
+    window = sim.fresh()[0]
+    phone = sim.phone("203.0.113.20")
+    for hour in sim.times(int(100 * scale), 9.0, 10.0):
+        sim.clock.at(hour)
+        res.outcomes[phone.scan_and_tap(window, 5, 3)] += 1
+    return res
+
+
+def replayed_ticket(sim: Sim, scale: float) -> Result:
+    """A script replaying one scanned ticket, each time with a new Idempotency-Key."""
+    res = Result("a script replays one ticket 100 times", honest=False)
+    window = sim.fresh()[0]
+    phone = sim.phone("203.0.113.30")
+    sim.clock.at(9.0)
+    ticket = phone.scan(window)
+    for i in range(int(100 * scale)):
+        sim.clock.t += 5
+        res.outcomes[phone.tap(ticket, 5, key=f"replay-{i}")] += 1
+    return res
+
+
+def cookie_clearing_bot(sim: Sim, scale: float) -> Result:
+    """A bot on one IP posing as WeChat, clearing cookies and rescanning all office hours."""
+    res = Result("bot clears cookies, rescans, one IP", honest=False)
+    window = sim.fresh()[0]
+    ua = WECHAT_UAS[0]
+    for hour in sim.times(int(1000 * scale), 8.6, 17.4):
+        if 12.0 < hour < 14.0:
+            continue
+        sim.clock.at(hour)
+        res.outcomes[sim.phone("198.51.100.40", ua).scan_and_tap(window, 5, 2.5)] += 1
+    return res
+
+
+def poster_photo(sim: Sim, scale: float) -> Result:
+    """A photo of the poster in a chat group: people who were never served rate at night."""
+    res = Result("poster photo, hundreds of IPs, at night", honest=False)
+    window = sim.fresh()[0]
+    for hour in sim.times(int(400 * scale), 20.0, 23.5):
+        sim.clock.at(hour)
+        phone = sim.phone(f"100.64.{sim.rng.randrange(2)}.{sim.rng.randrange(150)}")
+        res.outcomes[phone.scan_and_tap(window, 5, sim.rng.uniform(5, 30))] += 1
+    return res
+
+
+def staff_trickle(sim: Sim, scale: float) -> Result:
+    """Five staff, own phones on the office Wi-Fi, a 5-star on one window or another all day."""
+    res = Result("staff trickle, 5 phones, all day", honest=False)
+    windows = sim.fresh()
+    phones = [sim.phone("203.0.113.10") for _ in range(5)]
+    for hour in sim.times(int(65 * scale), 8.6, 17.4):
+        if 12.0 < hour < 14.0:
+            continue
+        sim.clock.at(hour)
+        res.outcomes[sim.rng.choice(phones).scan_and_tap(sim.rng.choice(windows), 5, 8)] += 1
+    return res
+
+
+def settle(sim: Sim, res: Result) -> Result:
+    """What the unit's score holds at the end of the scenario."""
+    counts = scoring.period_counts(sim.r, ["hall"], date(2026, 6, 1), date(2026, 6, 7))[0]
+    res.counted, res.held = sum(counts.counts), counts.held
+    return res
+
+
+SCENARIOS = [honest_hall, one_device, replayed_ticket, cookie_clearing_bot, poster_photo,
+             staff_trickle]
+
+
+def report(results: list[Result]) -> dict:
+    cols = ["taps sent", "counted", "held", "duplicate", "refused"]
+    width = max(len(r.name) for r in results)
+    print(f"{'scenario'.ljust(width)}  " + "  ".join(f"{c:>9}" for c in cols))
+    for r in results:
+        print(f"{r.name.ljust(width)}  {r.sent:>9}  {r.counted:>9}  {r.held:>9}  "
+              f"{r.outcomes['duplicate']:>9}  {r.outcomes['refused']:>9}")
+    print("(counted and held: in the unit's score at the end; duplicate and refused: answers)")
+    fraud = [r for r in results if not r.honest]
+    fraud_sent, fraud_counted = sum(r.sent for r in fraud), sum(r.counted for r in fraud)
+    people = sum(r.people for r in results if r.honest)
+    people_counted = sum(r.counted for r in results if r.honest)
+    totals = {"fraudulent_taps_counted_share": fraud_counted / fraud_sent,
+              "honest_citizens_counted_share": people_counted / people}
+    print(f"\nshare of fraudulent taps counted: {fraud_counted}/{fraud_sent} = "
+          f"{totals['fraudulent_taps_counted_share']:.2%}  (goal <= 1%)")
+    print(f"share of honest citizens counted: {people_counted}/{people} = "
+          f"{totals['honest_citizens_counted_share']:.2%}  (goal >= 99%)")
+    return {"scenarios": [{"name": r.name, "honest": r.honest, "sent": r.sent, "counted": r.counted,
+                           "held": r.held, "answers": dict(r.outcomes)} for r in results], **totals}
+
+
+def run(scale: float = 1.0, seed: int = 2017, settings: dict | None = None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp), port=free_port(), appendonly=False).start()
+        try:
+            sim = Sim(server.url, random.Random(seed), settings or {})
+            try:
+                return report([settle(sim, scenario(sim, scale)) for scenario in SCENARIOS])
+            finally:
+                sim.server.shutdown()
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies every scenario's size")
+    parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting to try, e.g. --set RULE_IP_WINDOW_MAX=6")
+    args = parser.parse_args()
+    settings = {k: json.loads(v) if v.replace(".", "").isdigit() else v
+                for k, v in (item.split("=", 1) for item in args.set)}
+    result = run(args.scale, args.seed, settings)
+    out = Path(__file__).parent / "results" / f"fraud-{date.today().isoformat()}.json"
+    out.parent.mkdir(exist_ok=True)
+    result["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The attack simulation (bench/fraud.py) runs, at a third of its size, and holds its goals."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location(
+    "fraud", Path(__file__).resolve().parent.parent / "bench" / "fraud.py")
+assert spec and spec.loader
+fraud = importlib.util.module_from_spec(spec)
+sys.modules["fraud"] = fraud  # dataclasses look their module up there
+spec.loader.exec_module(fraud)
+
+
+def test_simulation_counts_honest_citizens_and_almost_no_fraud(capsys):
+    result = fraud.run(scale=0.3, seed=11)
+    by_name = {s["name"]: s for s in result["scenarios"]}
+    assert result["honest_citizens_counted_share"] >= 0.99
+    assert by_name["one device taps 100 times"]["counted"] <= 1
+    assert by_name["a script replays one ticket 100 times"]["counted"] <= 1
+    # A slower bot gets more in before its address is flagged: at most about two buckets' worth.
+    assert by_name["bot clears cookies, rescans, one IP"]["counted"] <= 2 * 8
+    assert by_name["poster photo, hundreds of IPs, at night"]["counted"] == 0
+    assert by_name["staff trickle, 5 phones, all day"]["counted"] <= 5  # a phone that tapped once
+    assert "share of fraudulent taps counted" in capsys.readouterr().out
