@@ -12,6 +12,7 @@ from . import errors, limiting, settings
 from .extensions import RatingApi, redis_store
 from .rules import Rules
 from .signing import Signing
+from .wechat import WeChat
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -43,6 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     redis_store.init_app(app)
     limiting.init_app(app)
     app.extensions["ratingsvc.rules"] = Rules.from_config(app.config)
+    c = app.config
+    app.extensions["ratingsvc.wechat"] = WeChat(
+        c["WECHAT_APPID"], c["WECHAT_SECRET"], c["WECHAT_OPEN_URL"], c["WECHAT_API_URL"],
+        c["WECHAT_TIMEOUT"]) if c["WECHAT_APPID"] and c["WECHAT_SECRET"] else None
     app.extensions["ratingsvc.signing"] = Signing(
         app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
 

@@ -12,6 +12,7 @@ from . import errors
 from .rules import Rules
 from .signing import Signing
 from .store import RedisStore
+from .wechat import WeChat
 
 
 class ErrorBodySchema(Schema):
@@ -57,6 +58,11 @@ def get_redis() -> redis.Redis:
 
 def get_signing() -> Signing:
     return current_app.extensions["ratingsvc.signing"]
+
+
+def get_wechat() -> WeChat | None:
+    """WeChat identity, when RATINGSVC_WECHAT_APPID and _SECRET are set."""
+    return current_app.extensions["ratingsvc.wechat"]
 
 
 def get_rules() -> Rules:

@@ -31,6 +31,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "DEVICE_COOKIE": ("rs_dev", "name of the long-lived signed device cookie"),
     "SCORE_PRIOR_WEIGHT": (20.0, "C: pseudo-ratings at the category mean in the shrunk score"),
     "SCORE_MIN_N": (30, "below this many counted taps a unit's status is 'insufficient'"),
+    "WECHAT_APPID": ("", "official account AppID: with WECHAT_SECRET, raters are WeChat openids"),
+    "WECHAT_SECRET": ("", "official account AppSecret (from the environment only)"),
+    "WECHAT_OPEN_URL": ("https://open.weixin.qq.com", "base URL of WeChat's authorize page"),
+    "WECHAT_API_URL": ("https://api.weixin.qq.com", "base URL of WeChat's code-for-openid API"),
+    "WECHAT_TIMEOUT": (3.0, "seconds to wait for WeChat's API"),
     "PROXY_HOPS": (1, "proxies in front (nginx: 1) whose X-Forwarded-For is trusted; 0: none"),
     # Hard limits: over them the answer is 429. Per IP with flask-limiter; per rater and per
     # window inside the recording script (no extra round trip).
@@ -97,13 +102,28 @@ def _check_production_secrets(config: MutableMapping[str, Any]) -> None:
 
 def markdown_table() -> str:
     """The README's settings table (``python -m ratingsvc.settings`` prints it)."""
-    secret = {"SECRET_KEY", "QR_KEYS"}
+    secret = {"SECRET_KEY", "QR_KEYS", "WECHAT_SECRET"}
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, (default, meaning) in SETTINGS.items():
-        shown = "(dev value)" if name in secret else f"`{default}`".replace("|", "\\|")
+        shown = "(dev value)" if name in secret and default else f"`{default}`".replace("|", "\\|")
         rows.append(f"| `RATINGSVC_{name}` | {shown} | {meaning.replace('|', '/')} |")
     return "\n".join(rows)
 
 
+def rewrite_readme(path: str) -> None:
+    """Put the current table between the README's settings markers."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("\n", text.index("<!-- settings:")) + 1
+    end = text.index("\n<!-- /settings -->")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text[:start] + markdown_table() + text[end:])
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    import sys
+
+    if sys.argv[1:2] == ["--readme"]:
+        rewrite_readme(sys.argv[2])
+    else:
+        print(markdown_table())

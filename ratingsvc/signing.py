@@ -42,10 +42,11 @@ class Ticket:
     window: int
     unit: str
     epoch: int
-    device: str
+    device: str  # the rater's identifier, of kind `kind`
     nonce: str
     issued_at: int
     issued_ms: int
+    kind: str = "device"  # device (cookie) or openid (WeChat)
 
 
 def parse_qr_keys(spec: str) -> dict[int, bytes]:
@@ -97,6 +98,8 @@ class Signing:
 
         self._tickets = URLSafeTimedSerializer(secret_key, salt="scan-ticket", signer=ClockSigner)
         self._devices = URLSafeSerializer(secret_key, salt="device-cookie")
+        self._openids = URLSafeSerializer(secret_key, salt="wechat-openid-cookie")
+        self._state_key = _derive(secret_key.encode(), "wechat-state")
 
     # QR tokens ---------------------------------------------------------------------------
     def qr_token(self, window: int, epoch: int) -> str:
@@ -128,9 +131,9 @@ class Signing:
         return hmac.new(self._qr_keys[kid], body, hashlib.sha256).digest()[:MAC_BYTES]
 
     # Scan tickets ------------------------------------------------------------------------
-    def ticket(self, window: int, unit: str, epoch: int, device: str) -> str:
+    def ticket(self, window: int, unit: str, epoch: int, device: str, kind: str = "device") -> str:
         payload = {"w": window, "u": unit, "e": epoch, "d": device, "n": secrets.token_urlsafe(9),
-                   "i": int(self._clock() * 1000)}
+                   "i": int(self._clock() * 1000), "k": kind}
         return self._tickets.dumps(payload)
 
     def read_ticket(self, value: str) -> Ticket:
@@ -139,7 +142,8 @@ class Signing:
             payload, signed_at = self._tickets.loads(value, return_timestamp=True)
             return Ticket(window=int(payload["w"]), unit=str(payload["u"]), epoch=int(payload["e"]),
                           device=str(payload["d"]), nonce=str(payload["n"]),
-                          issued_at=int(signed_at.timestamp()), issued_ms=int(payload["i"]))
+                          issued_at=int(signed_at.timestamp()), issued_ms=int(payload["i"]),
+                          kind=str(payload.get("k", "device")))
         except (BadSignature, KeyError, TypeError, ValueError) as exc:
             raise BadTicket(str(exc)) from exc
 
@@ -159,6 +163,32 @@ class Signing:
         except BadSignature:
             return None
         return device if isinstance(device, str) else None
+
+    def openid_cookie(self, openid: str) -> str:
+        return self._openids.dumps(openid)
+
+    def read_openid_cookie(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            openid: Any = self._openids.loads(value)
+        except BadSignature:
+            return None
+        return openid if isinstance(openid, str) else None
+
+    def wechat_state(self, token: str) -> str:
+        """WeChat's state parameter (a-z, 0-9 only): the time and an HMAC binding it to token."""
+        ts = format(int(self._clock()), "x")
+        return ts + hmac.new(self._state_key, f"{ts}|{token.upper()}".encode(), "sha256").hexdigest()[:24]
+
+    def check_wechat_state(self, token: str, state: str, max_age: int = 600) -> bool:
+        ts, mac = state[:-24], state[-24:]
+        try:
+            age = int(self._clock()) - int(ts, 16)
+        except ValueError:
+            return False
+        good = hmac.new(self._state_key, f"{ts}|{token.upper()}".encode(), "sha256").hexdigest()[:24]
+        return 0 <= age <= max_age and hmac.compare_digest(mac, good)
 
     def person_hash(self, kind: str, identifier: str) -> str:
         """Keyed hash of a person's identifier (device id, openid, IP): all that is stored."""

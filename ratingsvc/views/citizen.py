@@ -20,7 +20,7 @@ from ..errors import (
     Unprocessable,
     retry_after,
 )
-from ..extensions import ApiBlueprint, get_redis, get_rules, get_signing, now
+from ..extensions import ApiBlueprint, get_redis, get_rules, get_signing, get_wechat, now
 from ..limiting import citizen_limit
 from ..schemas import (
     LEVELS,
@@ -32,13 +32,13 @@ from ..schemas import (
 )
 from ..signing import BadTicket, BadToken
 from . import pages_html
+from .identity import current_rater, set_identity_cookie, wechat_gate
 
 blp = ApiBlueprint("citizen", __name__, url_prefix="/api/v1", description="Citizens: scan and tap")
 pages = flask.Blueprint("pages", __name__)
 
 STATUS_CODES = {"counted": 201, "held": 202, "duplicate": 200}
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-COOKIE_MAX_AGE = 400 * 86400
 
 
 def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
@@ -68,6 +68,9 @@ def rating_page(token: str):
         busy = pages_html.error_page(503, "服务繁忙，请稍后再试。")
         busy.headers.update(retry_after(current_app.config["RETRY_AFTER"]))
         return busy
+    wechat = get_wechat()
+    if wechat is not None and current_rater() is None:
+        return wechat_gate(wechat, token)
     page = Path(current_app.static_folder or "", "rate.html").read_bytes()
     return flask.Response(page, mimetype="text/html")
 
@@ -79,23 +82,23 @@ def scan(token: str):
     """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
     window, unit = resolve(token)
     signing, config = get_signing(), current_app.config
-    device = signing.read_device_cookie(request.cookies.get(config["DEVICE_COOKIE"]))
-    if device is None:
-        device = signing.new_device()
-        cookie = signing.device_cookie(device)
+    rater = current_rater()
+    if rater is None and get_wechat() is not None:
+        raise Forbidden("请用微信扫描窗口的二维码进行评价。", code="wechat_required")
+    if rater is None:
+        rater = ("device", signing.new_device())
+        cookie = signing.device_cookie(rater[1])
 
         @after_this_request
         def _set_cookie(response: flask.Response) -> flask.Response:
-            response.set_cookie(config["DEVICE_COOKIE"], cookie, max_age=COOKIE_MAX_AGE,
-                                httponly=True, samesite="Lax",
-                                secure=config["PUBLIC_URL"].startswith("https:"))
+            set_identity_cookie(response, config["DEVICE_COOKIE"], cookie)
             return response
 
     return {
         "unit": {"id": unit.id, "name": unit.name},
         "window": {"id": window.id, "name": window.name},
         "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
-        "ticket": signing.ticket(window.id, unit.id, window.epoch, device),
+        "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], kind=rater[0]),
         "expires_in": config["TICKET_MAX_AGE"],
     }
 
@@ -124,7 +127,7 @@ def rate(body: dict):
     rules = get_rules()
     tap = recording.Tap(
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
-        rater=signing.person_hash("device", ticket.device), now_ms=now_ms, nonce=ticket.nonce,
+        rater=signing.person_hash(ticket.kind, ticket.device), now_ms=now_ms, nonce=ticket.nonce,
         ip=signing.person_hash("ip", request.remote_addr or ""),
         reasons=tuple(rules.request_signals(ticket_age_ms=age_ms,
                                             user_agent=request.user_agent.string)))
@@ -155,12 +158,12 @@ def details(body: dict, rating_id: str):
     if parsed is None or not registry.ID_RE.match(parsed[0]):
         raise NotFound("没有找到这条评价。", code="unknown_rating")
     config, signing = current_app.config, get_signing()
-    device = signing.read_device_cookie(request.cookies.get(config["DEVICE_COOKIE"]))
-    if device is None:
+    rater = current_rater()
+    if rater is None:
         raise Forbidden("无法确认是您的评价。", code="not_your_rating")
     t = now()
     status = recording.add_details(
-        get_redis(), parsed[0], parsed[1], rater=signing.person_hash("device", device),
+        get_redis(), parsed[0], parsed[1], rater=signing.person_hash(*rater),
         now_ms=int(t * 1000), max_age_ms=config["DETAILS_MAX_AGE"] * 1000,
         tags=list(dict.fromkeys(body["tags"])), comment=body["comment"].strip())
     if status == "unknown":
