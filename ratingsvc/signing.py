@@ -156,25 +156,13 @@ class Signing:
         return self._devices.dumps(device)
 
     def read_device_cookie(self, value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            device: Any = self._devices.loads(value)
-        except BadSignature:
-            return None
-        return device if isinstance(device, str) else None
+        return _read_string(self._devices, value)
 
     def openid_cookie(self, openid: str) -> str:
         return self._openids.dumps(openid)
 
     def read_openid_cookie(self, value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            openid: Any = self._openids.loads(value)
-        except BadSignature:
-            return None
-        return openid if isinstance(openid, str) else None
+        return _read_string(self._openids, value)
 
     def wechat_state(self, token: str) -> str:
         """WeChat's state parameter (a-z, 0-9 only): the time and an HMAC binding it to token."""
@@ -194,6 +182,17 @@ class Signing:
         """Keyed hash of a person's identifier (device id, openid, IP): all that is stored."""
         digest = hmac.new(self._rater_key, f"{kind}:{identifier}".encode(), hashlib.sha256)
         return digest.hexdigest()[:32]
+
+
+def _read_string(serializer: URLSafeSerializer, value: str | None) -> str | None:
+    """The string a signed cookie holds, or None if it is missing, forged or not a string."""
+    if not value:
+        return None
+    try:
+        found: Any = serializer.loads(value)
+    except BadSignature:
+        return None
+    return found if isinstance(found, str) else None
 
 
 def _derive(secret: bytes, purpose: str) -> bytes:
