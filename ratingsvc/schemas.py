@@ -116,17 +116,25 @@ class NamedSchema(Schema):
     name = fields.String()
 
 
+class PowSchema(Schema):
+    bits = fields.Integer()
+    challenge = fields.String(metadata={"description": "find s: SHA-256(challenge:s) starts with bits zeros"})
+
+
 class ScanSchema(Schema):
     unit = fields.Nested(NamedSchema)
     window = fields.Nested(NamedSchema)
     levels = fields.List(fields.Nested(LevelSchema))
     ticket = fields.String(metadata={"description": "signed; send it back with the rating"})
     expires_in = fields.Integer(metadata={"description": "seconds the ticket stays valid"})
+    pow = fields.Nested(PowSchema, metadata={"description": "only when proof of work is on"})
 
 
 class RatingSchema(Schema):
     ticket = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     level = StrictInt(required=True, validate=validate.Range(1, 5))
+    pow = fields.String(validate=validate.Length(min=1, max=20),
+                        metadata={"description": "the proof of work, when the scan asked for one"})
 
 
 class RatingAnswerSchema(Schema):

@@ -69,6 +69,7 @@ def prepare(env: dict[str, str], base: str) -> list[str]:
 def run(*, host: str, port: int, workers: int, project: Path) -> int:
     env = {k: v for k, v in os.environ.items() if k.startswith("RATINGSVC_")}
     env.setdefault("RATINGSVC_PUBLIC_URL", f"http://{host}:{port}")
+    env.setdefault("RATINGSVC_PROXY_HOPS", "0")  # nothing in front: X-Forwarded-For is not trusted
     base = env["RATINGSVC_PUBLIC_URL"].rstrip("/")
     redis_server = None
     gunicorn = None

@@ -131,8 +131,13 @@ class Signing:
         return hmac.new(self._qr_keys[kid], body, hashlib.sha256).digest()[:MAC_BYTES]
 
     # Scan tickets ------------------------------------------------------------------------
-    def ticket(self, window: int, unit: str, epoch: int, device: str, kind: str = "device") -> str:
-        payload = {"w": window, "u": unit, "e": epoch, "d": device, "n": secrets.token_urlsafe(9),
+    @staticmethod
+    def new_nonce() -> str:
+        return secrets.token_urlsafe(9)
+
+    def ticket(self, window: int, unit: str, epoch: int, device: str, kind: str = "device",
+               nonce: str | None = None) -> str:
+        payload = {"w": window, "u": unit, "e": epoch, "d": device, "n": nonce or self.new_nonce(),
                    "i": int(self._clock() * 1000), "k": kind}
         return self._tickets.dumps(payload)
 

@@ -3,7 +3,7 @@
   "use strict";
   var token = location.pathname.split("/").pop();
   var $ = function (id) { return document.getElementById(id); };
-  var ticket = null;
+  var ticket = null, pow = null;
 
   function say(text) { $("message").textContent = text; }
 
@@ -21,9 +21,11 @@
     $("levels").hidden = true;
     say("正在提交…");
     var key = Date.now().toString(36) + Math.random().toString(36).slice(2);
-    request("POST", "/api/v1/ratings", {key: key, data: {ticket: ticket, level: level}})
+    var data = {ticket: ticket, level: level};
+    if (pow) data.pow = window.ratingsvcPow.solve(pow.challenge, pow.bits);
+    request("POST", "/api/v1/ratings", {key: key, data: data})
       .then(function (r) {
-        if (r.status === 201) say("感谢您的评价！");
+        if (r.status === 201 || r.status === 202) say("感谢您的评价！");
         else if (r.status === 200) say("您今天已经评价过这个窗口，感谢！");
         else say(r.body.error ? r.body.error.message : "提交失败，请稍后再试。");
       })
@@ -33,6 +35,7 @@
   request("GET", "/api/v1/scan/" + token).then(function (r) {
     if (r.status !== 200) { $("unit").textContent = "无法评价"; say(r.body.error.message); return; }
     ticket = r.body.ticket;
+    pow = r.body.pow || null;
     $("unit").textContent = r.body.unit.name;
     $("window").textContent = r.body.window.name;
     r.body.levels.forEach(function (l) {

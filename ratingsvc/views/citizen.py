@@ -9,7 +9,7 @@ import flask
 import redis
 from flask import after_this_request, current_app, request
 
-from .. import recording, registry
+from .. import proofofwork, recording, registry
 from ..errors import (
     ApiError,
     Conflict,
@@ -94,13 +94,17 @@ def scan(token: str):
             set_identity_cookie(response, config["DEVICE_COOKIE"], cookie)
             return response
 
-    return {
+    nonce = signing.new_nonce()
+    answer = {
         "unit": {"id": unit.id, "name": unit.name},
         "window": {"id": window.id, "name": window.name},
         "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
-        "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], kind=rater[0]),
+        "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce),
         "expires_in": config["TICKET_MAX_AGE"],
     }
+    if config["POW_BITS"] > 0:
+        answer["pow"] = {"bits": config["POW_BITS"], "challenge": nonce}
+    return answer
 
 
 @blp.route("/ratings", methods=["POST"])
@@ -122,6 +126,8 @@ def rate(body: dict):
         ticket = signing.read_ticket(body["ticket"])
     except BadTicket:
         raise Forbidden("评价凭证无效，请重新扫码。", code="ticket_invalid") from None
+    if not proofofwork.verify(ticket.nonce, body.get("pow"), config["POW_BITS"]):
+        raise Forbidden("请重新扫码后再试。", code="pow_invalid" if body.get("pow") else "pow_required")
     now_ms = int(now() * 1000)
     age_ms = now_ms - ticket.issued_ms
     rules = get_rules()
