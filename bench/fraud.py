@@ -9,8 +9,9 @@ and its own simulated clock (Monday 2026-06-01 in Shanghai; windows open Mon-Fri
 08:30-12:00 and 14:00-17:30). The client IP reaches the app as nginx would send it
 (X-Forwarded-For, one trusted hop).
 
-flask-limiter's per-IP limits count wall-clock time, and a simulated day passes here in
-seconds, so they are widened for the run (tests/test_limits.py tests them). The per-rater
+flask-limiter's limits (per IP, and per window and rater on scans) count wall-clock time, and
+a simulated day passes here in seconds, so they are widened for the run (tests/test_limits.py
+tests them). The per-rater
 and per-window limits in the recording script follow the simulated clock and take part.
 """
 
@@ -124,8 +125,8 @@ class Quiet(WSGIRequestHandler):
 class Sim:
     def __init__(self, redis_url: str, rng: random.Random, settings: dict) -> None:
         self.clock, self.rng = Clock(), rng
-        limits = {"LIMIT_SCAN_IP": "1000000/minute", "LIMIT_RATING_IP": "1000000/minute",
-                  "LIMIT_DEFAULT_IP": "1000000/minute"}
+        limits = {f"LIMIT_{name}": "1000000/minute"
+                  for name in ("SCAN_IP", "SCAN_WINDOW", "SCAN_RATER", "RATING_IP", "DEFAULT_IP")}
         self.app = create_app({"REDIS_URL": redis_url, "CLOCK": self.clock, "PROXY_HOPS": 1,
                                "PUBLIC_URL": "https://pj.example.gov.cn", **limits, **settings})
         self.r = self.app.extensions["ratingsvc.redis"]

@@ -1,7 +1,8 @@
 """flask-limiter on the app's Redis: per client IP everywhere, per API key for management.
 
 The client IP is the one ProxyFix took from the trusted proxy (PROXY_HOPS), never a raw
-X-Forwarded-For. When Redis is down the limiter falls back to memory instead of failing.
+X-Forwarded-For. When Redis is down the limiter does not fail requests: it applies the
+per-IP default limit in each worker's memory until Redis answers again.
 Per-rater and per-window limits live in the recording script (ratingsvc/lua/record.lua).
 """
 
@@ -35,6 +36,9 @@ limiter = Limiter(
     default_limits=[setting("LIMIT_DEFAULT_IP")],
     headers_enabled=True,
     swallow_errors=True,
+    # While Redis is unreachable, only this applies (in each worker's memory).
+    # (flask-limiter takes a callable here as for any limit; its type hint says str only)
+    in_memory_fallback=[setting("LIMIT_DEFAULT_IP")],  # type: ignore[list-item]
     in_memory_fallback_enabled=True,
     strategy="fixed-window",
     key_prefix="rs:rl",
@@ -49,9 +53,28 @@ def storage_uri(redis_url: str) -> str:
 CITIZEN_MESSAGE = "操作太频繁，请稍后再试。"
 
 
-def citizen_limit(name: str):
-    """A per-IP limit on a citizen endpoint, refused in Chinese."""
-    return limiter.limit(setting(name), error_message=CITIZEN_MESSAGE)
+def scanned_window() -> str:
+    """The window a scan's code names (read from the signed token, no lookup)."""
+    token = (request.view_args or {}).get("token", "")
+    try:
+        window = current_app.extensions["ratingsvc.signing"].read_qr_token(token).window
+        return f"window:{window}"
+    except ValueError:
+        return "window:invalid"
+
+
+def scanning_rater() -> str:
+    """The device or openid cookie a scan carries (as sent; a forged one only buckets itself)."""
+    for name in ("rs_wx", current_app.config["DEVICE_COOKIE"]):
+        value = request.cookies.get(name)
+        if value:
+            return "rater:" + hashlib.sha256(value.encode()).hexdigest()[:16]
+    return "rater:ip:" + (get_remote_address() or "")
+
+
+def citizen_limit(name: str, key_func: Callable[[], str] | None = None):
+    """A limit on a citizen endpoint (per client IP unless key_func), refused in Chinese."""
+    return limiter.limit(setting(name), key_func=key_func, error_message=CITIZEN_MESSAGE)
 
 
 def per_key_limit(blueprint) -> None:
@@ -75,3 +98,6 @@ def init_app(app: Flask) -> None:
         return response
 
     limiter.init_app(app)
+    # One Limiter serves every app made in this process (tests make many): each starts out
+    # trusting its own storage, not a dead one an earlier app saw.
+    limiter._storage_dead = False

@@ -6,6 +6,7 @@ import pytest
 from limits import parse_many
 
 from ratingsvc import create_app
+from ratingsvc.embedded import free_port
 from ratingsvc.settings import SETTINGS
 
 
@@ -71,3 +72,28 @@ def test_default_ip_limits_let_a_busy_service_hall_through():
             per_hour = limit.amount * 3600 / limit.get_expiry()
             assert per_hour >= per_hour_needed, (name, str(limit))
             assert limit.amount >= 20, (name, str(limit))  # a morning rush within one window
+
+
+def test_scans_are_limited_per_window_and_per_rater(limited, h):
+    app = limited(LIMIT_SCAN_WINDOW="3/minute", LIMIT_SCAN_RATER="2/minute")
+    a, b = h.window(name="A"), h.window(name="B")
+
+    def scan(client, window, ip):
+        return client.get(f"/api/v1/scan/{h.token(window)}",
+                          headers={"X-Forwarded-For": ip}).status_code
+
+    phone = app.test_client()  # its first scan has no cookie yet: that one is keyed by its IP
+    assert [scan(phone, a, "198.51.100.1"), scan(phone, a, "198.51.100.1"),
+            scan(phone, b, "198.51.100.1"), scan(phone, a, "198.51.100.1")] == [200, 200, 200, 429]
+    others = [scan(app.test_client(), b, f"198.51.100.{i}") for i in range(10, 13)]
+    assert others == [200, 200, 429]  # window B: 1 + 2 scans, then no more this minute
+    refused = app.test_client().get(f"/api/v1/scan/{h.token(b)}")
+    assert refused.json["error"]["message"] == "操作太频繁，请稍后再试。"
+
+
+def test_with_redis_down_the_limiter_does_not_fail_requests(config):
+    app = create_app({**config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+                      "LIMIT_DEFAULT_IP": "2/minute"})
+    c = app.test_client()
+    codes = [c.get("/api/v1/openapi.json").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]  # limited in memory meanwhile, never a 500

@@ -21,7 +21,7 @@ from ..errors import (
     retry_after,
 )
 from ..extensions import ApiBlueprint, get_redis, get_rules, get_signing, get_wechat, now
-from ..limiting import citizen_limit
+from ..limiting import citizen_limit, scanned_window, scanning_rater
 from ..schemas import (
     LEVELS,
     DetailsAnswerSchema,
@@ -77,6 +77,8 @@ def rating_page(token: str):
 
 @blp.route("/scan/<token>")
 @citizen_limit("LIMIT_SCAN_IP")
+@citizen_limit("LIMIT_SCAN_WINDOW", key_func=scanned_window)
+@citizen_limit("LIMIT_SCAN_RATER", key_func=scanning_rater)
 @blp.response(200, ScanSchema)
 def scan(token: str):
     """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
