@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench fraud clean
+.PHONY: run test lint bench fraud posters-bench clean
 
 $(BIN)/ratingsvc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ bench: $(BIN)/ratingsvc
 ## fraud: the attack simulation (bench/fraud.py): honest and fraudulent taps, counted or not
 fraud: $(BIN)/ratingsvc
 	$(BIN)/python bench/fraud.py
+
+## posters-bench: 1,000 posters in one PDF (bench/posters.py)
+posters-bench: $(BIN)/ratingsvc
+	$(BIN)/python bench/posters.py

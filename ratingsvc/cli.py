@@ -93,6 +93,38 @@ def revoke_key(key_id: str) -> None:
 
 
 @main.command()
+@click.option("--unit", "unit_id", required=True, help="the unit whose windows to print")
+@click.option("--format", "fmt", type=click.Choice(["a4", "a5", "tent"]), default="a4",
+              show_default=True)
+@click.option("--period", default=None, help="the period printed (default: current, else next)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def posters(unit_id: str, fmt: str, period: str | None, output: str) -> None:
+    """Write every active window's poster of one unit to a PDF, a page each."""
+    from datetime import datetime
+
+    import qr.poster
+
+    from . import posters as content
+    from . import registry
+    from .extensions import get_signing
+    from .timeutil import zone
+
+    with app_context() as app:
+        r, config = get_redis(), app.config
+        try:
+            unit = registry.get_unit(r, unit_id)
+            today = datetime.fromtimestamp(config["CLOCK"](), zone(config["TIMEZONE"])).date()
+            pages = content.posters_for(get_signing(), config["PUBLIC_URL"], unit,
+                                        registry.list_windows(r, unit_id),
+                                        content.period_for(r, today, period))
+        except registry.RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
+    with open(output, "wb") as f:
+        f.write(qr.poster.render(pages, fmt))
+    click.echo(f"{output}: {len(pages)} posters ({fmt}) for {unit.name}")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=2, show_default=True)

@@ -94,6 +94,12 @@ class QrQuerySchema(Schema):
                      metadata={"description": "width in pixels"})
 
 
+class PosterQuerySchema(Schema):
+    format = fields.String(load_default="a4", validate=validate.OneOf(["a4", "a5", "tent"]))
+    period = fields.String(validate=SLUG, metadata={
+        "description": "the period printed; default: the one under way, else the next"})
+
+
 class PeriodSchema(Schema):
     id = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=NAME)

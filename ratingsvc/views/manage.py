@@ -8,7 +8,7 @@ from flask import Response, current_app
 
 import qr
 
-from .. import periods, registry
+from .. import periods, posters, registry
 from ..auth import check_unit, current_key, require
 from ..extensions import ApiBlueprint, get_redis, get_signing
 from ..limiting import per_key_limit
@@ -30,9 +30,7 @@ per_key_limit(blp)
 
 
 def rating_url(window: registry.Window) -> str:
-    """What a window's QR code encodes: uppercase, so the QR stays in alphanumeric mode."""
-    token = get_signing().qr_token(window.id, window.epoch)
-    return f"{current_app.config['PUBLIC_URL'].rstrip('/').upper()}/R/{token}"
+    return posters.rating_url(get_signing(), current_app.config["PUBLIC_URL"], window)
 
 
 def window_out(window: registry.Window) -> dict:
