@@ -1,0 +1,242 @@
+"""The citizen page in a real headless Chromium (Debian's), driven by Playwright, at a phone
+viewport against the app on a live local server. Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from ratingsvc import registry
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PHONE = ("Mozilla/5.0 (Linux; Android 13; V2183A) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/116.0 Mobile Safari/537.36 MicroMessenger/8.0.49 NetType/WIFI Language/zh_CN")
+FIRST_LOAD = ["rate.html", "rate.css", "rate.js", "pow.js", "vendor/weui-2.6.26/weui.min.css"]
+
+
+def test_first_load_is_at_most_60_kb_gzipped():
+    total = sum(len(gzip.compress((ROOT / "static" / f).read_bytes(), 9)) for f in FIRST_LOAD)
+    assert total <= 60 * 1024, total
+    html = (ROOT / "static" / "rate.html").read_text()
+    assert all(f"/static/{f}" in html for f in FIRST_LOAD[1:])  # nothing from elsewhere
+    assert "http" not in html.replace("http-equiv", "")
+    assert (ROOT / "static/vendor/weui-2.6.26/LICENSE.txt").read_text().count("MIT License")
+
+
+class Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian's chromium is needed under CI")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone: its own browser context (cookies, localStorage)."""
+    contexts = []
+
+    def make(locale="zh-CN"):
+        ctx = browser.new_context(viewport={"width": 360, "height": 640}, locale=locale,
+                                  user_agent=PHONE, device_scale_factor=1)
+        contexts.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def open_page(h, live, ctx, window):
+    page = ctx.new_page()
+    page.goto(f"{live}/r/{h.token(window)}")
+    page.wait_for_selector("button[data-level='5']")
+    return page
+
+
+def message(page, text, timeout=20000):
+    page.wait_for_function(f"document.getElementById('message').textContent.includes({text!r})",
+                           timeout=timeout)
+
+
+def queued(page):
+    return page.evaluate("JSON.parse(localStorage.getItem('ratingsvc.queue') || '[]').length")
+
+
+def score(h, window):
+    return h.r.hgetall(registry.UnitKeys(window.unit).tot)
+
+
+@pytest.fixture
+def win(h):
+    return h.window("u1", "综合受理窗口")
+
+
+def test_scan_tap_counted_and_in_the_scores(h, live, phone, win):
+    h.period("p1", "2026-05-01", "2026-09-30")
+    page = open_page(h, live, phone(), win)
+    assert page.inner_text("#unit") == "单位u1" and page.inner_text("#window") == "综合受理窗口"
+    shot(page, "1-faces")
+    faces = page.query_selector_all("button.face")
+    labels = [f.get_attribute("aria-label") for f in faces]
+    assert labels == ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+    for face in faces:  # all five in one 360x640 screen, big enough to hit
+        box = face.bounding_box()
+        assert box["height"] >= 48 and box["width"] >= 48 and box["y"] + box["height"] <= 640
+    page.click("button[data-level='4']")
+    message(page, "感谢您的评价")
+    shot(page, "2-counted")
+    scores = h.client.get("/api/v1/scores?period=p1", headers=h.admin).json["units"]
+    assert [(u["unit"], u["n"], u["counts"]["4"]) for u in scores] == [("u1", 1, 1)]
+
+
+def test_after_a_bad_tap_the_reason_is_asked_and_skippable(h, live, phone, win):
+    ctx = phone()
+    page = open_page(h, live, ctx, win)
+    page.click("button[data-level='1']")
+    page.wait_for_selector("#reasons:not([hidden])")
+    shot(page, "3-reasons")
+    page.click("input[value='public'] >> xpath=..")
+    page.fill("#comment", "等了两个小时")
+    page.click("#send-reasons")
+    message(page, "已收到您的意见")
+    entry = h.r.xrange(registry.UnitKeys("u1").log)[-1][1]
+    assert (entry["k"], entry["tags"], entry["c"]) == ("details", "public", "等了两个小时")
+    other = open_page(h, live, phone(), win)
+    other.click("button[data-level='2']")
+    other.wait_for_selector("#reasons:not([hidden])")
+    other.click("#skip")
+    message(other, "感谢您的评价")
+    assert score(h, win)["1"] == "1" and score(h, win)["2"] == "1"
+
+
+def tap_offline(h, live, ctx, win, level):
+    """Open the page, lose the network, tap: the page says it will keep trying."""
+    page = open_page(h, live, ctx, win)
+    ctx.set_offline(True)
+    page.click(f"button[data-level='{level}']")
+    message(page, "网络不畅")
+    return page
+
+
+def test_a_tap_while_offline_is_kept_and_counted_once(h, live, phone, win):
+    ctx = phone()
+    page = tap_offline(h, live, ctx, win, 5)
+    shot(page, "4-offline")
+    assert queued(page) == 1
+    ctx.set_offline(False)
+    message(page, "感谢您的评价")
+    assert queued(page) == 0 and score(h, win)["5"] == "1"
+
+
+def test_a_tap_kept_offline_is_sent_on_the_next_visit(h, live, phone, win):
+    ctx = phone()
+    tap_offline(h, live, ctx, win, 3).close()
+    ctx.set_offline(False)
+    again = open_page(h, live, ctx, win)
+    again.wait_for_function("document.getElementById('note').textContent.includes('上次的评价已提交')")
+    assert queued(again) == 0 and score(h, win)["3"] == "1"
+    again.click("button[data-level='3']")  # the same phone, the same day
+    message(again, "今天已经评价过")
+    shot(again, "5-duplicate")
+    assert score(h, win)["3"] == "1"
+
+
+@pytest.mark.parametrize(("status", "words", "name"), [(503, "服务繁忙", "6-busy"),
+                                                       (429, "操作太频繁", "7-limited")])
+def test_busy_or_limited_answers_are_retried_until_counted(h, live, phone, win, status, words, name):
+    ctx = phone()
+    page = open_page(h, live, ctx, win)
+    refusals = []
+
+    def refuse_twice(route):
+        if len(refusals) < 2:
+            refusals.append(1)
+            return route.fulfill(status=status, headers={"Retry-After": "1"},
+                                 content_type="application/json",
+                                 body='{"error": {"code": "x", "message": "x"}}')
+        return route.continue_()
+
+    page.route("**/api/v1/ratings", refuse_twice)
+    page.click("button[data-level='5']")
+    message(page, words)
+    shot(page, name)
+    message(page, "感谢您的评价")
+    assert len(refusals) == 2 and score(h, win)["5"] == "1"
+
+
+def test_an_expired_ticket_is_renewed_not_lost(h, live, phone, win, clock):
+    page = open_page(h, live, phone(), win)
+    clock.advance(1801)  # the citizen left the page open for half an hour
+    page.click("button[data-level='4']")
+    message(page, "感谢您的评价")
+    assert score(h, win)["4"] == "1"
+
+
+def test_a_held_tap_is_thanked_like_any_other(h, live, phone, win):
+    registry.update_window(h.r, win.id, hours={"days": [6, 7], "open": ["08:00-12:00"]})  # closed today
+    page = open_page(h, live, phone(), win)
+    page.click("button[data-level='5']")
+    message(page, "感谢您的评价")
+    assert score(h, win).get("h") == "1" and "5" not in score(h, win)
+
+
+def test_revoked_and_invalid_codes_have_their_own_words(h, live, phone, win):
+    ctx = phone()
+    page = open_page(h, live, ctx, win)
+    old = h.token(win)
+    registry.revoke_window(h.r, win.id)
+    page.click("button[data-level='5']")
+    message(page, "此二维码已失效")
+    shot(page, "8-revoked-after-scan")
+    gone = ctx.new_page()
+    assert gone.goto(f"{live}/r/{old}").status == 410 and "已失效" in gone.inner_text("body")
+    bad = ctx.new_page()
+    assert bad.goto(f"{live}/r/AAAAAAAAAAAAAAAAAAAAA").status == 404 and "无效" in bad.inner_text("body")
+    shot(bad, "9-invalid")
+
+
+def test_english_when_the_browser_asks_and_large_text(h, live, phone, win):
+    page = open_page(h, live, phone("en-US"), win)
+    assert page.get_attribute("button[data-level='5']", "aria-label") == "Very satisfied"
+    assert page.inner_text(".title") == "Rate this service window"
+    page.click("#big")
+    assert page.evaluate("document.documentElement.className") == "large"
+    shot(page, "10-english-large")
+    page.reload()
+    page.wait_for_selector("button[data-level='5']")
+    assert page.get_attribute("#big", "aria-pressed") == "true"
