@@ -248,3 +248,25 @@ class DecisionRecordSchema(Schema):
     t = fields.Integer(metadata={"description": "when, in ms since 1970"})
     decision = fields.String()
     held = fields.String(metadata={"description": "window|level|reasons|ms as held"})
+
+
+class ChangesQuerySchema(Schema):
+    period = fields.String(required=True, validate=SLUG)
+    after = fields.String(load_default="0", validate=validate.Regexp(r"^(0|\d+-\d+)$"),
+                          metadata={"description": "a cursor from an earlier answer; 0: the start"})
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
+
+
+class ChangeSchema(Schema):
+    id = fields.String(metadata={"description": "the cursor after this change"})
+    unit = fields.String()
+    kind = fields.String(metadata={"description": "counted | held | hold | release"})
+    day = fields.String()
+    score = fields.Nested(UnitScoreSchema, metadata={"description": "the unit's aggregates now"})
+
+
+class ChangesSchema(Schema):
+    period = fields.String()
+    changes = fields.List(fields.Nested(ChangeSchema))
+    cursor = fields.String(metadata={"description": "resume from here (after=)"})
+    more = fields.Boolean(metadata={"description": "more changes are waiting"})
