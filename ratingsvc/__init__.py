@@ -51,12 +51,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ratingsvc.signing"] = Signing(
         app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
 
-    from .views import changes, citizen, manage, posters, review, scores
+    from .views import changes, citizen, closing, manage, posters, review, scores
 
     api = RatingApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "an API key: rsk_..."})
-    for blueprint in (citizen.blp, manage.blp, posters.blp, scores.blp, changes.blp, review.blp):
+    for blueprint in (citizen.blp, manage.blp, posters.blp, scores.blp, changes.blp, closing.blp,
+                      review.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
     return app

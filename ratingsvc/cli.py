@@ -92,6 +92,60 @@ def revoke_key(key_id: str) -> None:
     click.echo(f"revoked {key_id}")
 
 
+@main.group("periods")
+def periods_group() -> None:
+    """Evaluation periods."""
+
+
+@periods_group.command("close")
+@click.argument("period_id")
+def close_period(period_id: str) -> None:
+    """Close a period that has ended: write its export and frozen result (RATINGSVC_EXPORT_DIR)."""
+    import time
+
+    from . import periods as periods_mod
+    from .errors import ApiError
+    from .views.closing import close_period as close_it
+    from .views.closing import export_path
+
+    with app_context():
+        start = time.perf_counter()
+        try:
+            result = close_it(periods_mod.get_period(get_redis(), period_id))
+        except (ApiError, LookupError) as exc:
+            raise click.ClickException(str(exc)) from None
+        path = export_path(period_id)
+    click.echo(f"closed {period_id}: {result['taps']} taps in {time.perf_counter() - start:.1f} s")
+    click.echo(f"export: {path}\nresult: {path.with_suffix('.result.json')}")
+    click.echo(f"digest: {result['digest']}")
+
+
+@main.command()
+@click.argument("export", type=click.Path(exists=True, dir_okay=False))
+@click.option("--result", "result_path", type=click.Path(exists=True, dir_okay=False),
+              help="the published result (default: EXPORT with .result.json)")
+def verify(export: str, result_path: str | None) -> None:
+    """Check an export against its published result: its digest chain, every unit's counts."""
+    import json
+    import time
+    from pathlib import Path
+
+    from .closing import verify as check
+
+    result_file = Path(result_path) if result_path else Path(export).with_suffix(".result.json")
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    start = time.perf_counter()
+    with open(export, encoding="utf-8") as lines:
+        problems = check(lines, result)
+    took = time.perf_counter() - start
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problems; the export does not match its result")
+    click.echo(f"OK: {result['taps']} taps, {len(result['units'])} units, digest {result['digest']}"
+               f" ({took:.1f} s)")
+
+
 @main.command()
 @click.option("--unit", "unit_id", required=True, help="the unit whose windows to print")
 @click.option("--format", "fmt", type=click.Choice(["a4", "a5", "tent"]), default="a4",

@@ -38,6 +38,7 @@ WINDOW_SEQ = "rs:seq:window"
 PERIODS = "rs:periods"  # hash period id -> JSON
 API_KEYS = "rs:apikeys"  # hash sha256(key) -> JSON
 DEMO_MARK = "rs:demo"
+CLOSED = "rs:closed"  # hash period id -> its frozen result (JSON)
 
 
 def category(cid: str) -> str:

@@ -196,6 +196,8 @@ class CategoryMeanSchema(Schema):
 
 class ScoresSchema(Schema):
     period = fields.Nested(PeriodSchema)
+    frozen = fields.Boolean(metadata={"description": "true: a closed period's stored result"})
+    digest = fields.String(metadata={"description": "a closed period's export digest"})
     prior_weight = fields.Float()
     min_n = fields.Integer()
     categories = fields.Dict(keys=fields.String(), values=fields.Nested(CategoryMeanSchema))
@@ -270,3 +272,11 @@ class ChangesSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
     cursor = fields.String(metadata={"description": "resume from here (after=)"})
     more = fields.Boolean(metadata={"description": "more changes are waiting"})
+
+
+class ClosedSchema(Schema):
+    period = fields.String()
+    taps = fields.Integer(metadata={"description": "lines in the export"})
+    digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
+    closed_at = fields.String()
+    export = fields.String(metadata={"description": "the export's file name"})

@@ -75,7 +75,8 @@ def client(app):
 def runner(app, redis_server):
     """Runs the `ratingsvc` command against the suite's Redis: runner.invoke(args=[...])."""
     cli = CliRunner(env={"RATINGSVC_REDIS_URL": redis_server.url})
-    return SimpleNamespace(invoke=lambda args: cli.invoke(main, args, catch_exceptions=False))
+    return SimpleNamespace(
+        invoke=lambda args, env=None: cli.invoke(main, args, env=env, catch_exceptions=False))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from flask import Response, current_app
 
@@ -32,10 +33,31 @@ def unit_out(s: scoring.UnitScore) -> dict:
             "status": s.status, "rank": s.rank}
 
 
+def frozen(result: dict, category: str | None) -> dict:
+    """A closed period's stored result, shaped as a live one."""
+    rows = [r for r in result["units"] if category is None or r["category"] == category]
+    return {
+        "period": result["period"], "prior_weight": result["prior_weight"],
+        "min_n": result["min_n"], "frozen": True, "digest": result["digest"],
+        "categories": {c: {"mean": round(v["mean"], 4), "n": v["n"]}
+                       for c, v in result["categories"].items() if category in (None, c)},
+        "units": [{**row, "raw": _round(row["raw"]), "score": _round(row["score"]),
+                   "ci95": [_round(x) for x in row["ci95"]],
+                   "good_rate": _round(row["good_rate"])} for row in rows],
+    }
+
+
 def compute(period: periods.Period, category: str | None = None) -> dict:
-    """Scores of every active unit (of one category, if given) for a period."""
+    """Scores of every active unit (of one category, if given) for a period; a closed
+    period's come from its stored result."""
     r, config = get_redis(), current_app.config
-    ids = sorted(r.smembers(registry.rkeys.UNITS))
+    with r.pipeline(transaction=False) as p:  # one round trip: closed?, and the units
+        p.hget(registry.rkeys.CLOSED, period.id)
+        p.smembers(registry.rkeys.UNITS)
+        stored, units = p.execute()
+    if stored is not None:
+        return {**frozen(json.loads(stored), category), "period": period}
+    ids = sorted(units)
     counts = [c for c in scoring.period_counts(r, ids, period.start, period.end)
               if c.active and (category is None or c.category == category)]
     scores = scoring.score_units(counts, prior_weight=config["SCORE_PRIOR_WEIGHT"],
@@ -60,7 +82,8 @@ def as_csv(result: dict) -> Response:
         writer.writerow([u["unit"], u["name"], u["category"], u["n"], u["held"],
                          *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
                          *u["ci95"], u["good_rate"], u["status"], u["rank"]])
-    name = f"scores-{result['period'].id}.csv"
+    pid = result["period"] if isinstance(result["period"], str) else result["period"].id
+    name = f"scores-{pid}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

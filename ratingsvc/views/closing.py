@@ -1,0 +1,77 @@
+"""Closing a period: frozen, exported with a digest chain, its result published."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app, send_file
+
+from .. import closing, periods
+from ..auth import require
+from ..errors import Conflict
+from ..extensions import ApiBlueprint, get_redis, now
+from ..limiting import per_key_limit
+from ..schemas import ClosedSchema
+from ..timeutil import zone
+
+blp = ApiBlueprint("closing", __name__, url_prefix="/api/v1/periods",
+                   description="Closed periods: frozen results and verifiable exports")
+per_key_limit(blp)
+
+
+def export_path(period_id: str) -> Path:
+    folder = Path(current_app.config["EXPORT_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{period_id}.jsonl"
+
+
+def close_period(period: periods.Period) -> dict:
+    """Close a period that has ended: write its export, store its result (also as a file)."""
+    config = current_app.config
+    today = datetime.fromtimestamp(now(), zone(config["TIMEZONE"])).date()
+    if today <= period.end:
+        raise Conflict(f"Period {period.id} runs until {period.end}; close it after that.",
+                       code="period_running")
+    if closing.stored_result(get_redis(), period.id):
+        raise Conflict(f"Period {period.id} is closed already.", code="period_closed")
+    path = export_path(period.id)
+    result = closing.close(get_redis(), period, str(path), prior_weight=config["SCORE_PRIOR_WEIGHT"],
+                           min_n=config["SCORE_MIN_N"], now=now())
+    path.with_suffix(".result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1),
+                                                encoding="utf-8")
+    return {**result, "export": path.name}
+
+
+def closed_result(period_id: str) -> dict:
+    periods.get_period(get_redis(), period_id)
+    result = closing.stored_result(get_redis(), period_id)
+    if result is None:
+        raise Conflict(f"Period {period_id} is not closed.", code="period_open")
+    return result
+
+
+@blp.route("/<pid>/close", methods=["POST"])
+@require("admin")
+@blp.response(201, ClosedSchema)
+def close(pid: str):
+    """Freeze a period that has ended: later taps never change it."""
+    return close_period(periods.get_period(get_redis(), pid))
+
+
+@blp.route("/<pid>/result")
+@require("admin", "scorer")
+@blp.response(200)
+def result(pid: str):
+    """The frozen table, with the export's digest."""
+    return closed_result(pid)
+
+
+@blp.route("/<pid>/export")
+@require("admin", "scorer")
+@blp.response(200, content_type="application/x-ndjson", description="the export, JSON Lines")
+def export(pid: str):
+    closed_result(pid)
+    return send_file(export_path(pid), mimetype="application/x-ndjson", as_attachment=True,
+                     download_name=f"{pid}.jsonl")

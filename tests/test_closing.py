@@ -1,0 +1,112 @@
+"""Closing a period: frozen, exported with a digest chain, and verifiable by anyone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import Helper, tap_from
+
+
+@pytest.fixture
+def ph(config, r, clock, tmp_path):
+    """Period p1 is the first of June; taps on it: counted, duplicate, held then rejected,
+    held then released; the export goes to tmp_path."""
+    from ratingsvc import create_app
+
+    h = Helper(create_app({**config, "EXPORT_DIR": str(tmp_path), "RULE_MIN_TAP_MS": 800}), r, clock)
+    h.tmp = tmp_path
+    h.period("p1", "2026-05-01", "2026-06-01")
+    a, b = h.window("u1", "A"), h.window("u2", "B")
+    phone = h.rater()
+    tap_from(h, a, level=5, rater=phone)
+    tap_from(h, a, level=5, rater=phone)  # duplicate
+    rejected = tap_from(h, a, level=1, wait=0.1).json["rating_id"]
+    released = tap_from(h, b, level=2, wait=0.1).json["rating_id"]
+    tap_from(h, b, level=4)
+    for rid, action in [(rejected, "reject"), (released, "release")]:
+        h.client.post(f"/api/v1/review/{rid}", headers=h.admin, json={"action": action, "why": "x"})
+    h.a, h.b, h.phone = a, b, phone
+    return h
+
+
+def close(h):
+    return h.client.post("/api/v1/periods/p1/close", headers=h.admin)
+
+
+def test_a_running_period_cannot_be_closed(ph):
+    resp = close(ph)
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "period_running"
+    assert ph.client.get("/api/v1/periods/p1/result", headers=ph.admin).status_code == 409
+
+
+def test_closing_freezes_the_scores(ph, clock):
+    clock.advance(86400)  # 2 June: p1 is over
+    before = ph.client.get("/api/v1/scores?period=p1", headers=ph.admin).json["units"]
+    resp = close(ph)
+    assert resp.status_code == 201 and resp.json["taps"] == 5 and len(resp.json["digest"]) == 64
+    assert close(ph).status_code == 409
+    tap_from(ph, ph.a, level=1)  # after the end, and a late release: nothing moves
+    scores = ph.client.get("/api/v1/scores?period=p1", headers=ph.admin).json
+    assert scores["frozen"] is True and scores["digest"] == resp.json["digest"]
+    frozen = {u["unit"]: (u["n"], u["held"], u["counts"]) for u in scores["units"]}
+    assert frozen == {"u1": (1, 1, {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}),
+                      "u2": (2, 0, {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0})}
+    assert [u["n"] for u in before] == [1, 2]
+    result = ph.client.get("/api/v1/periods/p1/result", headers=ph.key("scorer"))
+    assert result.status_code == 200 and result.json["digest"] == resp.json["digest"]
+
+
+def test_the_export_has_every_tap_with_its_final_status_and_no_raw_identifier(ph, clock):
+    clock.advance(86400)
+    close(ph)
+    with ph.client.get("/api/v1/periods/p1/export", headers=ph.admin) as resp:
+        assert resp.status_code == 200 and resp.mimetype == "application/x-ndjson"
+        text = resp.data.decode()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert [(t["unit"], t["level"], t["status"]) for t in lines] == [
+        ("u1", 5, "counted"), ("u1", 5, "duplicate"), ("u1", 1, "rejected"),
+        ("u2", 2, "counted"), ("u2", 4, "counted")]
+    assert set(lines[0]) == {"time", "unit", "window", "level", "status", "rater", "id", "chain"}
+    device = ph.signing.read_device_cookie(ph.phone.get_cookie("rs_dev").value)
+    assert device and device not in text  # the phone's id is nowhere, only its keyed hash
+    assert lines[0]["rater"] == ph.signing.person_hash("device", device)
+
+
+def test_verify_passes_and_catches_a_changed_line(ph, clock, runner):
+    clock.advance(86400)
+    close(ph)
+    export = ph.tmp / "p1.jsonl"
+    ok = runner.invoke(["verify", str(export)])
+    assert ok.exit_code == 0 and "OK: 5 taps, 2 units" in ok.output
+    lines = export.read_text().splitlines()
+    changed = json.loads(lines[3])
+    changed["level"] = 5  # someone makes a 2 into a 5 for u2
+    lines[3] = json.dumps(changed, ensure_ascii=False, sort_keys=True)
+    export.write_text("\n".join(lines) + "\n")
+    bad = runner.invoke(["verify", str(export)])
+    assert bad.exit_code != 0
+    assert "line 4 (unit u2): the chain breaks here" in bad.output
+    assert "unit u2: counts" in bad.output and "line 5" not in bad.output
+
+
+def test_verify_catches_a_removed_line(ph, clock, runner):
+    clock.advance(86400)
+    close(ph)
+    export = ph.tmp / "p1.jsonl"
+    lines = export.read_text().splitlines()
+    export.write_text("\n".join(lines[:2] + lines[3:]) + "\n")
+    bad = runner.invoke(["verify", str(export)])
+    assert bad.exit_code != 0 and "line 3 (unit u2)" in bad.output and "taps: 4 in the export" in bad.output
+
+
+def test_the_command_line_closes_too(ph, runner, tmp_path):
+    # The command's app runs on the real clock, which is long past June 2026.
+    out = tmp_path / "cli"
+    result = runner.invoke(["periods", "close", "p1"], env={"RATINGSVC_EXPORT_DIR": str(out)})
+    assert result.exit_code == 0 and "closed p1: 5 taps" in result.output
+    assert (out / "p1.jsonl").exists() and (out / "p1.result.json").exists()
+    assert runner.invoke(["verify", str(out / "p1.jsonl")]).exit_code == 0
+    again = runner.invoke(["periods", "close", "p1"], env={"RATINGSVC_EXPORT_DIR": str(out)})
+    assert again.exit_code != 0 and "closed already" in again.output
