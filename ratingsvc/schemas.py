@@ -280,3 +280,10 @@ class ClosedSchema(Schema):
     digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
     closed_at = fields.String()
     export = fields.String(metadata={"description": "the export's file name"})
+
+
+class ReportQuerySchema(Schema):
+    category = fields.String(validate=SLUG)
+    n = fields.Integer(load_default=10, validate=validate.Range(1, 50),
+                       metadata={"description": "how many best and worst units"})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "html"]))

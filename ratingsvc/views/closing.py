@@ -6,15 +6,16 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, send_file
+from flask import Response, current_app, send_file
 
-from .. import closing, periods
+from .. import closing, periods, registry, report
 from ..auth import require
 from ..errors import Conflict
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
-from ..schemas import ClosedSchema
+from ..schemas import ClosedSchema, ReportQuerySchema
 from ..timeutil import zone
+from .scores import compute, csv_response
 
 blp = ApiBlueprint("closing", __name__, url_prefix="/api/v1/periods",
                    description="Closed periods: frozen results and verifiable exports")
@@ -75,3 +76,26 @@ def export(pid: str):
     closed_result(pid)
     return send_file(export_path(pid), mimetype="application/x-ndjson", as_attachment=True,
                      download_name=f"{pid}.jsonl")
+
+
+@blp.route("/<pid>/report")
+@require("admin", "scorer")
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.response(200, description="JSON; CSV with format=csv; a printable page with format=html")
+def ranking(args: dict, pid: str):
+    """Per category the best and worst N by shrunk score; too few ratings set apart."""
+    r = get_redis()
+    period = periods.get_period(r, pid)
+    table = compute(period, args.get("category"))
+    names = {c.id: c.name for c in registry.list_categories(r)}
+    categories = report.build(table, names, args["n"])
+    basis = (f"已结束，数据摘要 {table['digest'][:16]}…" if table.get("frozen")
+             else "进行中，数据随评价更新")
+    subtitle = f"评议期 {period.start} 至 {period.end}（{basis}）；按贝叶斯平均分排名"
+    if args["format"] == "csv":
+        return csv_response(report.csv_rows(categories), f"report-{pid}.csv")
+    if args["format"] == "html":
+        title = f"{period.name} 移动端评价：评价最好与最差的单位"
+        return Response(report.html(title, subtitle, categories, args["n"]), mimetype="text/html")
+    return {"period": pid, "frozen": bool(table.get("frozen")), "digest": table.get("digest"),
+            "n": args["n"], "basis": subtitle, "categories": categories}

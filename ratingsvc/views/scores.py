@@ -73,19 +73,21 @@ def compute(period: periods.Period, category: str | None = None) -> dict:
     }
 
 
-def as_csv(result: dict) -> Response:
+def csv_response(rows: list[list], name: str) -> Response:
     out = io.StringIO()
     out.write("\ufeff")  # so that spreadsheet programs read the Chinese names as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for u in result["units"]:
-        writer.writerow([u["unit"], u["name"], u["category"], u["n"], u["held"],
-                         *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
-                         *u["ci95"], u["good_rate"], u["status"], u["rank"]])
-    pid = result["period"] if isinstance(result["period"], str) else result["period"].id
-    name = f"scores-{pid}.csv"
+    csv.writer(out).writerows(rows)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def as_csv(result: dict) -> Response:
+    rows = [CSV_COLUMNS] + [
+        [u["unit"], u["name"], u["category"], u["n"], u["held"],
+         *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
+         *u["ci95"], u["good_rate"], u["status"], u["rank"]] for u in result["units"]]
+    pid = result["period"] if isinstance(result["period"], str) else result["period"].id
+    return csv_response(rows, f"scores-{pid}.csv")
 
 
 @blp.route("/scores")

@@ -1,0 +1,116 @@
+"""The ranking report: best and worst N per category, too few ratings apart; JSON, CSV, and a
+printable page (printed to PDF in Chromium and read back)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ratingsvc import recording, registry
+from ratingsvc.rules import Rules
+from ratingsvc.settings import defaults
+from tests.conftest import GENEROUS, SIGNALS_OFF
+
+RULES = Rules.from_config({**defaults(), **GENEROUS, **SIGNALS_OFF})
+
+
+@pytest.fixture
+def ranked(h):
+    """Categories c1 and c2: 8 units each rated 40 times (unit k mostly level 1+k%5), plus
+    2 units in c1 with 3 ratings."""
+    h.period("p1", "2026-05-01", "2026-09-30")
+    now_ms = int(h.clock() * 1000)
+    for cat in ("c1", "c2"):
+        for k in range(10 if cat == "c1" else 8):
+            uid = f"{cat}-{k}"
+            h.unit(uid, cat)
+            win = h.window(uid)
+            taps = 40 if k < 8 else 3
+            for i in range(taps):
+                level = 5 if i < k * 4 else 3 + (i % 3) - (k == 0)
+                recording.record(h.r, recording.Tap(uid, win.id, 1, max(1, min(5, level)),
+                                                    f"r{i}", now_ms, f"t-{uid}-{i}"),
+                                 RULES, tz="Asia/Shanghai")
+    registry.save_category(h.r, registry.Category("c1", "区直机关"), create=False)
+    return h
+
+
+def report(h, query=""):
+    resp = h.client.get(f"/api/v1/periods/p1/report?n=3{query}", headers=h.key("scorer"))
+    assert resp.status_code == 200, resp.json if resp.is_json else resp.status
+    return resp
+
+
+def test_best_and_worst_per_category_with_too_few_apart(ranked):
+    body = report(ranked).json
+    c1 = body["categories"][0]
+    assert (c1["id"], c1["name"], c1["ranked"]) == ("c1", "区直机关", 8)
+    assert [u["rank"] for u in c1["best"]] == [1, 2, 3]
+    assert [u["rank"] for u in c1["worst"]] == [8, 7, 6]  # the worst first
+    assert c1["best"][0]["unit"] == "c1-7" and c1["worst"][0]["unit"] == "c1-0"
+    assert {u["unit"] for u in c1["insufficient"]} == {"c1-8", "c1-9"}
+    assert all({"n", "ci95", "held", "score"} <= set(u) for u in c1["best"])
+    assert [c["id"] for c in report(ranked, "&category=c2").json["categories"]] == ["c2"]
+
+
+def test_csv(ranked):
+    text = report(ranked, "&format=csv").data.decode("utf-8").lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["unit"] for r in rows if r["category"] == "c1" and r["list"] == "best"] == \
+        ["c1-7", "c1-6", "c1-5"]
+    assert len([r for r in rows if r["list"] == "insufficient"]) == 2
+
+
+def test_the_printable_page_prints(ranked, tmp_path):
+    page = report(ranked, "&format=html")
+    assert page.mimetype == "text/html"
+    html = page.data.decode()
+    assert html.count("<svg") == 4 and html.count("<circle") == 12  # 2 charts, 3 dots each, x2
+    assert "区直机关" in html and "评价数不足" in html
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    pdftotext = shutil.which("pdftotext")
+    if not (os.path.exists(chromium) and pdftotext):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium and pdftotext are needed under CI")
+        pytest.skip("chromium or pdftotext is missing")
+    from playwright.sync_api import sync_playwright
+
+    pdf = tmp_path / "report.pdf"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        tab = browser.new_page()
+        tab.set_content(html)
+        tab.pdf(path=str(pdf), format="A4")
+        browser.close()
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "评价最好的 3 个单位" in text and "区直机关" in text and "单位c1-7" in text
+    assert text.count("\f") >= 2  # a page per category
+    artifacts = os.path.join(os.path.dirname(__file__), "artifacts")
+    os.makedirs(artifacts, exist_ok=True)
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), os.path.join(artifacts, "report")],
+                       check=True)
+
+
+def test_a_closed_periods_report_says_so(ranked, clock):
+    clock.advance(200 * 86400)
+    assert ranked.client.post("/api/v1/periods/p1/close", headers=ranked.admin).status_code == 201
+    body = report(ranked).json
+    assert body["frozen"] is True and len(body["digest"]) == 64 and "已结束" in body["basis"]
+
+
+@pytest.mark.parametrize(("query", "status"), [("?format=pdf", 400), ("?n=0", 400)])
+def test_bad_report_queries(ranked, query, status):
+    resp = ranked.client.get(f"/api/v1/periods/p1/report{query}", headers=ranked.admin)
+    assert resp.status_code == status
+
+
+def test_managers_do_not_get_the_report(ranked):
+    m = ranked.key("manager", ("c1-0",))
+    assert ranked.client.get("/api/v1/periods/p1/report", headers=m).status_code == 403
