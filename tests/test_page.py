@@ -4,8 +4,6 @@ viewport against the app on a live local server. Screenshots go to tests/artifac
 from __future__ import annotations
 
 import gzip
-import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -33,23 +31,6 @@ def test_first_load_is_at_most_60_kb_gzipped():
 class Quiet(WSGIRequestHandler):
     def log_request(self, *args, **kwargs) -> None:
         pass
-
-
-@pytest.fixture(scope="session")
-def browser():
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian's chromium is needed under CI")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 @pytest.fixture
