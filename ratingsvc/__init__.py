@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, limiting, settings
+from . import errors, limiting, metrics, settings
 from .extensions import RatingApi, redis_store
 from .rules import Rules
 from .signing import Signing
@@ -51,7 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ratingsvc.signing"] = Signing(
         app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
 
-    from .views import changes, citizen, closing, manage, posters, review, scores
+    from .views import changes, citizen, closing, health, manage, posters, review, scores
 
     api = RatingApi(app)
     api.spec.components.security_scheme(
@@ -60,4 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                       review.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
+    app.register_blueprint(health.blp)
+    limiting.limiter.exempt(health.blp)
+    metrics.init_app(app)
     return app

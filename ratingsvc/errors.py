@@ -116,6 +116,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(redis.exceptions.TimeoutError)
     def _store_down(exc: Exception):
         log.warning("redis unavailable: %s", exc)
+        from . import metrics
+
+        metrics.REDIS_ERRORS.inc()
         retry_after = str(current_app.config["RETRY_AFTER"])
         return error_response(503, "unavailable", "The service is busy; try again shortly.",
                               headers={"Retry-After": retry_after})

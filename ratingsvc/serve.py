@@ -20,8 +20,8 @@ READY_TIMEOUT = 30.0
 
 
 def gunicorn_command(host: str, port: int, workers: int, project: Path) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-            f"{host}:{port}", "--no-control-socket", "--graceful-timeout", "10",
+    return [sys.executable, "-m", "gunicorn", "-c", str(project / "gunicorn.conf.py"),
+            "--workers", str(workers), "--bind", f"{host}:{port}", "--graceful-timeout", "10",
             "--chdir", str(project), "wsgi:app"]
 
 
@@ -70,6 +70,8 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
     env = {k: v for k, v in os.environ.items() if k.startswith("RATINGSVC_")}
     env.setdefault("RATINGSVC_PUBLIC_URL", f"http://{host}:{port}")
     env.setdefault("RATINGSVC_PROXY_HOPS", "0")  # nothing in front: X-Forwarded-For is not trusted
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                   str(project / env.get("RATINGSVC_VAR_DIR", "var") / "metrics"))
     base = env["RATINGSVC_PUBLIC_URL"].rstrip("/")
     redis_server = None
     gunicorn = None

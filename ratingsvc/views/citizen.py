@@ -9,7 +9,7 @@ import flask
 import redis
 from flask import after_this_request, current_app, request
 
-from .. import proofofwork, recording, registry
+from .. import metrics, proofofwork, recording, registry
 from ..errors import (
     ApiError,
     Conflict,
@@ -142,6 +142,10 @@ def rate(body: dict):
     outcome = recording.record(
         get_redis(), tap, rules, tz=config["TIMEZONE"], expired=age_ms > config["TICKET_MAX_AGE"] * 1000,
         idempotency_key=idempotency_key, idempotency_ttl=config["IDEMPOTENCY_TTL"])
+    metrics.TAPS.labels(outcome.status).inc()
+    if outcome.status == "held":
+        for rule in outcome.reasons:
+            metrics.HELD.labels(rule).inc()
     if outcome.status == "expired":
         raise Forbidden("评价页面已过期，请重新扫码。", code="ticket_expired")
     if outcome.status == "revoked":

@@ -1,0 +1,83 @@
+"""/metrics in Prometheus format, added up across gunicorn workers; routes, never tokens."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ratingsvc.embedded import free_port
+from tests.conftest import GENEROUS, SIGNALS_OFF
+from tests.helpers import PHONE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def counted(text: str) -> float:
+    match = re.search(r'^ratingsvc_taps_total\{status="counted"\} ([0-9.]+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_in_one_process(h, client):
+    before = counted(client.get("/metrics").get_data(as_text=True))
+    h.tap(h.window(), 5)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert counted(text) == before + 1
+    assert 'ratingsvc_request_seconds_count{method="POST",route="/api/v1/ratings"}' in text
+
+
+@pytest.fixture
+def gunicorn(redis_server, tmp_path):
+    port = free_port()
+    env = {**os.environ, "RATINGSVC_REDIS_URL": redis_server.url, "RATINGSVC_PROXY_HOPS": "0",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "RATINGSVC_BIND": f"127.0.0.1:{port}",
+           "RATINGSVC_WORKERS": "2",
+           **{f"RATINGSVC_{k}": str(v) for k, v in {**GENEROUS, **SIGNALS_OFF}.items()}}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base, proc
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    proc.stderr.close()
+
+
+def test_metrics_add_up_across_workers_and_survive_a_killed_one(gunicorn, h):
+    base, proc = gunicorn
+    win = h.window()
+    token = h.token(win)
+    for _ in range(20):
+        phone = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        phone.addheaders = [("User-Agent", PHONE)]
+        ticket = json.load(phone.open(f"{base}/api/v1/scan/{token}"))["ticket"]
+        req = urllib.request.Request(f"{base}/api/v1/ratings", data=json.dumps(
+            {"ticket": ticket, "level": 5}).encode(), headers={"Content-Type": "application/json"})
+        assert phone.open(req).status == 201
+    scrapes = [urllib.request.urlopen(f"{base}/metrics").read().decode() for _ in range(6)]
+    assert [counted(s) for s in scrapes] == [20.0] * 6  # whichever worker answers
+    assert 'route="/api/v1/scan/<token>"' in scrapes[0] and token not in scrapes[0]
+    workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                              text=True).stdout.split()]
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)  # the master replaces it; its counts stay
+    time.sleep(1.5)
+    assert counted(urllib.request.urlopen(f"{base}/metrics").read().decode()) == 20.0
