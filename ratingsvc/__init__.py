@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, limiting, metrics, settings
+from . import errors, limiting, logs, metrics, settings
 from .extensions import RatingApi, redis_store
 from .rules import Rules
 from .signing import Signing
@@ -63,4 +63,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.blp)
     limiting.limiter.exempt(health.blp)
     metrics.init_app(app)
+    logs.init_app(app)
     return app

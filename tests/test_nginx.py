@@ -83,6 +83,7 @@ def stack(redis_server, tmp_path):
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
 
 def get(port, path, headers=None, body=None, method=None):
