@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import redis
 
+from .registry import ID_RE
 from .rkeys import UnitKeys
 from .rules import Rules
 from .store import load_script
@@ -44,9 +45,10 @@ def rating_id(unit: str, stream_id: str) -> str:
 
 
 def parse_rating_id(value: str) -> tuple[str, str] | None:
+    """(unit, stream id) of a rating id, or None unless both are well formed."""
     unit, sep, stream_id = value.rpartition(".")
     ms, dash, seq = stream_id.partition("-")
-    if not (sep and unit and dash and ms.isdigit() and seq.isdigit()):
+    if not (sep and ID_RE.match(unit) and dash and ms.isdigit() and seq.isdigit()):
         return None
     return unit, stream_id
 

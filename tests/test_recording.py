@@ -152,6 +152,6 @@ def test_details_only_by_the_same_rater_once_and_while_fresh(r, h, win):
                                  comment="x") == "unknown"
 
 
-@pytest.mark.parametrize("bad", ["", "u1", "u1.", "u1.12", "u1.a-b", ".1-0"])
+@pytest.mark.parametrize("bad", ["", "u1", "u1.", "u1.12", "u1.a-b", ".1-0", "{x}.1-0"])
 def test_rating_id_parsing_refuses_junk(bad):
     assert recording.parse_rating_id(bad) is None

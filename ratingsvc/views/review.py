@@ -66,7 +66,7 @@ def decisions(args: dict):
 def decide(body: dict, rating_id: str):
     """Release a held tap (counted from today on) or reject it; the tap itself stays."""
     parsed = recording.parse_rating_id(rating_id)
-    if parsed is None or not registry.ID_RE.match(parsed[0]):
+    if parsed is None:
         raise NotFound("No such held tap.", code="unknown_rating")
     key = current_key()
     status, decision = review.decide(
