@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -99,3 +103,26 @@ def tap_from(h, window, ip="203.0.113.5", level=5, rater=None, ua=PHONE, wait=5)
     ticket = rater.get(f"/api/v1/scan/{h.token(window)}", headers=headers).json["ticket"]
     h.clock.advance(wait)
     return rater.post("/api/v1/ratings", json={"ticket": ticket, "level": level}, headers=headers)
+
+
+def wait_for(check, seconds: float = 30) -> None:
+    """Until check() is true (an OSError counts as not yet), at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("did not come up")
+
+
+def stop(proc: subprocess.Popen, seconds: float = 20) -> int:
+    """SIGTERM, then SIGKILL if it lingers; always reaped. Returns its exit code."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()

@@ -19,7 +19,7 @@ import pytest
 from ratingsvc import registry
 from ratingsvc.embedded import free_port
 from tests.conftest import GENEROUS, SIGNALS_OFF
-from tests.helpers import PHONE
+from tests.helpers import PHONE, stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,21 +48,12 @@ def gunicorn(redis_server, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base, proc
-    proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    errors.close()
+        wait_for(lambda: urllib.request.urlopen(f"{base}/healthz", timeout=1).status == 200)
+        yield base, proc
+    finally:
+        stop(proc)
+        errors.close()
 
 
 def test_metrics_add_up_across_workers_and_survive_a_killed_one(gunicorn, h):

@@ -6,10 +6,8 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ import pytest
 from ratingsvc import registry
 from ratingsvc.embedded import free_port
 from tests.conftest import GENEROUS, SIGNALS_OFF
-from tests.helpers import PHONE
+from tests.helpers import PHONE, stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,16 +29,6 @@ def nginx_binary() -> str:
     return path
 
 
-def wait_for(check, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("did not come up")
 
 
 @pytest.fixture
@@ -78,12 +66,7 @@ def stack(redis_server, tmp_path):
         yield port
     finally:
         for proc in (edge, app):
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, 15)
 
 
 def get(port, path, headers=None, body=None, method=None):
