@@ -1,21 +1,33 @@
-"""flask-limiter on the app's Redis: per client IP everywhere, per API key for management.
+"""flask-limiter: per client IP everywhere, per API key for management.
 
 The client IP is the one ProxyFix took from the trusted proxy (PROXY_HOPS), never a raw
-X-Forwarded-For. When Redis is down the limiter does not fail requests: it applies the
-per-IP default limit in each worker's memory until Redis answers again.
-Per-rater and per-window limits live in the recording script (ratingsvc/lua/record.lua).
+X-Forwarded-For. `limiter` keeps its counts in the app's Redis; when Redis is down it does not
+fail requests: it applies the per-IP default limit in each worker's memory until Redis
+answers again.
+
+A tap is the hot path, and every Redis round trip on it costs about a third of what the bare
+framework can serve. So the per-IP limit on taps and reasons is counted in
+each worker's memory (a client may reach LIMIT_RATING_IP once per worker); the fleet-wide
+per-IP flood control is nginx's limit_req at the edge, and the per-rater and per-window
+limits live in the recording script (ratingsvc/lua/record.lua), the tap's one round trip.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
+from limits import RateLimitItem, parse_many
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from .errors import TooManyRequests, retry_after
 
 
 def setting(name: str) -> Callable[[], str]:
@@ -77,6 +89,73 @@ def citizen_limit(name: str, key_func: Callable[[], str] | None = None):
     return limiter.limit(setting(name), key_func=key_func, error_message=CITIZEN_MESSAGE)
 
 
+class LocalCounts:
+    """Fixed-window hit counts per key, in this worker's memory: microseconds, no Redis.
+
+    (flask-limiter's own memory storage costs about 0.3 ms a request on top of Flask, most
+    of it in its per-request bookkeeping: as much as the recording script's round trip.)
+    """
+
+    PRUNE_AT = 100_000  # keys held before the ended windows are dropped
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int, int, int], int] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, limits: list[RateLimitItem], now: float) -> tuple[RateLimitItem, int] | None:
+        """Count one hit against every limit; the first one over, with the seconds until its
+        window ends, or None when all still allow it."""
+        over = None
+        with self._lock:
+            if len(self._counts) > self.PRUNE_AT:
+                self._counts = {k: n for k, n in self._counts.items() if k[3] + k[2] > now}
+            for item in limits:
+                size = item.get_expiry()
+                start = int(now) // size * size
+                slot = (key, item.amount, size, start)
+                n = self._counts[slot] = self._counts.get(slot, 0) + 1
+                if n > item.amount and over is None:
+                    over = (item, max(1, start + size - int(now)))
+        return over
+
+
+@functools.lru_cache(maxsize=32)
+def parsed(value: str) -> list[RateLimitItem]:
+    return parse_many(value)
+
+
+def local_citizen_limit(name: str):
+    """A per-IP limit counted in this worker's memory (no Redis round trip), refused in Chinese
+    with Retry-After and X-RateLimit-* headers. The Redis limiter leaves the view alone."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def limited(*args, **kwargs):
+            now = time.time()
+            counts: LocalCounts = current_app.extensions["ratingsvc.local_counts"]
+            over = counts.hit(f"{request.endpoint}:{get_remote_address()}",
+                              parsed(current_app.config[name]), now)
+            if over is not None:
+                item, wait = over
+                raise TooManyRequests(CITIZEN_MESSAGE, headers={
+                    **retry_after(wait), "X-RateLimit-Limit": str(item.amount),
+                    "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(now) + wait)})
+            return view(*args, **kwargs)
+        LOCALLY_LIMITED.add(get_qualified_name(limited))
+        return limited
+    return decorate
+
+
+LOCALLY_LIMITED: set[str] = set()  # views limited by local_citizen_limit only
+
+
+@limiter.request_filter
+def _locally_limited() -> bool:
+    """The Redis limiter skips these views at its first check (cheaper than exempt)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is not None and get_qualified_name(view) in LOCALLY_LIMITED
+
+
 def per_key_limit(blueprint) -> None:
     """LIMIT_API_KEY on every route of a management or scoring blueprint."""
     limiter.limit(setting("LIMIT_API_KEY"), key_func=api_key_bucket)(blueprint)
@@ -98,6 +177,7 @@ def init_app(app: Flask) -> None:
         return response
 
     limiter.init_app(app)
+    app.extensions["ratingsvc.local_counts"] = LocalCounts()
     # One Limiter serves every app made in this process (tests make many): each starts out
     # trusting its own storage, not a dead one an earlier app saw.
     limiter._storage_dead = False

@@ -97,3 +97,38 @@ def test_with_redis_down_the_limiter_does_not_fail_requests(config):
     c = app.test_client()
     codes = [c.get("/api/v1/openapi.json").status_code for _ in range(3)]
     assert codes == [200, 200, 429]  # limited in memory meanwhile, never a 500
+
+
+def test_a_tap_is_one_redis_round_trip(h, r):
+    """The per-IP limit on taps is counted in the worker's memory; the rest is the script."""
+    win = h.window()
+    ticket = h.scan(win)
+    h.clock.advance(5)
+    with r.monitor() as monitor:
+        r.ping()  # the monitor holds a connection: this opens the next one before the tap
+        answer = h.client.post("/api/v1/ratings", json={"ticket": ticket, "level": 5})
+        r.ping()  # marks the end of what the tap sent
+        sent, pings = [], 0
+        for command in monitor.listen():
+            if command["command"] == "PING":
+                pings += 1
+                if pings == 2:
+                    break
+            elif pings == 1 and command["client_type"] != "lua":  # script commands say lua
+                sent.append(command["command"].split()[0])
+    assert answer.status_code == 201
+    assert sent == ["EVALSHA"]
+
+
+def test_the_tap_limit_in_memory_is_per_client_ip(limited, h):
+    app = limited(LIMIT_RATING_IP="2/minute", PROXY_HOPS=1)
+    win = h.window()
+    c = app.test_client()
+
+    def tap(ip):
+        ticket = c.get(f"/api/v1/scan/{h.token(win)}", headers={"X-Forwarded-For": ip}).json["ticket"]
+        return c.post("/api/v1/ratings", json={"ticket": ticket, "level": 5},
+                      headers={"X-Forwarded-For": ip}).status_code
+
+    assert [tap("203.0.113.1") for _ in range(3)] == [201, 200, 429]
+    assert tap("203.0.113.2") == 200  # another client: its own count (the device already rated)

@@ -21,7 +21,7 @@ from ..errors import (
     retry_after,
 )
 from ..extensions import ApiBlueprint, get_redis, get_rules, get_signing, get_wechat, now
-from ..limiting import citizen_limit, scanned_window, scanning_rater
+from ..limiting import citizen_limit, local_citizen_limit, scanned_window, scanning_rater
 from ..schemas import (
     LEVELS,
     DetailsAnswerSchema,
@@ -110,7 +110,7 @@ def scan(token: str):
 
 
 @blp.route("/ratings", methods=["POST"])
-@citizen_limit("LIMIT_RATING_IP")
+@local_citizen_limit("LIMIT_RATING_IP")
 @blp.arguments(RatingSchema)
 @blp.response(201, RatingAnswerSchema, description="counted")
 @blp.alt_response(200, schema=RatingAnswerSchema, success=True,
@@ -161,7 +161,7 @@ def rate(body: dict):
 
 
 @blp.route("/ratings/<rating_id>/details", methods=["POST"])
-@citizen_limit("LIMIT_RATING_IP")
+@local_citizen_limit("LIMIT_RATING_IP")
 @blp.arguments(DetailsSchema)
 @blp.response(201, DetailsAnswerSchema)
 def details(body: dict, rating_id: str):
