@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench fraud posters-bench clean
+.PHONY: run test lint bench bench-profile bench-redis fraud posters-bench clean
 
 $(BIN)/ratingsvc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,16 @@ lint: $(BIN)/ratingsvc
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache tests/artifacts
 
-## bench: the Redis side of the rating loop against bare Redis (bench/loop.py)
+## bench: the app under gunicorn and wrk against a bare Flask POST and redis-benchmark (bench/web.py)
 bench: $(BIN)/ratingsvc
+	$(BIN)/python bench/web.py
+
+## bench-profile: the same, with py-spy on the workers during the rating run
+bench-profile: $(BIN)/ratingsvc
+	$(BIN)/python bench/web.py --profile
+
+## bench-redis: the Redis side of the rating loop against bare Redis (bench/loop.py)
+bench-redis: $(BIN)/ratingsvc
 	$(BIN)/python bench/loop.py
 
 ## fraud: the attack simulation (bench/fraud.py): honest and fraudulent taps, counted or not
