@@ -46,11 +46,12 @@ class RedisServer:
     """One redis-server child process, on a TCP port or (port=None) a unix socket only."""
 
     def __init__(self, directory: Path, *, port: int | None = None, appendonly: bool = True,
-                 appendfsync: str = "everysec") -> None:
+                 appendfsync: str = "everysec", binary: str | None = None) -> None:
         self.directory = directory.resolve()
         self.port = port
         self.socket = self.directory / "redis.sock"
         self.appendonly, self.appendfsync = appendonly, appendfsync
+        self.binary = binary  # None: find_binary()
         self.process: subprocess.Popen | None = None
 
     @property
@@ -65,7 +66,7 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
-        args = [find_binary(), "--dir", str(self.directory), "--logfile", str(self.logfile),
+        args = [self.binary or find_binary(), "--dir", str(self.directory), "--logfile", str(self.logfile),
                 "--save", "", "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", self.appendfsync, "--unixsocket", str(self.socket),
                 "--unixsocketperm", "700"]

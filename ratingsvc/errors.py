@@ -60,6 +60,10 @@ class TooManyRequests(ApiError):
     status, code, message = 429, "too_many_requests", "操作太频繁，请稍后再试。"
 
 
+class ServiceUnavailable(ApiError):
+    status, code, message = 503, "unavailable", "The service is busy; try again shortly."
+
+
 class UnsupportedMediaType(ApiError):
     status, code, message = 415, "unsupported_media_type", "Send the body as application/json."
 

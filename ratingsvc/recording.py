@@ -53,9 +53,37 @@ def parse_rating_id(value: str) -> tuple[str, str] | None:
     return unit, stream_id
 
 
+class NotDurable(Exception):
+    """The tap was recorded, but the server did not confirm it on disk in time (WAITAOF)."""
+
+
+def run_durably(r: redis.Redis, script, keys: list, args: list, wait_aof_ms: int) -> list:
+    """The script, then WAITAOF 1 0 in the same round trip: its answer only once the local
+    append-only file has it on disk (Redis 7.2+ or Valkey). NotDurable if not within
+    wait_aof_ms; the script's effects stay (a retry with the same Idempotency-Key replays)."""
+    for _ in range(2):
+        with r.pipeline(transaction=False) as p:
+            p.evalsha(script.sha, len(keys), *keys, *args)
+            p.execute_command("WAITAOF", 1, 0, wait_aof_ms)
+            reply, synced = p.execute(raise_on_error=False)
+        if isinstance(reply, redis.exceptions.NoScriptError):
+            r.script_load(script.script)  # the script did not run: run it again
+            continue
+        if isinstance(reply, Exception):
+            raise reply
+        if isinstance(synced, Exception):
+            raise NotDurable(f"WAITAOF failed: {synced}")
+        if int(synced[0]) < 1:
+            raise NotDurable(f"not on disk within {wait_aof_ms} ms")
+        return reply
+    raise redis.exceptions.NoScriptError("record.lua could not be loaded")
+
+
 def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = False,
-           idempotency_key: str | None = None, idempotency_ttl: int = 86400) -> Outcome:
-    """Count a tap once per rater, window and day, or hold it; log it. One round trip."""
+           idempotency_key: str | None = None, idempotency_ttl: int = 86400,
+           wait_aof_ms: int = 0) -> Outcome:
+    """Count a tap once per rater, window and day, or hold it; log it. One round trip.
+    wait_aof_ms > 0: answer only once the tap is on disk (run_durably)."""
     keys = UnitKeys(tap.unit)
     now_s = tap.now_ms / 1000
     local = datetime.fromtimestamp(now_s, zone(tz))
@@ -64,18 +92,24 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
     rl, wl = rules.rater_limit, rules.window_limit
     fingerprint = f"{tap.nonce}:{tap.level}"
     idem_key = keys.idempotency(tap.rater, idempotency_key) if idempotency_key else keys.prefix
-    status, stream_id, stored_fp, replayed, why = load_script(r, "record.lua")(
-        keys=[keys.info, keys.ep, keys.dedupe(day), keys.tot, keys.day(day), keys.days,
-              keys.snap, keys.log, idem_key, keys.hours, keys.rate(bucket), keys.rate(bucket - 1),
-              keys.hourly(day), keys.hourly(yesterday), keys.flags(day), keys.held,
-              keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds))],
-        args=[tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
-              fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
-              "1" if expired else "0", tap.ip, ",".join(tap.reasons), local.isoweekday(),
-              local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
-              rules.burst_min, rules.burst_factor, rules.rater_windows_max,
-              rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000],
-    )
+    script = load_script(r, "record.lua")
+    script_keys = [
+        keys.info, keys.ep, keys.dedupe(day), keys.tot, keys.day(day), keys.days,
+        keys.snap, keys.log, idem_key, keys.hours, keys.rate(bucket), keys.rate(bucket - 1),
+        keys.hourly(day), keys.hourly(yesterday), keys.flags(day), keys.held,
+        keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds))]
+    script_args = [
+        tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
+        fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
+        "1" if expired else "0", tap.ip, ",".join(tap.reasons), local.isoweekday(),
+        local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
+        rules.burst_min, rules.burst_factor, rules.rater_windows_max,
+        rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000]
+    if wait_aof_ms > 0:
+        reply = run_durably(r, script, script_keys, script_args, wait_aof_ms)
+    else:
+        reply = script(keys=script_keys, args=script_args)
+    status, stream_id, stored_fp, replayed, why = reply
     if replayed == "1" and stored_fp != fingerprint:
         return Outcome("mismatch")
     if status == "limited":

@@ -78,8 +78,9 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
     try:
         if "RATINGSVC_REDIS_URL" not in env:
             data = project / env.get("RATINGSVC_VAR_DIR", "var") / "redis"
-            redis_server = RedisServer(data, appendonly=True,
-                                       appendfsync=env.get("RATINGSVC_REDIS_APPENDFSYNC", "everysec"))
+            always = env.get("RATINGSVC_TAP_DURABILITY") == "always"
+            fsync = env.get("RATINGSVC_REDIS_APPENDFSYNC", "always" if always else "everysec")
+            redis_server = RedisServer(data, appendonly=True, appendfsync=fsync)
             redis_server.start()
             env["RATINGSVC_REDIS_URL"] = redis_server.url
             click.echo(f"embedded Redis on {redis_server.url} (append-only file in {data})")

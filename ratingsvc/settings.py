@@ -13,6 +13,8 @@ from typing import Any
 DEV_SECRET = "dev-only-secret-do-not-use-in-production"
 DEV_QR_KEYS = "1:dev-only-qr-key-do-not-use-in-production"
 
+DURABILITY = ("server", "always", "waitaof")
+
 #: name -> (default, meaning)
 SETTINGS: dict[str, tuple[Any, str]] = {
     "ENV": ("development", "'production' refuses to start with a default or short secret"),
@@ -20,7 +22,13 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "QR_KEYS": (DEV_QR_KEYS, "QR signing keys 'ID:SECRET,...' (ID 0-255); the last signs new codes"),
     "REDIS_URL": ("redis://127.0.0.1:6379/0", "the Redis server (redis://, rediss:// or unix://)"),
     "VAR_DIR": ("var", "make run: where the embedded Redis keeps its data (relative to the project)"),
-    "REDIS_APPENDFSYNC": ("everysec", "make run: the embedded Redis's fsync policy: always, everysec or no"),
+    "REDIS_APPENDFSYNC": ("everysec", "make run: the embedded Redis's fsync policy: always, everysec or no"
+                          " (always if TAP_DURABILITY=always)"),
+    "TAP_DURABILITY": ("server", "when a tap is acknowledged: server (in Redis's memory; on disk "
+                       "per its appendfsync, everysec by default), always (Redis must run with "
+                       "appendfsync always: /readyz checks; make run starts it so) or waitaof "
+                       "(each tap waits for WAITAOF 1 0: Redis 7.2+ or Valkey)"),
+    "WAITAOF_TIMEOUT_MS": (1000, "waitaof: milliseconds a tap waits for the disk before answering 503"),
     "REDIS_TIMEOUT": (0.3, "seconds to connect to or wait for Redis before answering 503"),
     "RETRY_AFTER": (1, "seconds in the Retry-After header of a 503"),
     "PUBLIC_URL": ("http://127.0.0.1:8000", "scheme and host that QR codes point to"),
@@ -48,7 +56,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "LIMIT_SCAN_IP": ("120/minute;3000/hour", "rating page and scan, per client IP"),
     "LIMIT_SCAN_WINDOW": ("600/minute", "scans of one window's code"),
     "LIMIT_SCAN_RATER": ("60/minute", "scans by one device or openid"),
-    "LIMIT_RATING_IP": ("60/minute;2000/hour", "ratings and reasons, per client IP, counted in each worker's memory"),
+    "LIMIT_RATING_IP": ("60/minute;2000/hour",
+                        "ratings and reasons, per client IP, counted in each worker's memory"),
     "LIMIT_API_KEY": ("600/minute", "management and scoring endpoints, per API key"),
     "LIMIT_RATER": ("20/hour", "taps of one rater on one unit"),
     "LIMIT_WINDOW": ("120/minute", "taps on one window"),
@@ -87,6 +96,9 @@ def finalize(config: MutableMapping[str, Any]) -> None:
             config[name] = type(default)(value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"RATINGSVC_{name}={value!r}: expected {type(default).__name__}") from exc
+    if config["TAP_DURABILITY"] not in DURABILITY:
+        raise ConfigError(f"RATINGSVC_TAP_DURABILITY={config['TAP_DURABILITY']!r}: "
+                          f"expected one of {', '.join(DURABILITY)}")
     if config["ENV"] == "production":
         _check_production_secrets(config)
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -14,6 +18,26 @@ from ratingsvc.extensions import Signing
 from ratingsvc.registry import Category, Unit
 
 READ_SECONDS = 5
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def need_binary(path: str | None, missing: str) -> str:
+    """path, or: skipped here with the reason, failed under CI (which installs it)."""
+    if path and os.access(path, os.X_OK):
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{missing} (needed under CI)")
+    pytest.skip(missing)
+
+
+def waitaof_server() -> str:
+    """A server with WAITAOF (Redis 7.2+): RATINGSVC_WAITAOF_SERVER, valkey-server on PATH, or
+    the one .ci/run unpacks from Debian's bookworm-backports into var/valkey."""
+    unpacked = PROJECT / "var" / "valkey" / "usr" / "bin" / "valkey-server"
+    path = (os.environ.get("RATINGSVC_WAITAOF_SERVER") or shutil.which("valkey-server")
+            or (str(unpacked) if unpacked.exists() else None))
+    return need_binary(path, "no server with WAITAOF (Redis 7.2+ or Valkey): run .ci/run with CI=true, "
+                             "or set RATINGSVC_WAITAOF_SERVER")
 
 
 class Clock:

@@ -1,4 +1,5 @@
-"""A crash of Redis loses no acknowledged tap (appendfsync always), and the app recovers."""
+"""A crash of Redis loses no acknowledged tap (appendfsync always, or WAITAOF), and the app
+recovers."""
 
 from __future__ import annotations
 
@@ -8,17 +9,32 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from ratingsvc import create_app, registry
 from ratingsvc.embedded import RedisServer, free_port
 from tests.conftest import GENEROUS, SIGNALS_OFF
-from tests.helpers import Clock, Helper
+from tests.helpers import Clock, Helper, waitaof_server
+
+SETUPS = {  # TAP_DURABILITY -> the server's appendfsync
+    "always": "always",
+    "waitaof": "everysec",  # each tap waits for its own fsync instead
+}
 
 
-def test_kill_9_of_redis_loses_no_acknowledged_tap(tmp_path, clock):
+@pytest.mark.parametrize("durability", SETUPS)
+def test_kill_9_of_redis_loses_no_acknowledged_tap(tmp_path, clock, durability):
+    binary = waitaof_server() if durability == "waitaof" else None
     port, data = free_port(), tmp_path / "redis"
-    server = RedisServer(data, port=port, appendonly=True, appendfsync="always").start()
+
+    def start():
+        return RedisServer(data, port=port, appendonly=True, appendfsync=SETUPS[durability],
+                           binary=binary).start()
+
+    server = start()
     app = create_app({"TESTING": True, "REDIS_URL": server.url, "CLOCK": clock, **GENEROUS,
-                      **SIGNALS_OFF})
+                      **SIGNALS_OFF, "TAP_DURABILITY": durability})
+    assert app.test_client().get("/readyz").status_code == 200
     h = Helper(app, app.extensions["ratingsvc.redis"], Clock(clock()))
     h.clock = clock
     win = h.window()
@@ -39,27 +55,50 @@ def test_kill_9_of_redis_loses_no_acknowledged_tap(tmp_path, clock):
             if resp.status_code == 201:
                 acked.append(resp.json["rating_id"].split(".", 1)[1])
 
-    writer = threading.Thread(target=citizens)
-    writer.start()
+    # Four at once: with WAITAOF under everysec a tap waits for the next fsync (up to 1 s),
+    # which the taps that arrive meanwhile share.
+    writers = [threading.Thread(target=citizens) for _ in range(4)]
+    for writer in writers:
+        writer.start()
     try:
         time.sleep(1.0)
         before = len(acked)
         os.kill(server.process.pid, signal.SIGKILL)  # no shutdown, no last fsync
         server.process.wait()
         time.sleep(0.5)  # the app answers 503 meanwhile
-        server = RedisServer(data, port=port, appendonly=True, appendfsync="always").start()
+        server = start()
         time.sleep(1.5)  # the same app, not restarted, serves again
     finally:
         stop.set()
-        writer.join()
+        for writer in writers:
+            writer.join()
     r = app.extensions["ratingsvc.redis"]
     log = [eid for eid, f in r.xrange(registry.UnitKeys("u1").log) if f["k"] == "tap"]
     try:
-        assert before > 20 and len(acked) > before  # taps before the crash, and after it
+        assert before > 8 and len(acked) > before  # taps before the crash, and after it
         missing = set(acked) - set(log)
         assert not missing, f"{len(missing)} acknowledged taps lost"
         assert len(log) == len(set(log))  # none twice
         assert int(r.hget(registry.UnitKeys("u1").tot, "5")) == len(log)
         assert answers[503] > 0 and answers[500] == 0
+        if durability == "waitaof":  # every tap the app sent after the restart waited
+            assert int(r.info("commandstats")["cmdstat_waitaof"]["calls"]) > 0
+    finally:
+        server.stop()
+
+
+def test_waitaof_unconfirmed_answers_503_and_the_tap_is_not_acknowledged(tmp_path, clock):
+    """The server cannot confirm (no append-only file): 503 with Retry-After, never 201."""
+    server = RedisServer(tmp_path, port=free_port(), appendonly=False, binary=waitaof_server()).start()
+    try:
+        app = create_app({"TESTING": True, "REDIS_URL": server.url, "CLOCK": clock, **GENEROUS,
+                          **SIGNALS_OFF, "TAP_DURABILITY": "waitaof"})
+        h = Helper(app, app.extensions["ratingsvc.redis"], clock)
+        win = h.window()
+        ready = h.client.get("/readyz")
+        assert ready.status_code == 503 and "appendonly" in ready.json["durability"]
+        answer = h.tap(win, headers={"Idempotency-Key": "k1"})
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "1"
+        assert answer.json["error"]["code"] == "not_durable"
     finally:
         server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ..errors import (
     Forbidden,
     Gone,
     NotFound,
+    ServiceUnavailable,
     TooManyRequests,
     Unprocessable,
     retry_after,
@@ -37,6 +39,7 @@ from .identity import current_rater, set_identity_cookie, wechat_gate
 blp = ApiBlueprint("citizen", __name__, url_prefix="/api/v1", description="Citizens: scan and tap")
 pages = flask.Blueprint("pages", __name__)
 
+log = logging.getLogger(__name__)
 STATUS_CODES = {"counted": 201, "held": 202, "duplicate": 200}
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
@@ -139,9 +142,17 @@ def rate(body: dict):
         ip=signing.person_hash("ip", request.remote_addr or ""),
         reasons=tuple(rules.request_signals(ticket_age_ms=age_ms,
                                             user_agent=request.user_agent.string)))
-    outcome = recording.record(
-        get_redis(), tap, rules, tz=config["TIMEZONE"], expired=age_ms > config["TICKET_MAX_AGE"] * 1000,
-        idempotency_key=idempotency_key, idempotency_ttl=config["IDEMPOTENCY_TTL"])
+    try:
+        outcome = recording.record(
+            get_redis(), tap, rules, tz=config["TIMEZONE"],
+            expired=age_ms > config["TICKET_MAX_AGE"] * 1000, idempotency_key=idempotency_key,
+            idempotency_ttl=config["IDEMPOTENCY_TTL"],
+            wait_aof_ms=config["WAITAOF_TIMEOUT_MS"] if config["TAP_DURABILITY"] == "waitaof" else 0)
+    except recording.NotDurable as exc:
+        log.warning("tap not confirmed on disk: %s", exc)
+        metrics.REDIS_ERRORS.inc()
+        raise ServiceUnavailable("服务繁忙，请稍后再试。", code="not_durable",
+                                 headers=retry_after(config["RETRY_AFTER"])) from None
     metrics.TAPS.labels(outcome.status).inc()
     if outcome.status == "held":
         for rule in outcome.reasons:
