@@ -11,6 +11,7 @@ conservative, because a [0, 1] variable's variance is at most p(1-p), and never 
 from __future__ import annotations
 
 import math
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -54,9 +55,17 @@ class UnitScore:
     rank: int | None = None
 
 
+WEIGHTS = tuple(POINTS[lvl] for lvl in range(1, 6))
+
+
+def points(counts: list[int]) -> float:
+    """The sum of the counted taps' points (index / 10)."""
+    return sum(map(operator.mul, WEIGHTS, counts))
+
+
 def raw_mean(counts: list[int]) -> float | None:
     n = sum(counts)
-    return sum(POINTS[lvl] * c for lvl, c in enumerate(counts, 1)) / n if n else None
+    return points(counts) / n if n else None
 
 
 def wilson(raw: float | None, n: int) -> tuple[float, float]:
@@ -73,17 +82,20 @@ def category_means(units: list[UnitCounts]) -> dict[str, tuple[float, int]]:
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     for u in units:
         t = totals[u.category]
-        t[0] += sum(POINTS[lvl] * c for lvl, c in enumerate(u.counts, 1))
+        t[0] += points(u.counts)
         t[1] += sum(u.counts)
     return {c: ((s / n if n else EMPTY_CATEGORY_MEAN), int(n)) for c, (s, n) in totals.items()}
 
 
-def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int) -> list[UnitScore]:
-    """Scores and in-category ranks (1, 2, 2, 4 on ties); units below min_n are not ranked."""
-    means = category_means(units)
+def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
+                means: dict[str, tuple[float, int]] | None = None) -> list[UnitScore]:
+    """Scores and in-category ranks (1, 2, 2, 4 on ties); units below min_n are not ranked.
+    means: category_means(units), if the caller has them already."""
+    means = category_means(units) if means is None else means
     scores = []
     for u in units:
-        n, raw = sum(u.counts), raw_mean(u.counts)
+        n = sum(u.counts)
+        raw = points(u.counts) / n if n else None
         m = means[u.category][0]
         shrunk = (prior_weight * m + n * (raw or 0.0)) / (prior_weight + n) if prior_weight + n else m
         good = sum(u.counts[2:]) / n if n else None
