@@ -132,11 +132,10 @@ def run(r: redis.Redis, taps: int, units: int) -> dict:
     start, end = date(2026, 5, 1), date(2026, 9, 30)
 
     def bare_hgetall() -> None:
-        for i in range(0, len(ids), scoring.CHUNK):
-            with r.pipeline(transaction=False) as p:
-                for uid in ids[i:i + scoring.CHUNK]:
-                    p.hgetall(UnitKeys(uid).tot)
-                p.execute()
+        with r.pipeline(transaction=False) as p:
+            for uid in ids:
+                p.hgetall(UnitKeys(uid).tot)
+            p.execute()
 
     def score_table() -> None:
         counts = scoring.period_counts(r, sorted(r.smembers(registry.rkeys.UNITS)), start, end)

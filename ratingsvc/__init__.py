@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, limiting, logs, metrics, settings
+from . import errors, limiting, logs, metrics, scoring, settings
 from .extensions import RatingApi, redis_store
 from .rules import Rules
 from .signing import Signing
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     redis_store.init_app(app)
     limiting.init_app(app)
     app.extensions["ratingsvc.rules"] = Rules.from_config(app.config)
+    app.extensions["ratingsvc.counts_cache"] = scoring.CountsCache()
     c = app.config
     app.extensions["ratingsvc.wechat"] = WeChat(
         c["WECHAT_APPID"], c["WECHAT_SECRET"], c["WECHAT_OPEN_URL"], c["WECHAT_API_URL"],

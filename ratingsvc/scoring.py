@@ -13,23 +13,22 @@ from __future__ import annotations
 import math
 import operator
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import redis
 from redis.exceptions import NoScriptError
 
 from .rkeys import UnitKeys
-from .store import load_script
+from .store import load_script, read_many
 from .timeutil import day_after, day_key
 
 POINTS = {1: 0.0, 2: 2.5, 3: 5.0, 4: 7.5, 5: 10.0}  # index / 10
 Z95 = 1.959963984540054
 EMPTY_CATEGORY_MEAN = 5.0
-CHUNK = 1000  # script calls per pipelined round trip
 
 
-@dataclass
+@dataclass(slots=True)
 class UnitCounts:
     unit: str
     name: str
@@ -39,7 +38,7 @@ class UnitCounts:
     held: int = 0  # held for review and not released: not in counts
 
 
-@dataclass
+@dataclass(slots=True)
 class UnitScore:
     unit: str
     name: str
@@ -56,6 +55,7 @@ class UnitScore:
 
 
 WEIGHTS = tuple(POINTS[lvl] for lvl in range(1, 6))
+LEVEL_KEYS = ("1", "2", "3", "4", "5")
 
 
 def points(counts: list[int]) -> float:
@@ -101,7 +101,7 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
         good = sum(u.counts[2:]) / n if n else None
         scores.append(UnitScore(
             unit=u.unit, name=u.name, category=u.category,
-            counts={str(lvl): c for lvl, c in enumerate(u.counts, 1)}, n=n, raw=raw, score=shrunk,
+            counts=dict(zip(LEVEL_KEYS, u.counts, strict=True)), n=n, raw=raw, score=shrunk,
             ci95=wilson(raw, n), good_rate=good, status="ok" if n >= min_n else "insufficient",
             held=u.held))
     by_category: dict[str, list[UnitScore]] = defaultdict(list)
@@ -116,35 +116,79 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
     return scores
 
 
-def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date) -> list[UnitCounts]:
+@dataclass
+class CountsCache:
+    """Period counts per unit as last computed in this process, each with the unit's totals
+    (tot) that it was computed from: only units whose totals moved are computed again.
+
+    That is exact because every script that changes a unit's counts or snapshots changes its
+    totals in the same step (counters.lua's add_count), and a change that takes the totals
+    back to what they were (a hold, then a release at the same level) takes the snapshots back
+    too. Tied to the server's run_id: a restarted server (which may have replayed its
+    append-only file short of what was seen here) starts the cache afresh.
+    """
+
+    LIMIT = 200_000  # entries kept before starting afresh (units x periods asked for)
+    server: str = ""
+    entries: dict[tuple[str, str, str], tuple[list, list[int], int]] = field(default_factory=dict)
+
+
+def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
+                  cache: CountsCache | None = None) -> list[UnitCounts]:
     """Counted taps per level for start..end (inclusive days), with each unit's record.
 
-    One EVALSHA per unit, pipelined CHUNK at a time: ceil(units / CHUNK) round trips (plus one
-    SCRIPT LOAD and a resend of a chunk if the server has lost the script; it only reads).
+    Without a cache: one period.lua call per unit, all sent in one write (read_many). With
+    one: first every unit's record and totals (two plain HMGETs each, and INFO, in one write),
+    then period.lua for the units whose totals are not those of their cached counts.
     """
-    script = load_script(r, "period.lua")
     first, after = day_key(start), day_after(end)
-    out: list[UnitCounts] = []
-    for i in range(0, len(unit_ids), CHUNK):
-        chunk = unit_ids[i:i + CHUNK]
-        for uid, row in zip(chunk, _evalsha_chunk(r, script, chunk, first, after), strict=True):
-            name, category, active, *counts, held = row
-            out.append(UnitCounts(uid, name, category, [int(c) for c in counts], active == "1",
-                                  int(held)))
-    return out
+    if cache is None:
+        return [_from_script(uid, row) for uid, row in zip(unit_ids, _run_period(r, unit_ids, first, after),
+                                                           strict=True)]
+    commands: list[tuple] = [("INFO", "server")]
+    for uid in unit_ids:
+        k = UnitKeys(uid)
+        commands += [("HMGET", k.info, "name", "category", "active"), ("HMGET", k.tot, *TOTALS)]
+    info, *replies = read_many(r, commands)
+    server = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                   if line.startswith("run_id:")), "")
+    if server != cache.server or len(cache.entries) > cache.LIMIT:
+        cache.server, cache.entries = server, {}
+    out: list[UnitCounts | None] = []
+    misses: list[tuple[int, str]] = []
+    entries = cache.entries
+    for i, uid in enumerate(unit_ids):
+        (name, category, active), tot = replies[2 * i], replies[2 * i + 1]
+        hit = entries.get((first, after, uid))
+        if hit is not None and hit[0] == tot:
+            out.append(UnitCounts(uid, name or "", category or "", list(hit[1]), active == "1", hit[2]))
+        else:
+            out.append(None)
+            misses.append((i, uid))
+    rows = _run_period(r, [uid for _, uid in misses], first, after)
+    for (i, uid), row in zip(misses, rows, strict=True):
+        counts = out[i] = _from_script(uid, row)
+        totals = [v if v != "" else None for v in row[9:15]]  # as HMGET reads them
+        entries[(first, after, uid)] = (totals, counts.counts, counts.held)
+    return out  # type: ignore[return-value]  # every None was filled
 
 
-def _evalsha_chunk(r: redis.Redis, script, chunk: list[str], first: str, after: str) -> list:
-    for _ in range(2):
-        with r.pipeline(transaction=False) as p:
-            for uid in chunk:
-                k = UnitKeys(uid)
-                p.evalsha(script.sha, 4, k.info, k.tot, k.days, k.snap, first, after)
-            rows = p.execute(raise_on_error=False)
-        if not any(isinstance(row, NoScriptError) for row in rows):
-            errors = [row for row in rows if isinstance(row, Exception)]
-            if errors:
-                raise errors[0]
-            return rows
+TOTALS = ("1", "2", "3", "4", "5", "h")
+
+
+def _from_script(uid: str, row: list) -> UnitCounts:
+    name, category, active, *counts, held = row[:9]
+    return UnitCounts(uid, name, category, [int(c) for c in counts], active == "1", int(held))
+
+
+def _run_period(r: redis.Redis, unit_ids: list[str], first: str, after: str) -> list:
+    """period.lua for each unit, in one write (again once after a SCRIPT LOAD if the server
+    has lost the script; it only reads)."""
+    script = load_script(r, "period.lua")
+    commands = [("EVALSHA", script.sha, 4, k.info, k.tot, k.days, k.snap, first, after)
+                for k in map(UnitKeys, unit_ids)]
+    try:
+        return read_many(r, commands)
+    except NoScriptError:
         r.script_load(script.script)
-    raise NoScriptError("period.lua could not be loaded")
+        return read_many(r, commands)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import hiredis
 import redis
 from flask import Flask, current_app
 from redis.backoff import NoBackoff
@@ -35,6 +36,34 @@ class RedisStore:
     @property
     def client(self) -> redis.Redis:
         return current_app.extensions[self.name]
+
+
+def read_many(r: redis.Redis, commands: list[tuple]) -> list:
+    """Send the commands in one write and read their replies: one round trip, without a
+    redis-py pipeline's Python work per command (20,000 HMGETs: about 60 ms, not 200).
+    For reads only: the first error reply is raised (redis.ResponseError), once every reply
+    has been read."""
+    if not commands:
+        return []
+    conn = r.connection_pool.get_connection()
+    try:
+        conn.send_packed_command([b"".join(map(hiredis.pack_command, commands))])
+        replies: list = []
+        error = None
+        for _ in commands:
+            try:
+                replies.append(conn.read_response())
+            except redis.ResponseError as exc:  # an error reply: the connection stays in step
+                error = error or exc
+                replies.append(exc)
+        if error is not None:
+            raise error
+        return replies
+    except (redis.ConnectionError, redis.TimeoutError):
+        conn.disconnect()  # replies may be left unread on it
+        raise
+    finally:
+        r.connection_pool.release(conn)
 
 
 # Scripts that change counts share the functions of counters.lua.

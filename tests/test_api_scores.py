@@ -116,10 +116,23 @@ def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server
         connection_class=CountingConnection, host="127.0.0.1", port=redis_server.port,
         decode_responses=True))
     app.extensions["ratingsvc.redis"] = counting
-    counting.script_flush()  # the server has lost its scripts: one reload, one chunk sent again
-    for expected in (8, 6):  # key, period, unit ids, 3 chunks of 1000 (+ reload and resend)
+    counting.script_flush()  # the server has lost its scripts: one reload, one resend
+
+    def table(sends: int, taps: int) -> int:
+        """sends: key, period, unit ids, every unit's record and totals in one write, then
+        period.lua for the units not cached with those totals in one write (if any)."""
         CountingConnection.sends = 0
+        counting.config_resetstat()
         resp = h.client.get("/api/v1/scores?period=p1", headers=scorer)
         assert resp.status_code == 200 and len(resp.json["units"]) == 2500
-        assert sum(u["n"] for u in resp.json["units"]) == 26
-        assert CountingConnection.sends == expected
+        assert sum(u["n"] for u in resp.json["units"]) == taps
+        assert CountingConnection.sends == sends + 1  # + CONFIG RESETSTAT
+        return counting.info("commandstats")["cmdstat_evalsha"]["calls"]  # + the key's limit
+
+    first = table(sends=7, taps=26)  # every unit computed (sent twice: + SCRIPT LOAD)
+    cached = table(sends=4, taps=26)  # nothing changed: all from the cache, no period.lua
+    recording.record(h.r, recording.Tap("u97", 2, 1, 5, "r2", int(h.clock() * 1000), "n2"),
+                     h.app.extensions["ratingsvc.rules"], tz="Asia/Shanghai")
+    changed = table(sends=5, taps=27)  # one unit's totals moved: only it is computed
+    assert first - cached == 2 * 2500 + 1  # + 1: the key limiter's script, also reloaded
+    assert changed - cached == 1

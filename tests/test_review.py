@@ -90,3 +90,39 @@ def test_only_admins_review(held, role):
     resp = held.client.post(f"/api/v1/review/{held.ids[0]}", headers=key,
                             json={"action": "release", "why": "x"})
     assert resp.status_code == 403
+
+
+def test_cached_period_counts_are_the_computed_ones_through_days_releases_and_renames(held, clock):
+    """scoring.CountsCache reuses a unit's counts while its totals read the same."""
+    from datetime import date
+
+    from ratingsvc import scoring
+
+    h, cache = held, scoring.CountsCache()
+    spans = [(date(2026, 5, 1), date(2026, 12, 31)), (date(2026, 6, 1), date(2026, 6, 1)),
+             (date(2026, 6, 2), date(2026, 6, 30)), (date(2026, 6, 3), date(2026, 6, 3))]
+
+    def same() -> list:
+        out = []
+        for start, end in spans:
+            cached = scoring.period_counts(h.r, ["u1"], start, end, cache)
+            assert cached == scoring.period_counts(h.r, ["u1"], start, end)
+            out.append(cached[0].counts + [cached[0].held])
+        return out
+
+    first = same()
+    assert same() == first  # from the cache now
+    clock.advance(86400)  # 2 June: a release counts on its own day, not on the tap's
+    release = {"action": "release", "why": "核实"}
+    assert h.client.post(f"/api/v1/review/{h.ids[0]}", headers=h.admin, json=release).status_code == 200
+    second = same()
+    assert second[0] != first[0] and second[1] == first[1] and second[2] != first[2]
+    assert tap_from(h, h.b, level=3).status_code == 201
+    clock.advance(86400)  # 3 June
+    reject = {"action": "reject", "why": "x"}
+    assert h.client.post(f"/api/v1/review/{h.ids[1]}", headers=h.admin, json=reject).status_code == 200
+    same()
+    registry.save_unit(h.r, registry.Unit("u1", "改名后的单位", "c1", active=False), create=False)
+    [renamed] = scoring.period_counts(h.r, ["u1"], *spans[0], cache)
+    assert (renamed.name, renamed.active) == ("改名后的单位", False)
+    same()

@@ -29,11 +29,11 @@ def _round(x: float | None) -> float | None:
 
 
 def unit_out(s: scoring.UnitScore) -> dict:
+    raw, good = s.raw, s.good_rate  # rounded inline: this runs once per unit of the table
     return {"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts, "n": s.n,
-            "held": s.held,
-            "raw": _round(s.raw), "score": _round(s.score),
-            "ci95": [_round(s.ci95[0]), _round(s.ci95[1])], "good_rate": _round(s.good_rate),
-            "status": s.status, "rank": s.rank}
+            "held": s.held, "raw": None if raw is None else round(raw, 4), "score": round(s.score, 4),
+            "ci95": [round(s.ci95[0], 4), round(s.ci95[1], 4)],
+            "good_rate": None if good is None else round(good, 4), "status": s.status, "rank": s.rank}
 
 
 def frozen(result: dict, category: str | None) -> dict:
@@ -80,7 +80,8 @@ def _compute(period: periods.Period, category: str | None) -> dict:
     if stored is not None:
         return {**frozen(json.loads(stored), category), "period": period}
     ids = sorted(units)
-    counts = [c for c in scoring.period_counts(r, ids, period.start, period.end)
+    cache = current_app.extensions["ratingsvc.counts_cache"]
+    counts = [c for c in scoring.period_counts(r, ids, period.start, period.end, cache)
               if c.active and (category is None or c.category == category)]
     means = scoring.category_means(counts)
     scores = scoring.score_units(counts, prior_weight=config["SCORE_PRIOR_WEIGHT"],
