@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors, limiting, logs, metrics, scoring, settings
@@ -26,6 +27,17 @@ API_SETTINGS = {
 }
 
 
+class NoSessions(SessionInterface):
+    """Flask's cookie session is not used here (identity cookies are signed by Signing); not
+    opening it saves building a signing serializer on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Defaults, then RATINGSVC_* from the environment, then ``config``. Opens no connection."""
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
@@ -36,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     settings.finalize(app.config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.session_interface = NoSessions()
 
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]

@@ -39,6 +39,11 @@ class JsonOnlyParser(FlaskParser):
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = JsonOnlyParser()
 
+    def arguments(self, schema, *args, **kwargs):
+        """A schema given as a class is made once, here: webargs would make one per request
+        (about 0.1 ms each, copying its fields)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
 
 class RatingApi(Api):
     """flask-smorest's Api, with errors in ratingsvc's one JSON shape."""
