@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import secrets
 import shutil
 import subprocess
@@ -286,23 +287,39 @@ def profiler(pid: int, args) -> subprocess.Popen:
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"{date.today().isoformat()}-profile.txt"
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
-                             "--subprocesses", "--duration", str(max(1, args.duration - 1)),
+                             "--subprocesses", "--rate", "250", "--duration", str(max(1, args.duration - 1)),
                              "--format", "raw", "--output", str(out), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def summarize_profile(path: Path, top: int = 25) -> None:
-    """Share of the workers' samples in each frame (inclusive), from py-spy's collapsed stacks."""
-    inclusive: dict[str, int] = {}
+PARTS = [  # (what, pattern in a frame's file): a sample goes to the innermost frame that matches
+    ("the recording script's round trip (redis-py, waiting on Redis)", re.compile(r"redis/|recording\.py")),
+    ("ticket signature (itsdangerous)", re.compile(r"itsdangerous/|signing\.py")),
+    ("flask-limiter", re.compile(r"flask_limiter/|limits/|limiting\.py")),
+    ("flask-smorest, webargs, marshmallow", re.compile(r"flask_smorest/|webargs/|marshmallow/")),
+    ("metrics (prometheus_client)", re.compile(r"prometheus_client/|metrics\.py")),
+    ("JSON logs", re.compile(r"logging/|logs\.py")),
+    ("the rest of the view and the rules", re.compile(r"ratingsvc/")),
+    ("Flask and werkzeug", re.compile(r"flask/|werkzeug/")),
+    ("gunicorn: accept, parse, send, close", re.compile(r"gunicorn/")),
+]
+
+
+def summarize_profile(path: Path) -> None:
+    """Where the workers' time went: each py-spy sample goes to the innermost frame that
+    belongs to one of PARTS."""
+    shares: dict[str, int] = {}
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")[::-1]  # innermost first
+        part = next((name for frame in frames for name, pattern in PARTS if pattern.search(frame)),
+                    "other")
+        shares[part] = shares.get(part, 0) + int(count)
         total += int(count)
-        for frame in set(stack.split(";")):
-            inclusive[frame] = inclusive.get(frame, 0) + int(count)
-    print(f"\nprofile ({total:,} samples of the workers; {path}):")
-    for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"  {n / total:6.1%}  {frame[:120]}")
+    print(f"\nwhere the workers' time went during the fresh-ticket run ({total:,} samples; {path}):")
+    for part, n in sorted(shares.items(), key=lambda kv: -kv[1]):
+        print(f"  {n / total:6.1%}  {part}")
 
 
 def report(rows: dict[str, dict]) -> None:
