@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench bench-profile bench-redis fraud posters-bench clean
+.PHONY: run test lint bench bench-profile bench-tap bench-redis fraud posters-bench clean
 
 $(BIN)/ratingsvc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(BIN)/ratingsvc
 ## bench-profile: the same, with py-spy on the workers during the rating run
 bench-profile: $(BIN)/ratingsvc
 	$(BIN)/python bench/web.py --profile
+
+## bench-tap: where a tap's time goes, in-process, against the bare Flask POST (bench/tapcost.py)
+bench-tap: $(BIN)/ratingsvc
+	$(BIN)/python bench/tapcost.py
 
 ## bench-redis: the Redis side of the rating loop against bare Redis (bench/loop.py)
 bench-redis: $(BIN)/ratingsvc
