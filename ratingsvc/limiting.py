@@ -96,19 +96,25 @@ class LocalCounts:
     of it in its per-request bookkeeping: as much as the recording script's round trip.)
     """
 
-    PRUNE_AT = 100_000  # keys held before the ended windows are dropped
-
-    def __init__(self) -> None:
+    def __init__(self, prune_at: int = 100_000) -> None:
+        """prune_at: keys held before the ended windows are first dropped."""
         self._counts: dict[tuple[str, int, int, int], int] = {}
         self._lock = threading.Lock()
+        self._prune_at = self._prune_min = prune_at
+
+    def __len__(self) -> int:
+        return len(self._counts)
 
     def hit(self, key: str, limits: list[RateLimitItem], now: float) -> tuple[RateLimitItem, int] | None:
         """Count one hit against every limit; the first one over, with the seconds until its
         window ends, or None when all still allow it."""
         over = None
         with self._lock:
-            if len(self._counts) > self.PRUNE_AT:
+            if len(self._counts) > self._prune_at:
                 self._counts = {k: n for k, n in self._counts.items() if k[3] + k[2] > now}
+                # Many live windows (many addresses within the hour) are not pruned again at
+                # every hit: next time at twice what was left.
+                self._prune_at = max(self._prune_min, 2 * len(self._counts))
             for item in limits:
                 size = item.get_expiry()
                 start = int(now) // size * size

@@ -132,3 +132,20 @@ def test_the_tap_limit_in_memory_is_per_client_ip(limited, h):
 
     assert [tap("203.0.113.1") for _ in range(3)] == [201, 200, 429]
     assert tap("203.0.113.2") == 200  # another client: its own count (the device already rated)
+
+
+def test_local_counts_start_over_each_window_and_drop_ended_ones():
+    from ratingsvc.limiting import LocalCounts, parsed
+
+    counts, limits = LocalCounts(prune_at=4), parsed("2/minute;3/hour")
+    t = 7200.0  # on a minute and an hour boundary
+    assert [counts.hit("ip:a", limits, t) for _ in range(2)] == [None, None]
+    item, wait = counts.hit("ip:a", limits, t + 1)
+    assert (item.amount, wait) == (2, 59)  # over the minute's 2, 59 s before it ends
+    assert counts.hit("ip:b", limits, t + 1) is None  # another address
+    item, wait = counts.hit("ip:a", limits, t + 60)  # a new minute, but the hour's 3 are used
+    assert (item.amount, wait) == (3, 3540)
+    for i in range(3):
+        counts.hit(f"ip:{i}", limits, t + 3600)  # the next hour: the old windows have ended
+    assert len(counts) <= 8  # ended windows dropped, not piled up
+    assert counts.hit("ip:a", limits, t + 3600) is None  # and ip:a starts over
