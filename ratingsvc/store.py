@@ -59,8 +59,9 @@ def read_many(r: redis.Redis, commands: list[tuple]) -> list:
         if error is not None:
             raise error
         return replies
-    except (redis.ConnectionError, redis.TimeoutError):
-        conn.disconnect()  # replies may be left unread on it
+    except BaseException as exc:
+        if not isinstance(exc, redis.ResponseError):  # lost, timed out, interrupted: unread replies
+            conn.disconnect()
         raise
     finally:
         r.connection_pool.release(conn)

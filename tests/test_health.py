@@ -13,7 +13,9 @@ from ratingsvc.settings import ConfigError
 
 def test_healthz_and_readyz_with_redis_up(client):
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ok", "redis": "ok", "durability": "server"}
+    ready = client.get("/readyz")
+    assert ready.json == {"status": "ok", "redis": "ok", "durability": "server"}
+    assert "Retry-After" not in ready.headers
 
 
 def test_readyz_is_503_when_the_server_cannot_keep_taps_as_durably_as_asked(config, r):

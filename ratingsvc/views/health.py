@@ -37,17 +37,20 @@ def durability_problem(r: redis.Redis, durability: str) -> str | None:
     return None
 
 
+def unready() -> dict[str, str]:
+    return retry_after(current_app.config["RETRY_AFTER"])
+
+
 @blp.route("/readyz")
 def readyz():
     """Redis answers within RATINGSVC_REDIS_TIMEOUT and can keep taps as durably as
     TAP_DURABILITY asks: for sending traffic here."""
-    unready = retry_after(current_app.config["RETRY_AFTER"])
     try:
         r = get_redis()
         r.ping()
         problem = durability_problem(r, current_app.config["TAP_DURABILITY"])
     except (redis.ConnectionError, redis.TimeoutError) as exc:
-        return jsonify(status="unavailable", redis=str(exc)[:200]), 503, unready
+        return jsonify(status="unavailable", redis=str(exc)[:200]), 503, unready()
     if problem:
-        return jsonify(status="unavailable", redis="ok", durability=problem), 503, unready
+        return jsonify(status="unavailable", redis="ok", durability=problem), 503, unready()
     return jsonify(status="ok", redis="ok", durability=current_app.config["TAP_DURABILITY"])
