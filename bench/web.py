@@ -16,6 +16,7 @@ limits) behind a proxy hop: each request carries its own X-Forwarded-For, as ngi
 send for as many phones, so the per-IP limits see many clients. Only the API key limit is
 raised, for the score table's run. Prints a table, writes bench/results/<date>.json and
 bench/results/<date>.png. Ratios, not absolute numbers, compare across machines.
+BENCH_TMP=<dir> keeps its working files there (gunicorn's logs, the request bodies).
 """
 
 from __future__ import annotations
