@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from ratingsvc import create_app
 from ratingsvc.cli import main
 from ratingsvc.embedded import RedisServer, find_binary, free_port
-from tests.helpers import Clock, Helper
+from tests.helpers import Clock, Helper, need_binary
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 PUBLIC_URL = "https://pj.caidian.gov.cn"
@@ -95,11 +95,8 @@ def rules(config, r, clock):
 
 @pytest.fixture(scope="session")
 def browser():
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian's chromium is needed under CI")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    path = need_binary(shutil.which("chromium") or "/usr/bin/chromium",
+                       "chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -15,18 +15,14 @@ import pytest
 from ratingsvc import registry
 from ratingsvc.embedded import free_port
 from tests.conftest import GENEROUS, SIGNALS_OFF
-from tests.helpers import PHONE, stop, wait_for
+from tests.helpers import PHONE, need_binary, stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def nginx_binary() -> str:
-    path = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(path):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian's nginx is needed under CI")
-        pytest.skip("nginx is not installed (apt-get install nginx)")
-    return path
+    return need_binary(shutil.which("nginx") or "/usr/sbin/nginx",
+                       "nginx is not installed (apt-get install nginx)")
 
 
 

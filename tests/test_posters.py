@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,15 +12,11 @@ from PIL import Image
 
 from ratingsvc import registry
 from tests.conftest import PUBLIC_URL
+from tests.helpers import need_binary
 
 
 def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} (Debian's poppler-utils) is needed under CI")
-        pytest.skip(f"{name} is not installed (Debian's poppler-utils)")
-    return path
+    return need_binary(shutil.which(name), f"{name} is not installed (Debian's poppler-utils)")
 
 
 def pdf_info(pdf: Path) -> dict[str, str]:

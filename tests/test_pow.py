@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ratingsvc import proofofwork
+from tests.helpers import need_binary
 
 POW_JS = Path(__file__).resolve().parent.parent / "static" / "pow.js"
 
@@ -41,11 +41,7 @@ def test_a_tap_needs_the_answer_to_its_own_challenge(rules):
 
 @pytest.mark.parametrize("bits", [1, 8, 12])
 def test_the_pages_solver_finds_what_the_server_accepts(bits):
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is needed to run static/pow.js under CI")
-        pytest.skip("node is not installed: static/pow.js is not run")
+    node = need_binary(shutil.which("node"), "node is not installed: static/pow.js is not run")
     challenges = [f"c{i}-Zx_9" for i in range(5)]
     script = (f"const pow = require({json.dumps(str(POW_JS))});"
               f"console.log(JSON.stringify({json.dumps(challenges)}.map(c => pow.solve(c, {bits}))))")

@@ -15,6 +15,7 @@ from ratingsvc import recording, registry
 from ratingsvc.rules import Rules
 from ratingsvc.settings import defaults
 from tests.conftest import GENEROUS, SIGNALS_OFF
+from tests.helpers import need_binary
 
 RULES = Rules.from_config({**defaults(), **GENEROUS, **SIGNALS_OFF})
 
@@ -72,11 +73,7 @@ def test_the_printable_page_prints(ranked, tmp_path, browser):
     html = page.data.decode()
     assert html.count("<svg") == 4 and html.count("<circle") == 12  # 2 charts, 3 dots each, x2
     assert "区直机关" in html and "评价数不足" in html
-    pdftotext = shutil.which("pdftotext")
-    if not pdftotext:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftotext (poppler-utils) is needed under CI")
-        pytest.skip("pdftotext is missing (poppler-utils)")
+    pdftotext = need_binary(shutil.which("pdftotext"), "pdftotext is missing (poppler-utils)")
     pdf = tmp_path / "report.pdf"
     tab = browser.new_page()
     tab.set_content(html)
