@@ -127,8 +127,10 @@ class Sim:
         self.clock, self.rng = Clock(), rng
         limits = {f"LIMIT_{name}": "1000000/minute"
                   for name in ("SCAN_IP", "SCAN_WINDOW", "SCAN_RATER", "RATING_IP", "DEFAULT_IP")}
+        # The rules are measured here, not the disk: its Redis keeps no append-only file.
         self.app = create_app({"REDIS_URL": redis_url, "CLOCK": self.clock, "PROXY_HOPS": 1,
-                               "PUBLIC_URL": "https://pj.example.gov.cn", **limits, **settings})
+                               "PUBLIC_URL": "https://pj.example.gov.cn", "TAP_DURABILITY": "server",
+                               **limits, **settings})
         self.r = self.app.extensions["ratingsvc.redis"]
         self.port = free_port()
         self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,

@@ -169,7 +169,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(os.environ.get("BENCH_TMP", tmpdir))
-        server = RedisServer(tmp / "redis", appendonly=True, appendfsync="everysec").start()
+        server = RedisServer(tmp / "redis", appendonly=True, appendfsync="always").start()
         try:
             results = run(args, tmp, server)
         finally:
@@ -218,7 +218,7 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
     app_env = {"RATINGSVC_ENV": "production", "RATINGSVC_SECRET_KEY": secret,
                "RATINGSVC_QR_KEYS": qr_keys,
                "RATINGSVC_REDIS_URL": server.url, "RATINGSVC_PROXY_HOPS": "1",
-               "RATINGSVC_LIMIT_API_KEY": "100000/minute"}
+               "RATINGSVC_LIMIT_API_KEY": "100000/minute", "RATINGSVC_PUBLIC_URL": "https://pj.example.gov.cn"}
     process, port, log = stack.start("app", "wsgi:app", app_env, str(PROJECT))
     try:
         url = f"http://127.0.0.1:{port}"

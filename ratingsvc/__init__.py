@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, limiting, logs, metrics, scoring, settings
+from . import configcheck, durability, errors, limiting, logs, metrics, scoring
 from .extensions import RatingApi, redis_store
+from .proxycheck import ProxyCheck
 from .rules import Rules
+from .settings import defaults
 from .signing import Signing
 from .wechat import WeChat
 
@@ -41,23 +43,27 @@ class NoSessions(SessionInterface):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Defaults, then RATINGSVC_* from the environment, then ``config``. Opens no connection."""
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
-    app.config.from_mapping(settings.defaults())
+    app.config.from_mapping(defaults())
     app.config.from_mapping(API_SETTINGS)
     app.config.from_prefixed_env("RATINGSVC")
     if config:
         app.config.from_mapping(config)
-    settings.finalize(app.config)
+    configcheck.finalize(app.config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.session_interface = NoSessions()
 
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    proxy = app.extensions["ratingsvc.proxy"] = ProxyCheck(app.config["PROXY_HOPS"])
+    app.before_request(lambda: proxy.observe(request.environ))
     errors.init_app(app)
     redis_store.init_app(app)
     limiting.init_app(app)
     app.extensions["ratingsvc.rules"] = Rules.from_config(app.config)
     app.extensions["ratingsvc.counts_cache"] = scoring.CountsCache()
+    app.extensions["ratingsvc.durability"] = durability.Guard(app.config["TAP_DURABILITY"])
     c = app.config
     app.extensions["ratingsvc.wechat"] = WeChat(
         c["WECHAT_APPID"], c["WECHAT_SECRET"], c["WECHAT_OPEN_URL"], c["WECHAT_API_URL"],

@@ -20,16 +20,29 @@ def current_key() -> apikeys.ApiKey:
     return g.api_key
 
 
+def bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def request_key() -> apikeys.ApiKey | None:
+    """The valid API key this request carries, or None; looked up once a request (the
+    limiter asks first, to choose the bucket)."""
+    if "request_key" not in g:
+        token = bearer_token()
+        g.request_key = apikeys.lookup(get_redis(), token) if token else None
+    return g.request_key
+
+
 def require(*roles: str) -> Callable:
     """Let through only a valid key of one of these roles (401 without one, 403 otherwise)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            if bearer_token() is None:
                 raise Unauthorized()
-            key = apikeys.lookup(get_redis(), token.strip())
+            key = request_key()
             if key is None:
                 raise Unauthorized("This API key is not valid.", code="invalid_key")
             if key.role not in roles:

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -46,7 +47,10 @@ class RedisServer:
     """One redis-server child process, on a TCP port or (port=None) a unix socket only."""
 
     def __init__(self, directory: Path, *, port: int | None = None, appendonly: bool = True,
-                 appendfsync: str = "everysec", binary: str | None = None) -> None:
+                 appendfsync: str = "everysec", binary: str | None = None,
+                 preexec: Callable[[], None] | None = None) -> None:
+        """preexec: run in the child before redis-server starts (tests set resource limits)."""
+        self.preexec = preexec
         self.directory = directory.resolve()
         self.port = port
         self.socket = self.directory / "redis.sock"
@@ -71,7 +75,8 @@ class RedisServer:
                 "--appendfsync", self.appendfsync, "--unixsocket", str(self.socket),
                 "--unixsocketperm", "700"]
         args += ["--bind", "127.0.0.1", "--port", str(self.port)] if self.port else ["--port", "0"]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        preexec_fn=self.preexec)
         self._wait_ready()
         return self
 

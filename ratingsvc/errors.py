@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 import redis
-from flask import Flask, current_app, g, jsonify
+from flask import Flask, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from .durability import fault
 from .registry import RegistryError
 
 log = logging.getLogger(__name__)
@@ -92,13 +93,18 @@ def _http_code(exc: HTTPException) -> str:
 
 
 def handle_http_exception(exc: HTTPException):
-    """Werkzeug's and webargs' HTTP errors in our shape (webargs puts field errors in data)."""
+    """Werkzeug's and webargs' HTTP errors in our shape (webargs puts field errors in data);
+    one that carries its own response (a limit's on_breach page) keeps it."""
+    if exc.response is not None:
+        return exc.response
     data = getattr(exc, "data", None) or {}
     status = exc.code or 500
     messages = data.get("messages")
     if status in (400, 422) and messages:
         return error_response(400, "invalid_request", "The request body or parameters are not valid.",
                               details=messages)
+    if status == 413:
+        return error_response(413, "body_too_large", "提交的内容过大。")
     headers = dict(data.get("headers") or {})
     if status == 405 and exc.get_response().headers.get("Allow"):
         headers["Allow"] = exc.get_response().headers["Allow"]
@@ -120,16 +126,39 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(redis.exceptions.TimeoutError)
     def _store_down(exc: Exception):
         log.warning("redis unavailable: %s", exc)
-        from . import metrics
+        return _unavailable("unavailable")
 
-        metrics.REDIS_ERRORS.inc()
-        retry_after = str(current_app.config["RETRY_AFTER"])
-        return error_response(503, "unavailable", "The service is busy; try again shortly.",
-                              headers={"Retry-After": retry_after})
+    @app.errorhandler(redis.exceptions.ResponseError)
+    def _store_refused(exc: redis.exceptions.ResponseError):
+        found = fault(exc)
+        if found is None:  # not the storage's state: a bug of ours
+            return _unexpected(exc)
+        log.warning("redis refused: %s: %s", found[1], exc)
+        return _unavailable(found[0])
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return handle_http_exception(exc)
-        log.exception("unhandled error")
+        log.exception("unhandled error", extra={"fields": {
+            "rid": g.get("request_id"), "exc": type(exc).__name__,
+            "route": request.url_rule.rule if request.url_rule else "unmatched"}})
         return error_response(500, "internal", "Something went wrong on our side.")
+
+
+#: what a citizen (or a clerk) reads when the storage cannot take a write: the code says why
+UNAVAILABLE = {
+    "unavailable": "服务繁忙，请稍后再试。",
+    "storage_full": "服务暂时无法保存数据（存储已满），请稍后再试。",
+    "storage_disk": "服务暂时无法保存数据（磁盘写入失败），请稍后再试。",
+    "storage_readonly": "服务正在切换，请稍后再试。",
+    "storage_busy": "服务繁忙，请稍后再试。",
+}
+
+
+def _unavailable(code: str):
+    from . import metrics
+
+    metrics.REDIS_ERRORS.inc()
+    return error_response(503, code, UNAVAILABLE[code],
+                          headers={"Retry-After": str(current_app.config["RETRY_AFTER"])})

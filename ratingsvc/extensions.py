@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import redis
-from flask import current_app
+from flask import current_app, g, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -25,15 +28,46 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True)
 
 
+def has_lone_surrogate(data: Any) -> bool:
+    """Whether any string in parsed JSON (keys too) holds a lone surrogate ("\\ud800"):
+    JSON allows it, UTF-8 (and so Redis) cannot carry it. Iterative: the nesting is deep."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack += item.keys()
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+    return False
+
+
 class JsonOnlyParser(FlaskParser):
-    """webargs' parser, answering 415 to a body that is not JSON and 400 to a bad one."""
+    """webargs' parser, answering 415 to a body that is not JSON and 400 to a bad one: also
+    to JSON that Python parses but cannot use (nested too deep, a number of thousands of
+    digits, a lone surrogate in a string)."""
 
     DEFAULT_VALIDATION_STATUS = 400
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
             raise errors.UnsupportedMediaType()
-        return super()._raw_load_json(req)
+        try:
+            data = super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs answers these itself
+        except (RecursionError, ValueError):
+            raise errors.BadRequest("The request body or parameters are not valid.", code="invalid_request",
+                                    details={"json": ["Nested too deeply, or a number too long."]}) from None
+        if has_lone_surrogate(data):
+            raise errors.BadRequest("The request body or parameters are not valid.", code="invalid_request",
+                                    details={"json": ["A string holds a lone surrogate (not UTF-8)."]})
+        return data
 
 
 class ApiBlueprint(Blueprint):
@@ -72,6 +106,15 @@ def get_wechat() -> WeChat | None:
 
 def get_rules() -> Rules:
     return current_app.extensions["ratingsvc.rules"]
+
+
+def client_hash() -> str:
+    """Keyed hash of the client's address (as the trusted proxy saw it), made once a request:
+    all that is stored or logged of it."""
+    found = g.get("client_hash")
+    if found is None:
+        found = g.client_hash = get_signing().person_hash("ip", request.remote_addr or "")
+    return found
 
 
 def now() -> float:

@@ -94,10 +94,12 @@ def relay(r: redis.Redis, tz_day) -> int:
 
 def read(r: redis.Redis, after: str, limit: int) -> list[Change]:
     """Changes after the cursor ("0" for the beginning), oldest first."""
+    if rkeys.parse_stream_id(after) == (rkeys.MAX_ID_PART, rkeys.MAX_ID_PART):
+        return []  # nothing can follow the last id (and Redis refuses "(" before it)
     entries = r.xrange(CHANGES, min=f"({after}" if after != "0" else "-", count=limit)
     return [Change(eid, f["u"], f["e"], f["d"], f["k"]) for eid, f in entries]
 
 
 def valid_cursor(cursor: str) -> bool:
-    ms, _, seq = cursor.partition("-")
-    return cursor == "0" or (ms.isdigit() and seq.isdigit())
+    """"0" (the start) or a stream id that Redis takes."""
+    return cursor == "0" or rkeys.parse_stream_id(cursor) is not None

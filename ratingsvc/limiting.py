@@ -1,9 +1,9 @@
 """flask-limiter: per client IP everywhere, per API key for management.
 
 The client IP is the one ProxyFix took from the trusted proxy (PROXY_HOPS), never a raw
-X-Forwarded-For. `limiter` keeps its counts in the app's Redis; when Redis is down it does not
-fail requests: it applies the per-IP default limit in each worker's memory until Redis
-answers again.
+X-Forwarded-For; buckets are named by its keyed hash (client_hash), never by the address.
+`limiter` keeps its counts in the app's Redis; when Redis is down it does not fail requests:
+it applies the per-IP default limit in each worker's memory until Redis answers again.
 
 A tap is the hot path, and every Redis round trip on it costs about a third of what the bare
 framework can serve. So the per-IP limit on taps and reasons is counted in
@@ -22,12 +22,14 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_qualified_name, get_remote_address
+from flask_limiter.util import get_qualified_name
 from limits import RateLimitItem, parse_many
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .auth import request_key
 from .errors import TooManyRequests, retry_after
+from .extensions import client_hash
 
 
 def setting(name: str) -> Callable[[], str]:
@@ -35,16 +37,20 @@ def setting(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
+def client_bucket() -> str:
+    """The client address, as a keyed hash: raw addresses are never key names in Redis."""
+    return "ip:" + client_hash()[:16]
+
+
 def api_key_bucket() -> str:
-    """The API key a request carries (by hash), else its IP."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "key:" + hashlib.sha256(token.strip().encode()).hexdigest()[:16]
-    return "ip:" + (get_remote_address() or "")
+    """A valid API key's own bucket; a request without one (or with an unknown key, which
+    a client can make up by the thousand) counts against its address."""
+    key = request_key()
+    return f"key:{key.id}" if key is not None else client_bucket()
 
 
 limiter = Limiter(
-    key_func=get_remote_address,
+    key_func=client_bucket,
     default_limits=[setting("LIMIT_DEFAULT_IP")],
     headers_enabled=True,
     swallow_errors=True,
@@ -75,18 +81,33 @@ def scanned_window() -> str:
         return "window:invalid"
 
 
-def scanning_rater() -> str:
-    """The device or openid cookie a scan carries (as sent; a forged one only buckets itself)."""
+def rater_cookie() -> str | None:
+    """The device or openid cookie a request carries, as sent (a forged one only buckets
+    itself)."""
     for name in ("rs_wx", current_app.config["DEVICE_COOKIE"]):
         value = request.cookies.get(name)
         if value:
-            return "rater:" + hashlib.sha256(value.encode()).hexdigest()[:16]
-    return "rater:ip:" + (get_remote_address() or "")
+            return value
+    return None
 
 
-def citizen_limit(name: str, key_func: Callable[[], str] | None = None):
-    """A limit on a citizen endpoint (per client IP unless key_func), refused in Chinese."""
-    return limiter.limit(setting(name), key_func=key_func, error_message=CITIZEN_MESSAGE)
+def scanning_rater() -> str:
+    return "rater:" + hashlib.sha256((rater_cookie() or "").encode()).hexdigest()[:16]
+
+
+def citizen_limit(name: str, key_func: Callable[[], str] | None = None,
+                  exempt_when: Callable[[], bool] | None = None, page: Callable | None = None):
+    """A limit on a citizen endpoint (per client IP unless key_func), refused in Chinese:
+    in the JSON error shape, or as page(status, message) on an HTML page."""
+    return limiter.limit(setting(name), key_func=key_func, exempt_when=exempt_when,
+                         error_message=CITIZEN_MESSAGE,
+                         on_breach=(lambda _: page(429, CITIZEN_MESSAGE)) if page else None)
+
+
+def rater_limit(name: str):
+    """A limit per rater (device or openid cookie). A first-time phone has none yet: only the
+    per-IP limits apply to it, as documented, not this one keyed by its address."""
+    return citizen_limit(name, key_func=scanning_rater, exempt_when=lambda: rater_cookie() is None)
 
 
 class LocalCounts:
@@ -139,7 +160,7 @@ def local_citizen_limit(name: str):
         def limited(*args, **kwargs):
             now = time.time()
             counts: LocalCounts = current_app.extensions["ratingsvc.local_counts"]
-            over = counts.hit(f"{request.endpoint}:{get_remote_address()}",
+            over = counts.hit(f"{request.endpoint}:{client_hash()}",
                               parsed(current_app.config[name]), now)
             if over is not None:
                 item, wait = over

@@ -12,6 +12,8 @@ import time
 
 from flask import Flask, Response, g, request
 
+from .extensions import client_hash
+
 log = logging.getLogger("ratingsvc.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -21,6 +23,9 @@ class JsonFormatter(logging.Formatter):
         body = {"t": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
                 "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
         body.update(getattr(record, "fields", {}))
+        if record.exc_info and record.exc_info[0] is not None:
+            body.setdefault("exc", record.exc_info[0].__name__)
+            body["traceback"] = self.formatException(record.exc_info)
         return json.dumps(body, ensure_ascii=False)
 
 
@@ -40,11 +45,10 @@ def init_app(app: Flask) -> None:
     def _log(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
         started = g.get("started")
-        signing = app.extensions["ratingsvc.signing"]
         log.info("request", extra={"fields": {
             "rid": g.get("request_id"), "method": request.method,
             "route": request.url_rule.rule if request.url_rule else "unmatched",
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "ip": signing.person_hash("ip", request.remote_addr or "")[:16]}})
+            "ip": client_hash()[:16]}})
         return response

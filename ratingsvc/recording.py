@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import redis
 
 from .registry import ID_RE
-from .rkeys import UnitKeys
+from .rkeys import UnitKeys, parse_stream_id
 from .rules import Rules
 from .store import load_script
 from .timeutil import zone
@@ -47,8 +47,7 @@ def rating_id(unit: str, stream_id: str) -> str:
 def parse_rating_id(value: str) -> tuple[str, str] | None:
     """(unit, stream id) of a rating id, or None unless both are well formed."""
     unit, sep, stream_id = value.rpartition(".")
-    ms, dash, seq = stream_id.partition("-")
-    if not (sep and ID_RE.match(unit) and dash and ms.isdigit() and seq.isdigit()):
+    if not (sep and ID_RE.match(unit) and parse_stream_id(stream_id)):
         return None
     return unit, stream_id
 

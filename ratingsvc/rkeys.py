@@ -31,6 +31,8 @@ Per unit (hash tag ``{u.ID}``):
 
 from __future__ import annotations
 
+import re
+
 CATEGORIES = "rs:cats"  # set of category ids
 UNITS = "rs:units"  # set of unit ids
 WINDOWS = "rs:wins"  # hash window id -> unit id (windows never move)
@@ -39,6 +41,20 @@ PERIODS = "rs:periods"  # hash period id -> JSON
 API_KEYS = "rs:apikeys"  # hash sha256(key) -> JSON
 DEMO_MARK = "rs:demo"
 CLOSED = "rs:closed"  # hash period id -> its frozen result (JSON)
+
+
+STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
+MAX_ID_PART = 2**64 - 1
+
+
+def parse_stream_id(value: str) -> tuple[int, int] | None:
+    """(ms, seq) of a Redis stream id "<ms>-<seq>", or None unless it is one that Redis takes
+    (ASCII digits, each part below 2^64): a bad id from a client must never reach Redis."""
+    match = STREAM_ID.fullmatch(value)
+    if match is None:
+        return None
+    ms, seq = int(match[1]), int(match[2])
+    return (ms, seq) if ms <= MAX_ID_PART and seq <= MAX_ID_PART else None
 
 
 def category(cid: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .feed import valid_cursor
 from .hours import compile_hours
 from .recording import TAGS
 
@@ -252,9 +253,17 @@ class DecisionRecordSchema(Schema):
     held = fields.String(metadata={"description": "window|level|reasons|ms as held"})
 
 
+CURSOR = r"^(0|[0-9]{1,20}-[0-9]{1,20})$"
+
+
+def _cursor(value: str) -> None:
+    if not valid_cursor(value):
+        raise ValidationError("expected a cursor from an earlier answer, or 0")
+
+
 class ChangesQuerySchema(Schema):
     period = fields.String(required=True, validate=SLUG)
-    after = fields.String(load_default="0", validate=validate.Regexp(r"^(0|\d+-\d+)$"),
+    after = fields.String(load_default="0", validate=[validate.Regexp(CURSOR), _cursor],
                           metadata={"description": "a cursor from an earlier answer; 0: the start"})
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
 

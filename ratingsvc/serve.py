@@ -14,6 +14,7 @@ import click
 from . import create_app, demo, registry
 from .embedded import RedisServer
 from .extensions import get_redis
+from .settings import SETTINGS
 from .views.manage import rating_url
 
 READY_TIMEOUT = 30.0
@@ -78,8 +79,13 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
     try:
         if "RATINGSVC_REDIS_URL" not in env:
             data = project / env.get("RATINGSVC_VAR_DIR", "var") / "redis"
-            always = env.get("RATINGSVC_TAP_DURABILITY") == "always"
-            fsync = env.get("RATINGSVC_REDIS_APPENDFSYNC", "always" if always else "everysec")
+            fsync = env.get("RATINGSVC_REDIS_APPENDFSYNC", SETTINGS["REDIS_APPENDFSYNC"][0])
+            durability = env.get("RATINGSVC_TAP_DURABILITY", SETTINGS["TAP_DURABILITY"][0])
+            if durability == "always" and fsync != "always":
+                click.echo(f"RATINGSVC_REDIS_APPENDFSYNC={fsync} cannot keep taps as "
+                           "RATINGSVC_TAP_DURABILITY=always asks: use always, or set the durability "
+                           "to server or waitaof", err=True)
+                return 1
             redis_server = RedisServer(data, appendonly=True, appendfsync=fsync)
             redis_server.start()
             env["RATINGSVC_REDIS_URL"] = redis_server.url

@@ -38,7 +38,9 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis"), port=free_port(), appendonly=False)
+    # As in production: the append-only file, fsynced before each answer (TAP_DURABILITY=always).
+    server = RedisServer(tmp_path_factory.mktemp("redis"), port=free_port(), appendonly=True,
+                         appendfsync="always")
     server.start()
     yield server
     server.stop()

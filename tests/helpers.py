@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -38,6 +39,23 @@ def waitaof_server() -> str:
             or (str(unpacked) if unpacked.exists() else None))
     return need_binary(path, "no server with WAITAOF (Redis 7.2+ or Valkey): run .ci/run with CI=true, "
                              "or set RATINGSVC_WAITAOF_SERVER")
+
+
+class limited_disk:  # noqa: N801 (used like a function)
+    """A disk that fills up, without privileges: redis-server's files may not grow past `size`
+    bytes (RLIMIT_FSIZE: a write past it fails as on a full disk) until grow(pid)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def apply(self) -> None:
+        """In the child, before redis-server starts (RedisServer's preexec)."""
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.size, resource.RLIM_INFINITY))
+
+    @staticmethod
+    def grow(pid: int) -> None:
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
 class Clock:

@@ -136,3 +136,16 @@ def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server
     changed = table(sends=5, taps=27)  # one unit's totals moved: only it is computed
     assert first - cached == 2 * 2500 + 1  # + 1: the key limiter's script, also reloaded
     assert changed - cached == 1
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","点此")', "+1+cmd|' /C calc'!A0",
+                                  "-2+3", "@SUM(A1:A9)", "\t=1+1"])
+def test_csv_cells_that_would_run_as_formulas_are_plain_text(h, name):
+    h.period("p1", "2026-05-01", "2026-09-30")
+    h.unit("u1", name=name)
+    scorer = h.key("scorer")
+    for path in ("/api/v1/scores?period=p1&format=csv", "/api/v1/periods/p1/report?format=csv"):
+        text = h.client.get(path, headers=scorer).data.decode("utf-8").lstrip("\ufeff")
+        cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+        assert "'" + name in cells, path
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for cell in cells), path

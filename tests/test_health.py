@@ -1,4 +1,4 @@
-"""Liveness and readiness."""
+"""Liveness and readiness; storage faults answer 503 with a reason, never 500, and pass."""
 
 from __future__ import annotations
 
@@ -7,35 +7,106 @@ import time
 import pytest
 
 from ratingsvc import create_app
-from ratingsvc.embedded import free_port
-from ratingsvc.settings import ConfigError
+from ratingsvc.embedded import RedisServer, free_port
+from ratingsvc.rkeys import UnitKeys
+from tests.conftest import GENEROUS, SIGNALS_OFF
+from tests.helpers import Helper, limited_disk
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of the test's own, to break: (start(**options) -> server)."""
+    servers = []
+
+    def start(**options):
+        server = RedisServer(tmp_path / f"r{len(servers)}", port=free_port(), **options).start()
+        servers.append(server)
+        return server
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def on(server, clock, **settings):
+    app = create_app({"TESTING": True, "REDIS_URL": server.url, "CLOCK": clock, **GENEROUS, **SIGNALS_OFF,
+                      **settings})
+    return Helper(app, app.extensions["ratingsvc.redis"], clock)
+
+
+def assert_503(resp, code):
+    assert resp.status_code == 503, resp.data[:300]
+    assert resp.headers["Retry-After"] == "1"
+    assert resp.json["error"]["code"] == code and resp.json["error"]["message"]
 
 
 def test_healthz_and_readyz_with_redis_up(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.json == {"status": "ok", "redis": "ok", "durability": "server"}
+    assert ready.json == {"status": "ok", "redis": "ok", "durability": "always",
+                          "proxy": "not judged yet (0 of 20 requests seen)"}
     assert "Retry-After" not in ready.headers
 
 
-def test_readyz_is_503_when_the_server_cannot_keep_taps_as_durably_as_asked(config, r):
-    """The suite's server runs without an append-only file."""
-    for durability in ("always", "waitaof"):
-        c = create_app({**config, "TAP_DURABILITY": durability}).test_client()
-        resp = c.get("/readyz")
-        assert resp.status_code == 503 and resp.headers["Retry-After"] == "1"
-        assert "TAP_DURABILITY=" + durability in resp.json["durability"]
-
-
-def test_an_unknown_durability_is_refused_at_start(config):
-    with pytest.raises(ConfigError, match="TAP_DURABILITY"):
-        create_app({**config, "TAP_DURABILITY": "sometimes"})
+@pytest.mark.parametrize("durability", ["always", "waitaof"])
+def test_readyz_and_taps_are_503_when_the_server_cannot_keep_taps_as_durably_as_asked(
+        own_redis, clock, durability):
+    h = on(own_redis(appendonly=False), clock, TAP_DURABILITY=durability)
+    win = h.window()
+    resp = h.client.get("/readyz")
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "1"
+    assert "TAP_DURABILITY=" + durability in resp.json["durability"]
+    assert_503(h.tap(win), "not_durable")  # refused, not acknowledged without the disk
+    assert h.counts() == {}
 
 
 def test_readyz_says_503_fast_when_redis_is_down_and_healthz_stays_up(config):
-    c = create_app({**config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}).test_client()
+    port = free_port()
+    c = create_app({**config, "REDIS_URL": f"redis://127.0.0.1:{port}/0"}).test_client()
     start = time.monotonic()
     resp = c.get("/readyz")
     assert time.monotonic() - start < 1.0
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "1"
+    assert resp.json["redis"] == "Redis is unreachable"
+    assert str(port) not in resp.text and "127.0.0.1" not in resp.text  # no internal address
     assert c.get("/healthz").status_code == 200
+
+
+def test_redis_at_maxmemory_is_503_with_a_reason_and_comes_back(own_redis, clock):
+    server = own_redis(appendonly=True, appendfsync="always")
+    h = on(server, clock)
+    win = h.window()
+    assert h.tap(win).status_code == 201
+    log_before = h.r.xlen(UnitKeys("u1").log)
+    h.r.config_set("maxmemory", "1")  # noeviction, Redis's default: every write refused
+    try:
+        assert_503(h.tap(win, rater=h.rater()), "storage_full")
+        ready = h.client.get("/readyz")
+        assert ready.status_code == 503 and ready.headers["Retry-After"] == "1"
+        assert ready.json["code"] == "storage_full" and "out of memory" in ready.json["redis"]
+    finally:
+        h.r.config_set("maxmemory", "0")
+    assert h.counts()["5"] == "1" and h.r.xlen(UnitKeys("u1").log) == log_before  # nothing half-written
+    assert h.tap(win, rater=h.rater()).status_code == 201  # back by itself
+    assert h.client.get("/readyz").status_code == 200
+
+
+def test_a_full_disk_is_503_with_a_reason_and_comes_back(own_redis, clock):
+    """Under everysec Redis keeps running with a full disk and refuses writes (MISCONF) and
+    even PING; /readyz answered 500 to it."""
+    disk = limited_disk(200_000)
+    server = own_redis(appendonly=True, appendfsync="everysec", preexec=disk.apply)
+    h = on(server, clock, TAP_DURABILITY="server")
+    win = h.window()
+    answers = [h.tap(win, rater=h.rater()).status_code for _ in range(600)]
+    assert 201 in answers and answers[-1] == 503 and set(answers) == {201, 503}
+    assert_503(h.tap(win, rater=h.rater()), "storage_disk")
+    ready = h.client.get("/readyz")
+    assert ready.status_code == 503 and ready.json["code"] == "storage_disk"
+    counted = int(h.counts()["5"])
+    disk.grow(server.process.pid)  # space again: Redis retries its write within a second
+    deadline = time.monotonic() + 10
+    while h.client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "did not come back"
+        time.sleep(0.2)
+    assert h.tap(win, rater=h.rater()).status_code == 201
+    assert int(h.counts()["5"]) == counted + 1

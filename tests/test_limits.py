@@ -149,3 +149,53 @@ def test_local_counts_start_over_each_window_and_drop_ended_ones():
         counts.hit(f"ip:{i}", limits, t + 3600)  # the next hour: the old windows have ended
     assert len(counts) <= 8  # ended windows dropped, not piled up
     assert counts.hit("ip:a", limits, t + 3600) is None  # and ip:a starts over
+
+
+def test_unknown_keys_count_against_the_client_address(limited, h):
+    """Each made-up key was a fresh bucket: 900 requests with random keys, no 429."""
+    app = limited(LIMIT_API_KEY="3/minute", PROXY_HOPS=1)
+    c = app.test_client()
+    ip = {"X-Forwarded-For": "198.51.100.20"}
+    codes = [c.get("/api/v1/units", headers={**ip, "Authorization": f"Bearer rsk_made-up-{i}"}).status_code
+             for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    assert c.get("/api/v1/units", headers={**ip, **h.key("admin")}).status_code == 200  # a real key: its own
+    other = c.get("/api/v1/units", headers={"X-Forwarded-For": "198.51.100.21",
+                                            "Authorization": "Bearer rsk_made-up-x"})
+    assert other.status_code == 401  # another address: its own bucket
+
+
+def test_first_time_phones_meet_the_per_ip_scan_limit_not_the_per_rater_one(limited, h):
+    """A hall full of new phones was refused at LIMIT_SCAN_RATER, half the documented rate."""
+    app = limited(LIMIT_SCAN_IP="5/minute", LIMIT_SCAN_RATER="2/minute", PROXY_HOPS=1)
+    win = h.window()
+    codes = [app.test_client().get(f"/api/v1/scan/{h.token(win)}",
+                                   headers={"X-Forwarded-For": "198.51.100.30"}).status_code
+             for _ in range(6)]
+    assert codes == [200, 200, 200, 200, 200, 429]  # LIMIT_SCAN_IP, as documented
+
+
+def test_no_client_address_is_a_key_name_in_redis(limited, h, r):
+    app = limited(LIMIT_SCAN_IP="50/minute", LIMIT_DEFAULT_IP="50/minute", PROXY_HOPS=1)
+    win = h.window()
+    c = app.test_client()
+    ip = {"X-Forwarded-For": "203.0.113.77"}
+    ticket = c.get(f"/api/v1/scan/{h.token(win)}", headers=ip).json["ticket"]
+    h.clock.advance(5)
+    assert c.post("/api/v1/ratings", json={"ticket": ticket, "level": 5}, headers=ip).status_code == 201
+    c.get("/api/v1/units", headers={**ip, "Authorization": "Bearer rsk_unknown"})
+    c.get("/api/v1/openapi.json", headers=ip)
+    limiter_keys = [k for k in r.keys("*") if "rl" in k]
+    assert limiter_keys  # flask-limiter did count
+    assert not [k for k in r.keys("*") if "203.0.113" in k]
+
+
+def test_the_rating_page_over_its_limit_is_a_page_not_json(limited, h):
+    app = limited(LIMIT_SCAN_IP="2/minute")
+    win = h.window()
+    c = app.test_client()
+    answers = [c.get(f"/r/{h.token(win)}") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    refused = answers[-1]
+    assert refused.mimetype == "text/html" and "操作太频繁，请稍后再试。" in refused.text
+    assert 0 < int(refused.headers["Retry-After"]) <= 60

@@ -22,8 +22,8 @@ from ..errors import (
     Unprocessable,
     retry_after,
 )
-from ..extensions import ApiBlueprint, get_redis, get_rules, get_signing, get_wechat, now
-from ..limiting import citizen_limit, local_citizen_limit, scanned_window, scanning_rater
+from ..extensions import ApiBlueprint, client_hash, get_redis, get_rules, get_signing, get_wechat, now
+from ..limiting import citizen_limit, local_citizen_limit, rater_limit, scanned_window
 from ..schemas import (
     LEVELS,
     DetailsAnswerSchema,
@@ -59,9 +59,9 @@ def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
     return window, unit
 
 
-@pages.route("/r/<token>")
-@pages.route("/R/<token>")
-@citizen_limit("LIMIT_SCAN_IP")
+@pages.route("/r/<path:token>")  # path: a "/" in a mangled token still gets the friendly page
+@pages.route("/R/<path:token>")
+@citizen_limit("LIMIT_SCAN_IP", page=pages_html.error_page)
 def rating_page(token: str):
     try:
         resolve(token)
@@ -81,7 +81,7 @@ def rating_page(token: str):
 @blp.route("/scan/<token>")
 @citizen_limit("LIMIT_SCAN_IP")
 @citizen_limit("LIMIT_SCAN_WINDOW", key_func=scanned_window)
-@citizen_limit("LIMIT_SCAN_RATER", key_func=scanning_rater)
+@rater_limit("LIMIT_SCAN_RATER")
 @blp.response(200, ScanSchema)
 def scan(token: str):
     """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
@@ -133,18 +133,24 @@ def rate(body: dict):
         raise Forbidden("评价凭证无效，请重新扫码。", code="ticket_invalid") from None
     if not proofofwork.verify(ticket.nonce, body.get("pow"), config["POW_BITS"]):
         raise Forbidden("请重新扫码后再试。", code="pow_invalid" if body.get("pow") else "pow_required")
+    r = get_redis()
+    unsafe = current_app.extensions["ratingsvc.durability"].problem(r)
+    if unsafe:  # never acknowledge a tap that the server would not have on disk
+        log.warning("tap refused: %s", unsafe)
+        raise ServiceUnavailable("服务繁忙，请稍后再试。", code="not_durable",
+                                 headers=retry_after(config["RETRY_AFTER"]))
     now_ms = int(now() * 1000)
     age_ms = now_ms - ticket.issued_ms
     rules = get_rules()
     tap = recording.Tap(
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
         rater=signing.person_hash(ticket.kind, ticket.device), now_ms=now_ms, nonce=ticket.nonce,
-        ip=signing.person_hash("ip", request.remote_addr or ""),
+        ip=client_hash(),
         reasons=tuple(rules.request_signals(ticket_age_ms=age_ms,
                                             user_agent=request.user_agent.string)))
     try:
         outcome = recording.record(
-            get_redis(), tap, rules, tz=config["TIMEZONE"],
+            r, tap, rules, tz=config["TIMEZONE"],
             expired=age_ms > config["TICKET_MAX_AGE"] * 1000, idempotency_key=idempotency_key,
             idempotency_ttl=config["IDEMPOTENCY_TTL"],
             wait_aof_ms=config["WAITAOF_TIMEOUT_MS"] if config["TAP_DURABILITY"] == "waitaof" else 0)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 import redis
 from flask import Blueprint, current_app, jsonify
 
+from .. import durability
 from ..errors import retry_after
 from ..extensions import get_redis
 
 blp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+PROBE = "rs:{readyz}:probe"
 
 
 @blp.route("/healthz")
@@ -17,40 +22,35 @@ def healthz():
     return jsonify(status="ok")
 
 
-def durability_problem(r: redis.Redis, durability: str) -> str | None:
-    """Why the server cannot give the TAP_DURABILITY asked for, or None."""
-    if durability == "always":
-        try:
-            config = r.config_get("append*")
-        except redis.ResponseError as exc:  # CONFIG renamed or refused: cannot tell
-            return f"cannot read the server's appendfsync: {exc}"
-        if config.get("appendonly") != "yes" or config.get("appendfsync") != "always":
-            return (f"TAP_DURABILITY=always needs appendonly yes and appendfsync always; the server "
-                    f"has appendonly {config.get('appendonly')}, appendfsync {config.get('appendfsync')}")
-    if durability == "waitaof":
-        info = r.info()
-        release = str(info.get("redis_version", "0"))
-        if tuple(int(x) for x in release.split(".")[:2]) < (7, 2):
-            return f"TAP_DURABILITY=waitaof needs Redis 7.2+ (WAITAOF); the server is {release}"
-        if not info.get("aof_enabled"):
-            return "TAP_DURABILITY=waitaof needs appendonly yes"
-    return None
-
-
-def unready() -> dict[str, str]:
-    return retry_after(current_app.config["RETRY_AFTER"])
+def unready(**body: str):
+    return jsonify(status="unavailable", **body), 503, retry_after(current_app.config["RETRY_AFTER"])
 
 
 @blp.route("/readyz")
 def readyz():
-    """Redis answers within RATINGSVC_REDIS_TIMEOUT and can keep taps as durably as
-    TAP_DURABILITY asks: for sending traffic here."""
+    """Redis takes a write within RATINGSVC_REDIS_TIMEOUT and can keep taps as durably as
+    TAP_DURABILITY asks: for sending traffic here. The write answers as a tap's would: out of
+    memory, disk failing, a read-only replica. It also says whether the X-Forwarded-For of
+    the requests this worker served fit PROXY_HOPS (a mismatch weakens the per-address limits
+    but is no reason to stop taking taps)."""
+    wanted = current_app.config["TAP_DURABILITY"]
     try:
         r = get_redis()
-        r.ping()
-        problem = durability_problem(r, current_app.config["TAP_DURABILITY"])
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        return jsonify(status="unavailable", redis=str(exc)[:200]), 503, unready()
+        r.set(PROBE, "1", px=10_000)
+        problem = durability.problem(r, wanted)
+    except redis.TimeoutError as exc:
+        log.warning("readyz: redis timed out: %s", exc)
+        return unready(redis="Redis did not answer in time")
+    except redis.ConnectionError as exc:  # the address stays in the log, not in the answer
+        log.warning("readyz: redis unreachable: %s", exc)
+        return unready(redis="Redis is unreachable")
+    except redis.ResponseError as exc:
+        found = durability.fault(exc)
+        if found is None:
+            raise
+        log.warning("readyz: %s: %s", found[1], exc)
+        return unready(redis=found[1], code=found[0])
+    proxy = current_app.extensions["ratingsvc.proxy"].state()  # said, but not a reason for 503
     if problem:
-        return jsonify(status="unavailable", redis="ok", durability=problem), 503, unready()
-    return jsonify(status="ok", redis="ok", durability=current_app.config["TAP_DURABILITY"])
+        return unready(redis="ok", durability=problem, proxy=proxy)
+    return jsonify(status="ok", redis="ok", durability=wanted, proxy=proxy)

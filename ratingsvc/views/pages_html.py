@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, render_template_string
 
-TITLES = {404: "二维码无效", 410: "二维码已失效", 503: "服务繁忙"}
+TITLES = {404: "二维码无效", 410: "二维码已失效", 429: "操作太频繁", 503: "服务繁忙"}
 
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">

@@ -107,10 +107,19 @@ def as_json(result: dict) -> Response:
     return Response(orjson.dumps(doc), mimetype="application/json")
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell):
+    """A text cell that a spreadsheet would run as a formula (a unit named
+    '=HYPERLINK(...)'), made plain text by a leading apostrophe; numbers stay numbers."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
+
+
 def csv_response(rows: list[list], name: str) -> Response:
     out = io.StringIO()
     out.write("\ufeff")  # so that spreadsheet programs read the Chinese names as UTF-8
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([inert(cell) for cell in row] for row in rows)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -1,0 +1,72 @@
+"""Whether the Redis server can keep taps as durably as TAP_DURABILITY asks, and what its
+error replies say about the storage."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import redis
+
+CHECK_EVERY = 5.0  # seconds a worker trusts its last look at the server's persistence
+
+#: Redis error codes that mean the storage cannot take writes now -> (our code, reason)
+FAULTS = {
+    "OOM": ("storage_full", "Redis is out of memory (maxmemory reached, no eviction)"),
+    "MISCONF": ("storage_disk", "Redis cannot write to its disk (the append-only file or a snapshot)"),
+    "READONLY": ("storage_readonly", "Redis is a read-only replica"),
+    "MASTERDOWN": ("storage_readonly", "Redis has lost its master"),
+    "NOREPLICAS": ("storage_readonly", "Redis has too few replicas to accept writes"),
+    "BUSY": ("storage_busy", "Redis is busy running a script"),
+    "TRYAGAIN": ("storage_busy", "Redis asks to try again"),
+    "CLUSTERDOWN": ("storage_busy", "the Redis cluster is down"),
+}
+
+
+def fault(exc: redis.ResponseError) -> tuple[str, str] | None:
+    """(code, reason) when an error reply says the storage cannot take writes, else None
+    (then it is a bug of ours, not a fault of the storage)."""
+    code = getattr(exc, "status_code", None) or (str(exc.args[0]) if exc.args else "").split(" ", 1)[0]
+    return FAULTS.get(code)
+
+
+def problem(r: redis.Redis, durability: str) -> str | None:
+    """Why the server cannot give the durability asked for, or None."""
+    if durability == "always":
+        try:
+            config = r.config_get("append*")
+        except redis.ResponseError as exc:  # CONFIG renamed or refused: cannot tell
+            return f"cannot read the server's appendfsync: {exc}"
+        if config.get("appendonly") != "yes" or config.get("appendfsync") != "always":
+            return (f"TAP_DURABILITY=always needs appendonly yes and appendfsync always; the server "
+                    f"has appendonly {config.get('appendonly')}, appendfsync {config.get('appendfsync')}")
+    if durability == "waitaof":
+        info = r.info("server", "persistence")
+        release = str(info.get("redis_version", "0"))
+        if tuple(int(x) for x in release.split(".")[:2]) < (7, 2):
+            return f"TAP_DURABILITY=waitaof needs Redis 7.2+ (WAITAOF); the server is {release}"
+        if not info.get("aof_enabled"):
+            return "TAP_DURABILITY=waitaof needs appendonly yes"
+    return None
+
+
+class Guard:
+    """problem(), looked at once every CHECK_EVERY seconds per worker: a tap is refused
+    rather than acknowledged by a server that would not have it on disk."""
+
+    def __init__(self, durability: str) -> None:
+        self.durability = durability
+        self._checked = -CHECK_EVERY
+        self._problem: str | None = None
+        self._lock = threading.Lock()
+
+    def problem(self, r: redis.Redis) -> str | None:
+        if self.durability == "server":
+            return None
+        now = time.monotonic()
+        if now - self._checked >= CHECK_EVERY:
+            with self._lock:
+                if now - self._checked >= CHECK_EVERY:
+                    self._problem = problem(r, self.durability)
+                    self._checked = now
+        return self._problem
