@@ -29,6 +29,18 @@ def main() -> None:
     """ratingsvc: signed QR codes per service window, one-tap ratings, mobile scores."""
 
 
+@main.command()
+def check() -> None:
+    """Check every RATINGSVC_* setting as the app does at start; exit 1 with the reason."""
+    from .settings import ConfigError
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"settings ok ({app.config['ENV']})")
+
+
 @main.group()
 def units() -> None:
     """Categories, units and windows."""

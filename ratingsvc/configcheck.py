@@ -37,6 +37,11 @@ def _not_negative(value: float) -> None:
         raise ValueError("expected a number of 0 or more")
 
 
+def _fraction(value: float) -> None:
+    if not 0 < value <= 1:
+        raise ValueError("expected a share above 0 and at most 1")
+
+
 def _between(low: int, high: int) -> Callable[[int], None]:
     def check(value: int) -> None:
         if not low <= value <= high:
@@ -117,6 +122,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "SSE_MAX_SECONDS": _positive,
     "SSE_HEARTBEAT": _positive,
     "SSE_POLL": _positive,
+    "SSE_CPU_SHARE": _fraction,
     "PROXY_HOPS": _between(0, 5),
     "MAX_BODY_BYTES": _between(1024, 16 * 1024 * 1024),
     "RULE_AUTOMATION_UA": _regex,

@@ -273,7 +273,8 @@ class ChangeSchema(Schema):
     unit = fields.String()
     kind = fields.String(metadata={"description": "counted | held | hold | release"})
     day = fields.String()
-    score = fields.Nested(UnitScoreSchema, metadata={"description": "the unit's aggregates now"})
+    score = fields.Nested(UnitScoreSchema, allow_none=True, metadata={
+        "description": "the unit's aggregates now; null for a unit that is not scored (deactivated)"})
 
 
 class ChangesSchema(Schema):

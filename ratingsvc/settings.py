@@ -51,6 +51,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SSE_MAX_SECONDS": (300.0, "a change stream (SSE) ends after this; the client reconnects"),
     "SSE_HEARTBEAT": (15.0, "seconds between heartbeat comments on a quiet change stream"),
     "SSE_POLL": (0.5, "seconds between looks for new changes on a change stream"),
+    "SSE_CPU_SHARE": (0.05, "at most this share of a stream process's time goes to reading the feed "
+                      "(under load its streams then lag a few seconds)"),
     "PROXY_HOPS": (1, "proxies in front (nginx: 1) whose X-Forwarded-For is trusted; 0: none"),
     # Hard limits: over them the answer is 429. Per IP with flask-limiter; per rater and per
     # window inside the recording script (no extra round trip).

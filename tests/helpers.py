@@ -6,7 +6,9 @@ import os
 import resource
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -168,3 +170,39 @@ def stop(proc: subprocess.Popen, seconds: float = 20) -> int:
     except subprocess.TimeoutExpired:
         proc.kill()
         return proc.wait()
+
+
+class Stream(threading.Thread):
+    """A server-sent event stream read in the background over a raw socket, as a scoring
+    service would: .data holds what came, .opened and .ended the times (monotonic)."""
+
+    def __init__(self, address: str | tuple[str, int], path: str, headers: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.address, self.path, self.headers = address, path, headers
+        self.data = b""
+        self.opened = self.ended = 0.0
+        self.start()
+
+    def run(self) -> None:
+        family = socket.AF_UNIX if isinstance(self.address, str) else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as conn:
+            conn.settimeout(60)
+            conn.connect(self.address)
+            head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": "localhost", "Accept": "text/event-stream",
+                                                        "Connection": "close",
+                                                        **self.headers}.items())
+            conn.sendall(f"GET {self.path} HTTP/1.1\r\n{head}\r\n".encode())
+            self.opened = time.monotonic()
+            try:
+                while chunk := conn.recv(65536):
+                    self.data += chunk
+            except OSError:
+                pass
+            self.ended = time.monotonic()
+
+    @property
+    def status(self) -> int:
+        return int(self.data.split(b" ", 2)[1]) if self.data.startswith(b"HTTP/") else 0
+
+    def events(self) -> int:
+        return self.data.count(b"event: change")

@@ -12,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pytest
 from ratingsvc import registry
 from ratingsvc.embedded import free_port
 from tests.conftest import GENEROUS, SIGNALS_OFF
-from tests.helpers import PHONE, need_binary, stop, wait_for
+from tests.helpers import PHONE, Stream, need_binary, stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TLS_BLOCK = re.compile(r"^ *# BEGIN TLS\n(.*?)^ *# END TLS\n", re.M | re.S)
@@ -61,6 +62,7 @@ def write_config(tmp_path: Path, port: int, sock: Path, tls: tuple[int, Path, Pa
             ("/srv/ratingsvc/static/", f"{ROOT}/static/"),
             ("/srv/ratingsvc/nginx-", f"{tmp_path}/nginx-"),
             ("unix:/run/ratingsvc/gunicorn.sock", f"unix:{sock}"),
+            ("unix:/run/ratingsvc-streams/streams.sock", f"unix:{sock.parent / 'streams.sock'}"),
             ("listen 80;", f"listen 127.0.0.1:{port};")]
     if tls:
         tls_port, cert, key = tls
@@ -90,7 +92,7 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running(tmp_path: Path, redis_server=None, tls: bool = False):
+def running(tmp_path: Path, redis_server=None, tls: bool = False, app_env: dict | None = None):
     """nginx (this very nginx.conf, paths substituted) -> gunicorn on a unix socket -> Redis.
     Without redis_server, no gunicorn: the socket is a path nothing listens on."""
     nginx = nginx_binary()
@@ -101,27 +103,35 @@ def running(tmp_path: Path, redis_server=None, tls: bool = False):
     args = [nginx, "-c", str(conf_path), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")]
     test = subprocess.run([*args, "-t"], capture_output=True, text=True)
     assert test.returncode == 0 and "syntax is ok" in test.stderr, test.stderr
-    app = None
+    app = streams = None
+    streams_log = open(tmp_path / "streams.log", "w")  # noqa: SIM115 (closed below)
     if redis_server is not None:
         env = {**os.environ, "RATINGSVC_REDIS_URL": redis_server.url, "RATINGSVC_BIND": f"unix:{sock}",
                "RATINGSVC_WORKERS": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
                **{f"RATINGSVC_{k}": str(v) for k, v in {**GENEROUS, **SIGNALS_OFF}.items()},
-               "RATINGSVC_LIMIT_SCAN_IP": "3/minute", "RATINGSVC_PROXY_HOPS": "1"}
+               "RATINGSVC_LIMIT_SCAN_IP": "3/minute", "RATINGSVC_PROXY_HOPS": "1", **(app_env or {})}
         app = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        streams = subprocess.Popen(  # the change streams' server, as deploy/ runs it
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
+            env={**env, "RATINGSVC_WORKER_CLASS": "gevent",
+                 "RATINGSVC_BIND": f"unix:{tmp_path / 'streams.sock'}",
+                 "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics-streams")},
+            stdout=subprocess.DEVNULL, stderr=streams_log)
     edge = subprocess.Popen([*args, "-g", "daemon off;"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         if app:
-            wait_for(lambda: sock.exists())
+            wait_for(lambda: sock.exists() and (tmp_path / "streams.sock").exists())
             wait_for(lambda: get(port, "/healthz")[0] == 200)
         else:
             wait_for(lambda: get(port, "/static/rate.js")[0] == 200)
         yield Stack(port, tmp_path, app, tls_port)
     finally:
-        for proc in (edge, app):
+        for proc in (edge, app, streams):
             if proc:
                 stop(proc, 15)
+        streams_log.close()
 
 
 @pytest.fixture
@@ -326,3 +336,37 @@ def test_tls_answers_carry_hsts_and_plain_http_ones_do_not(tls_stack):
     status, headers, data = get(tls_stack.tls_port, "/metrics", tls=True, source="127.0.0.2")
     assert status == 403 and "Strict-Transport-Security" in headers
     json_error(status, headers, data, "forbidden")
+
+
+@pytest.fixture
+def streaming_stack(redis_server, tmp_path):
+    with running(tmp_path, redis_server, app_env={
+            "RATINGSVC_SSE_MAX_SECONDS": "6", "RATINGSVC_SSE_POLL": "0.1", "RATINGSVC_SSE_HEARTBEAT": "1",
+            "RATINGSVC_LIMIT_SCAN_IP": "100/minute"}) as s:
+        yield s
+
+
+def test_change_streams_through_nginx_do_not_starve_taps(streaming_stack, h):
+    """Four streams held the four sync workers: taps waited ~32 s each, or got 504."""
+    h.period("p1", "2026-01-01", "2026-12-31")
+    win = h.window()
+    scorer = h.key("scorer")
+    streams = [Stream(("127.0.0.1", streaming_stack.port), "/api/v1/scores/changes?period=p1", scorer)
+               for _ in range(4)]
+    time.sleep(0.5)
+    took = []
+    for i in range(5):
+        start = time.monotonic()
+        status, headers, data = get(streaming_stack.port, f"/api/v1/scan/{h.token(win)}",
+                                    {"X-Forwarded-For": f"198.51.100.{i}"})
+        ticket, cookie = json.loads(data)["ticket"], headers["Set-Cookie"].split(";", 1)[0]
+        status, _, _ = get(streaming_stack.port, "/api/v1/ratings", {"Cookie": cookie},
+                           {"ticket": ticket, "level": 5})
+        took.append(time.monotonic() - start)
+        assert status == 201
+    assert max(took) < 2.0, took
+    for stream in streams:
+        stream.join(15)
+        assert not stream.is_alive() and stream.status == 200
+        assert stream.events() == 5  # each tap reached every stream
+        assert 5.5 < stream.ended - stream.opened < 9  # it lived until SSE_MAX_SECONDS, then ended

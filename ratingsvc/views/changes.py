@@ -1,17 +1,25 @@
-"""The change feed for the scoring service: JSON pages, or a server-sent event stream."""
+"""The change feed for the scoring service: JSON pages, or a server-sent event stream.
+
+Streams are served by gevent workers (RATINGSVC_WORKER_CLASS=gevent: the stream server behind
+nginx, and `make run`), where a stream is a greenlet. A sync worker would be held for the
+stream's whole life and killed by gunicorn's timeout, so it refuses streams; JSON pages work
+everywhere. The streams of one process share a Hub per period (ratingsvc/feedhub.py).
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 
 from flask import Response, current_app, request, stream_with_context
 
-from .. import feed, periods, registry
+from .. import feed, periods
 from ..auth import require
-from ..errors import BadRequest
+from ..errors import BadRequest, ServiceUnavailable
 from ..extensions import ApiBlueprint, get_redis
+from ..feedhub import Hub
 from ..limiting import per_key_limit
 from ..schemas import ChangesQuerySchema, ChangesSchema
 from ..timeutil import day_key, local_day
@@ -21,31 +29,80 @@ blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1", description="Follo
 per_key_limit(blp)
 
 
+class PeriodFeed:
+    """The feed of one period on the app's Redis: what a Hub reads (feedhub.Source)."""
+
+    def __init__(self, period: periods.Period) -> None:
+        self.period = period
+        self.first, self.last = day_key(period.start), day_key(period.end)
+
+    def relay(self) -> None:
+        tz = current_app.config["TIMEZONE"]
+        feed.relay(get_redis(), lambda ms: local_day(ms / 1000, tz))
+
+    def read(self, cursor: str, limit: int) -> tuple[list[feed.Change], str]:
+        batch = feed.read(get_redis(), cursor, limit)
+        return batch, (batch[-1].id if batch else cursor)
+
+    def items(self, changes: list[feed.Change]) -> list[dict]:
+        """The changes of this period, each with its unit's aggregates now (None for a unit
+        that is not scored: deactivated). One score table for all of them."""
+        relevant = [c for c in changes if self.first <= c.day <= self.last]
+        if not relevant:
+            return []
+        scores = {u["unit"]: u for u in compute(self.period)["units"]}
+        return [{"id": c.id, "unit": c.unit, "kind": c.kind, "day": c.day, "score": scores.get(c.unit)}
+                for c in relevant]
+
+    def encode(self, changes: list[feed.Change]) -> list[tuple[str, str]]:
+        return [(item["id"], event(item)) for item in self.items(changes)]
+
+
+def event(item: dict) -> str:
+    return f"id: {item['id']}\nevent: change\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
+
+
 def changes_after(period: periods.Period, after: str, limit: int) -> tuple[list[dict], str, bool]:
     """The period's changes after the cursor, each with the unit's aggregates now."""
-    r, tz = get_redis(), current_app.config["TIMEZONE"]
-    feed.relay(r, lambda ms: local_day(ms / 1000, tz))
-    batch = feed.read(r, after, limit)
-    first, last = day_key(period.start), day_key(period.end)
-    relevant = [c for c in batch if first <= c.day <= last]
-    scores: dict[str, dict] = {}
-    for category in {registry.get_unit(r, c.unit).category for c in relevant}:
-        scores.update({u["unit"]: u for u in compute(period, category)["units"]})
-    items = [{"id": c.id, "unit": c.unit, "kind": c.kind, "day": c.day, "score": scores.get(c.unit)}
-             for c in relevant]
-    return items, (batch[-1].id if batch else after), len(batch) == limit
+    source = PeriodFeed(period)
+    source.relay()
+    batch, cursor = source.read(after, limit)
+    return source.items(batch), cursor, len(batch) == limit
+
+
+_hubs_lock = threading.Lock()
+
+
+def hub_for(period: periods.Period) -> Hub:
+    """This process's hub of the period, made when its first stream comes."""
+    hubs: dict[str, Hub] = current_app.extensions.setdefault("ratingsvc.feed_hubs", {})
+    with _hubs_lock:
+        if period.id not in hubs:
+            source = PeriodFeed(period)
+            source.relay()
+            end = get_redis().xrevrange(feed.CHANGES, count=1)
+            config = current_app.config
+            hubs[period.id] = Hub(end[0][0] if end else "0", poll=config["SSE_POLL"],
+                                  share=config["SSE_CPU_SHARE"])
+        return hubs[period.id]
 
 
 def event_stream(period: periods.Period, cursor: str) -> Iterator[str]:
     config = current_app.config
     deadline = time.monotonic() + config["SSE_MAX_SECONDS"]
     beat = time.monotonic()
+    hub, source = hub_for(period), PeriodFeed(period)
     yield "retry: 1000\n\n"
     while time.monotonic() < deadline:
-        items, cursor, more = changes_after(period, cursor, 500)
-        for item in items:
-            yield f"id: {item['id']}\nevent: change\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
-        if items:
+        if hub.behind(cursor):  # older than what the hub keeps: catch up alone first
+            items, cursor, more = changes_after(period, cursor, 500)
+            chunk = "".join(map(event, items))
+        else:
+            hub.refresh(source)
+            chunk, cursor = hub.after(cursor)
+            more = False
+        if chunk:
+            yield chunk
             beat = time.monotonic()
         elif time.monotonic() - beat >= config["SSE_HEARTBEAT"]:
             yield ": heartbeat\n\n"
@@ -54,12 +111,20 @@ def event_stream(period: periods.Period, cursor: str) -> Iterator[str]:
             time.sleep(config["SSE_POLL"])
 
 
+def may_stream() -> bool:
+    """Not on a gunicorn sync worker: a stream would hold the whole process."""
+    env = request.environ
+    gunicorn = str(env.get("SERVER_SOFTWARE", "")).startswith("gunicorn")
+    return not (gunicorn and not env.get("wsgi.multithread"))
+
+
 @blp.route("/scores/changes")
 @require("admin", "scorer")
 @blp.arguments(ChangesQuerySchema, location="query")
 @blp.response(200, ChangesSchema)
 @blp.alt_response(200, content_type="text/event-stream", success=True,
                   description="with Accept: text/event-stream; Last-Event-ID resumes")
+@blp.alt_response(503, description="a stream asked of a server that does not serve streams")
 def changes(args: dict):
     """Units whose aggregates changed after the cursor, in order, each once."""
     period = periods.get_period(get_redis(), args["period"])
@@ -67,10 +132,13 @@ def changes(args: dict):
         cursor = request.headers.get("Last-Event-ID") or args["after"]
         if not feed.valid_cursor(cursor):
             raise BadRequest("Last-Event-ID is not a cursor.", code="invalid_request")
+        if not may_stream():
+            raise ServiceUnavailable(
+                "Change streams are served by gevent workers (RATINGSVC_WORKER_CLASS=gevent; "
+                "nginx.conf sends /api/v1/scores/changes there). JSON pages work here.",
+                code="streams_elsewhere")
         return Response(stream_with_context(event_stream(period, cursor)),
                         mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     items, cursor, more = changes_after(period, args["after"], args["limit"])
     return {"period": period.id, "changes": items, "cursor": cursor, "more": more}
-
-

@@ -1,0 +1,90 @@
+"""The change feed of one period, read once for every stream that this process serves.
+
+Each open stream used to relay, read and score the feed itself twice a second: 50 streams
+meant 100 relays and score tables a second. A Hub does that work once per poll for all of
+them and keeps the encoded events; a stream takes the events after its cursor. Under load
+the hub polls less often, so that reading the feed takes at most `share` of the process's
+time: the feed then lags by a few seconds, and taps do not slow down.
+
+A stream whose cursor is older than what the hub keeps catches up by itself (read_after),
+then joins the hub.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from bisect import bisect_right
+from typing import Protocol
+
+from .feed import Change
+from .rkeys import parse_stream_id
+
+KEEP = 20_000  # events kept for streams that are a little behind
+PER_POLL = 10_000  # at most this many changes read in one poll
+
+
+class Source(Protocol):
+    """Where a hub reads the feed (views/changes.py gives it the app's Redis and scores)."""
+
+    def relay(self) -> None:
+        """Bring the change stream up to date."""
+
+    def read(self, cursor: str, limit: int) -> tuple[list[Change], str]:
+        """Up to limit changes after cursor, and the cursor after them."""
+
+    def encode(self, changes: list[Change]) -> list[tuple[str, str]]:
+        """(id, server-sent event) of the changes of the hub's period, scored once."""
+
+
+def _key(cursor: str) -> tuple[int, int]:
+    return (0, 0) if cursor == "0" else parse_stream_id(cursor) or (0, 0)
+
+
+class Hub:
+    def __init__(self, start: str, *, poll: float, share: float) -> None:
+        """start: the feed's end when the first stream came; events after it are kept."""
+        self.poll, self.share = poll, share
+        self.base = _key(start)  # streams at or after this cursor are served from here
+        self.cursor = start
+        self.ids: list[tuple[int, int]] = []
+        self.texts: list[str] = []
+        self.due = 0.0  # monotonic time of the next read of the feed
+        self.last_cost = 0.0
+        self._lock = threading.Lock()
+
+    def behind(self, cursor: str) -> bool:
+        """Whether a stream at this cursor must catch up by itself first."""
+        return _key(cursor) < self.base
+
+    def refresh(self, source: Source) -> None:
+        """Read what came since the last poll, if a poll is due: one stream does it, the
+        others wait for it and then take its events. One relay and one score table a poll."""
+        with self._lock:
+            if time.monotonic() < self.due:
+                return
+            started = time.perf_counter()
+            source.relay()
+            changes: list[Change] = []
+            while len(changes) < PER_POLL:
+                batch, self.cursor = source.read(self.cursor, min(500, PER_POLL - len(changes)))
+                changes += batch
+                if len(batch) < 500:
+                    break
+            for cid, text in source.encode(changes):
+                self.ids.append(_key(cid))
+                self.texts.append(text)
+            self.last_cost = time.perf_counter() - started
+            self.due = time.monotonic() + max(self.poll, self.last_cost / self.share)
+            if len(self.ids) > 2 * KEEP:
+                drop = len(self.ids) - KEEP
+                self.base = self.ids[drop - 1]
+                del self.ids[:drop], self.texts[:drop]
+
+    def after(self, cursor: str) -> tuple[str, str]:
+        """The encoded events after cursor (one string), and the cursor to go on from: the
+        hub's own, since it has read everything up to it."""
+        with self._lock:
+            i = bisect_right(self.ids, _key(cursor))
+            ahead = _key(self.cursor) > _key(cursor)
+            return "".join(self.texts[i:]), self.cursor if ahead else cursor

@@ -1,0 +1,108 @@
+"""The streams of one process share a Hub: the feed is read and scored once a poll for all."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ratingsvc import create_app
+from ratingsvc.feed import Change
+from ratingsvc.feedhub import KEEP, Hub
+from tests.helpers import Helper
+
+
+class Feed:
+    """A feed of changes u0, u1, ... with ids 1-0, 2-0, ...: what a Hub reads (feedhub.Source),
+    counting its work. cost: seconds each relay takes."""
+
+    def __init__(self, cost: float = 0.0) -> None:
+        self.changes: list[Change] = []
+        self.relays = self.encodes = 0
+        self.cost = cost
+
+    def add(self, n: int) -> None:
+        start = len(self.changes)
+        self.changes += [Change(f"{i + 1}-0", f"u{i}", "e", "20260601", "counted")
+                         for i in range(start, start + n)]
+
+    def relay(self) -> None:
+        self.relays += 1
+        time.sleep(self.cost)
+
+    def read(self, cursor: str, limit: int) -> tuple[list[Change], str]:
+        done = 0 if cursor == "0" else int(cursor.split("-")[0])
+        batch = self.changes[done:done + limit]
+        return batch, (batch[-1].id if batch else cursor)
+
+    def encode(self, changes: list[Change]) -> list[tuple[str, str]]:
+        self.encodes += 1
+        return [(c.id, f"id: {c.id}\n\n") for c in changes]
+
+
+def ids(text: str) -> list[str]:
+    return [line[4:] for line in text.splitlines() if line.startswith("id: ")]
+
+
+def test_many_streams_one_read_a_poll_and_every_event_to_each():
+    feed = Feed()
+    hub = Hub("0", poll=60, share=0.05)
+    feed.add(3)
+    cursors = ["0"] * 50
+    with ThreadPoolExecutor(10) as pool:
+        def stream(i):
+            hub.refresh(feed)
+            text, cursors[i] = hub.after(cursors[i])
+            return ids(text)
+        got = list(pool.map(stream, range(50)))
+    assert feed.relays == 1 and feed.encodes == 1  # once for all fifty
+    assert all(g == ["1-0", "2-0", "3-0"] for g in got)
+    feed.add(2)
+    hub.due = 0  # the next poll is due
+    hub.refresh(feed)
+    text, cursor = hub.after(cursors[0])
+    assert ids(text) == ["4-0", "5-0"] and cursor == "5-0" and feed.relays == 2
+    assert hub.after(cursor) == ("", "5-0")
+
+
+def test_under_load_the_hub_polls_less_often():
+    feed = Feed(cost=0.05)
+    hub = Hub("0", poll=0.01, share=0.1)
+    hub.refresh(feed)
+    assert hub.due - time.monotonic() > 0.4  # 0.05 s of work at most a tenth of the time
+    hub.refresh(feed)
+    assert feed.relays == 1
+
+
+def test_a_stream_older_than_what_the_hub_keeps_catches_up_alone():
+    feed = Feed()
+    feed.add(5)
+    hub = Hub("5-0", poll=0, share=1)  # made when the feed ended at 5-0
+    assert hub.behind("0") and hub.behind("4-0") and not hub.behind("5-0")
+    feed.add(2 * KEEP + 10)
+    for _ in range(5):  # 10,000 a poll
+        hub.due = 0
+        hub.refresh(feed)
+    assert hub.cursor == f"{2 * KEEP + 15}-0"  # all read; past twice KEEP, the oldest dropped
+    assert len(hub.ids) == KEEP and hub.behind("5-0") and hub.behind(f"{KEEP + 14}-0")
+    assert not hub.behind(f"{KEEP + 15}-0")  # every event after it is still kept
+
+
+@pytest.mark.parametrize("streams", [3])
+def test_streams_of_one_app_share_its_hub(config, r, clock, streams):
+    """Through the app: three streams of one period, one hub, each sees the tap."""
+    h = Helper(create_app({**config, "SSE_MAX_SECONDS": 1.0, "SSE_POLL": 0.05}), r, clock)
+    h.period("p1", "2026-05-01", "2026-09-30")
+    win = h.window()
+    scorer = h.key("scorer")
+    h.tap(win, 5)
+
+    def stream(_):
+        resp = h.app.test_client().get("/api/v1/scores/changes?period=p1",
+                                       headers={"Accept": "text/event-stream", **scorer})
+        return resp.get_data(as_text=True)
+    with ThreadPoolExecutor(streams) as pool:
+        texts = list(pool.map(stream, range(streams)))
+    assert all(t.count("event: change") == 1 for t in texts)
+    assert list(h.app.extensions["ratingsvc.feed_hubs"]) == ["p1"]
