@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 import redis
+from apispec import BasePlugin
 from flask import current_app, g, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
@@ -78,11 +80,53 @@ class ApiBlueprint(Blueprint):
         (about 0.1 ms each, copying its fields)."""
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
+    def error(self, status: int, description: str):
+        """Documents an error answer of the view: its status, when, and the one error shape. As
+        @alt_response, but the view stays unwrapped: its wrapper would cost every request about
+        1.5 µs, for documentation."""
+
+        def document(view: Any) -> Any:
+            wrapped = self.alt_response(status, schema=ErrorSchema, description=description)(view)
+            view._apidoc = wrapped._apidoc  # what flask-smorest reads of a view
+            return view
+
+        return document
+
+
+class CommonErrors(BasePlugin):
+    """The error answers that operations of a kind all give, documented in this one place:
+    any operation 429 (a limit) and 503 (the storage away or refusing), one that needs a key
+    401 and 403, one with parameters in its path 404 (no such object, or not an id), one that
+    reads a JSON body 413 and 415. Each refers to flask-smorest's response of that status,
+    whose body is ErrorSchema. What only some views answer (409, 410, 422, a 403 or 404 of
+    their own) is their @blp.alt_response."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            statuses = [HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE]
+            if operation.get("security"):
+                statuses += [HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN]
+            if "{" in (path or ""):
+                statuses.append(HTTPStatus.NOT_FOUND)
+            if "requestBody" in operation:
+                statuses += [HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNSUPPORTED_MEDIA_TYPE]
+            responses = operation.setdefault("responses", {})
+            documented = {str(code) for code in responses}
+            for status in statuses:
+                if str(status.value) not in documented:
+                    responses[status.value] = status.name
+
 
 class RatingApi(Api):
-    """flask-smorest's Api, with errors in ratingsvc's one JSON shape."""
+    """flask-smorest's Api, with errors in ratingsvc's one JSON shape, documented status by
+    status (CommonErrors; no catch-all "default" response, which would name none)."""
 
     ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, app=None, **kwargs) -> None:
+        kwargs.setdefault("spec_kwargs", {"extra_plugins": [CommonErrors()]})
+        super().__init__(app, **kwargs)
 
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)

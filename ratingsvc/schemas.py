@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .feed import valid_cursor
@@ -101,11 +103,16 @@ class PosterQuerySchema(Schema):
         "description": "the period printed; default: the one under way, else the next"})
 
 
+# Days are keyed YYYYMMDD and compared as text, and a period's counts run to the day after
+# its end: four-digit years, and a last day that has a next.
+DAY = validate.Range(date(1000, 1, 1), date(9999, 12, 30), error="from 1000-01-01 to 9999-12-30")
+
+
 class PeriodSchema(Schema):
     id = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=NAME)
-    start = fields.Date(required=True)
-    end = fields.Date(required=True)
+    start = fields.Date(required=True, validate=DAY)
+    end = fields.Date(required=True, validate=DAY)
 
     @validates_schema
     def _order(self, data, **kwargs):
@@ -292,8 +299,57 @@ class ClosedSchema(Schema):
     export = fields.String(metadata={"description": "the export's file name"})
 
 
+class ResultSchema(Schema):
+    period = fields.String()
+    start = fields.Date()
+    end = fields.Date()
+    closed_at = fields.String()
+    taps = fields.Integer(metadata={"description": "lines in the export"})
+    digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
+    prior_weight = fields.Float()
+    min_n = fields.Integer()
+    categories = fields.Dict(keys=fields.String(), values=fields.Nested(CategoryMeanSchema))
+    units = fields.List(fields.Nested(UnitScoreSchema))
+
+
 class ReportQuerySchema(Schema):
     category = fields.String(validate=SLUG)
     n = fields.Integer(load_default=10, validate=validate.Range(1, 50),
                        metadata={"description": "how many best and worst units"})
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "html"]))
+
+
+class ReportRowSchema(Schema):
+    unit = fields.String()
+    name = fields.String()
+    rank = fields.Integer(allow_none=True)
+    score = fields.Float()
+    ci95 = fields.List(fields.Float())
+    n = fields.Integer()
+    held = fields.Integer()
+    raw = fields.Float(allow_none=True)
+    good_rate = fields.Float(allow_none=True)
+
+
+class ReportCategorySchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    mean = fields.Float()
+    ranked = fields.Integer(metadata={"description": "units ranked (enough ratings)"})
+    best = fields.List(fields.Nested(ReportRowSchema))
+    worst = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "the last first"})
+    insufficient = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "too few ratings"})
+
+
+class ReportSchema(Schema):
+    period = fields.String()
+    frozen = fields.Boolean(metadata={"description": "true: a closed period's stored result"})
+    digest = fields.String(allow_none=True, metadata={"description": "a closed period's export digest"})
+    n = fields.Integer()
+    basis = fields.String(metadata={"description": "what the ranking is based on, for people"})
+    categories = fields.List(fields.Nested(ReportCategorySchema))
+
+
+#: the body of an answer that is not JSON, for the document
+TEXT = {"type": "string"}
+BINARY = {"type": "string", "format": "binary"}

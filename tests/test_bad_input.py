@@ -107,3 +107,14 @@ def test_a_token_with_a_slash_gets_the_friendly_page(h, path):
     resp = h.client.get(path)
     assert resp.status_code == 404 and resp.mimetype == "text/html"
     assert "二维码无效" in resp.text
+
+
+@pytest.mark.parametrize(("start", "end"), [("2026-01-01", "9999-12-31"), ("0999-01-01", "2026-12-31")],
+                         ids=["no day after the end", "a year of three digits"])
+def test_a_period_whose_days_cannot_be_keyed_is_400(h, start, end):
+    """9999-12-31 has no next day (the scores of such a period were a 500); the days of a
+    three-digit year do not sort as text among the others (its change feed missed them)."""
+    resp = h.client.post("/api/v1/periods", headers=h.admin,
+                         json={"id": "p9", "name": "p9", "start": start, "end": end})
+    assert_error(resp, 400)
+    assert h.client.get("/api/v1/scores?period=p9", headers=h.admin).status_code == 404

@@ -29,6 +29,83 @@ def test_openapi_is_generated_from_the_schemas(client):
     assert "Error" in spec["components"]["schemas"]
 
 
+def documented(spec: dict, method: str, template: str, status: int) -> dict:
+    """The media types the document gives the answer of this status ({} for none); fails
+    when the operation does not name the status."""
+    responses = spec["paths"][template][method]["responses"]
+    assert str(status) in responses, f"{method.upper()} {template}: {status} is not documented"
+    response = responses[str(status)]
+    if "$ref" in response:
+        response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    return response.get("content", {})
+
+
+def test_every_operation_names_its_error_statuses(client):
+    """No catch-all "default" answer (which names none), and the errors that all operations of
+    a kind give, each in the one error shape."""
+    spec = client.get("/api/v1/openapi.json").json
+    error = {"schema": {"$ref": "#/components/schemas/Error"}}
+    for template, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":  # the path's, not an operation
+                continue
+            assert "default" not in operation["responses"], (method, template)
+            statuses = [429, 503] + [401, 403] * ("security" in operation) + [404] * ("{" in template) \
+                + [413, 415] * ("requestBody" in operation)
+            for status in statuses:
+                assert documented(spec, method, template, status) == {"application/json": error}
+
+
+@pytest.mark.parametrize(("role", "method", "url", "body", "status", "template", "media_type"), [
+    (None, "get", "/api/v1/scores?period=p1", None, 401, "/api/v1/scores", "application/json"),
+    ("manager", "get", "/api/v1/units/u2", None, 403, "/api/v1/units/{uid}", "application/json"),
+    ("admin", "get", "/api/v1/scores?period=nope", None, 404, "/api/v1/scores", "application/json"),
+    ("admin", "get", "/api/v1/scores/changes?period=nope", None, 404, "/api/v1/scores/changes",
+     "application/json"),
+    ("admin", "get", "/api/v1/review?unit=nope", None, 404, "/api/v1/review", "application/json"),
+    ("admin", "post", "/api/v1/units", {"id": "u9", "name": "x", "category": "nope"}, 404, "/api/v1/units",
+     "application/json"),
+    ("admin", "post", "/api/v1/periods", {"id": "p1", "name": "x", "start": "2026-01-01",
+                                          "end": "2026-01-02"}, 409, "/api/v1/periods", "application/json"),
+    ("admin", "post", "/api/v1/categories", "c9", 415, "/api/v1/categories", "application/json"),
+    ("admin", "get", "/api/v1/periods/p1/result", None, 409, "/api/v1/periods/{pid}/result",
+     "application/json"),
+    ("admin", "post", "/api/v1/periods/p1/close", None, 409, "/api/v1/periods/{pid}/close",
+     "application/json"),
+    (None, "post", "/api/v1/ratings", {"ticket": "forged", "level": 5}, 403, "/api/v1/ratings",
+     "application/json"),
+    (None, "get", "/api/v1/scan/{revoked}", None, 410, "/api/v1/scan/{token}", "application/json"),
+    ("admin", "get", "/api/v1/scores?period=p1&format=csv", None, 200, "/api/v1/scores", "text/csv"),
+    ("admin", "get", "/api/v1/periods/p1/report", None, 200, "/api/v1/periods/{pid}/report",
+     "application/json"),
+    ("admin", "get", "/api/v1/periods/p1/report?format=csv", None, 200, "/api/v1/periods/{pid}/report",
+     "text/csv"),
+    ("admin", "get", "/api/v1/periods/p1/report?format=html", None, 200, "/api/v1/periods/{pid}/report",
+     "text/html"),
+    ("admin", "get", "/api/v1/windows/{wid}/qr.png", None, 200, "/api/v1/windows/{wid}/qr.png", "image/png"),
+    ("admin", "get", "/api/v1/windows/{wid}/qr.svg", None, 200, "/api/v1/windows/{wid}/qr.svg",
+     "image/svg+xml"),
+    ("admin", "get", "/api/v1/windows/{wid}/poster.pdf", None, 200, "/api/v1/windows/{wid}/poster.pdf",
+     "application/pdf"),
+])
+def test_the_document_names_what_the_api_answers(h, role, method, url, body, status, template, media_type):
+    """Each of these answers, made here, is in the document, with its media type (before, the
+    document named none of these statuses but through a catch-all "default", nor any of these
+    media types but JSON)."""
+    h.period("p1")
+    win, other = h.window("u1"), h.window("u2")
+    revoked = h.token(other)
+    h.client.post(f"/api/v1/windows/{other.id}/revoke", headers=h.admin)
+    url = url.format(wid=win.id, revoked=revoked)
+    headers = h.key(role, ("u1",) if role == "manager" else ()) if role else {}
+    if isinstance(body, str):  # not JSON
+        resp = h.client.open(url, method=method, headers=headers, data=body, content_type="text/plain")
+    else:
+        resp = h.client.open(url, method=method, headers=headers, json=body)
+    assert (resp.status_code, resp.mimetype) == (status, media_type), resp.data[:300]
+    assert media_type in documented(h.client.get("/api/v1/openapi.json").json, method, template, status)
+
+
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("get", "/api/v1/nowhere", 404), ("delete", "/api/v1/ratings", 405),
     ("get", "/api/v1/windows/not-a-number", 404), ("get", "/nowhere", 404)])

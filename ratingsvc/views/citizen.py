@@ -83,6 +83,8 @@ def rating_page(token: str):
 @citizen_limit("LIMIT_SCAN_WINDOW", key_func=scanned_window)
 @rater_limit("LIMIT_SCAN_RATER")
 @blp.response(200, ScanSchema)
+@blp.error(403, "wechat_required: scanned outside WeChat while WeChat identity is on")
+@blp.error(410, "code_revoked: the code was revoked, or its window or unit deactivated")
 def scan(token: str):
     """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
     window, unit = resolve(token)
@@ -120,6 +122,9 @@ def scan(token: str):
                   description="duplicate: this rater already rated this window today")
 @blp.alt_response(202, schema=RatingAnswerSchema, success=True,
                   description="held: recorded for review, not counted (the page thanks anyway)")
+@blp.error(403, "ticket_invalid, ticket_expired, pow_required or pow_invalid: scan again")
+@blp.error(410, "code_revoked: the code was revoked after the scan")
+@blp.error(422, "idempotency_key_reused: this Idempotency-Key came with a different rating")
 def rate(body: dict):
     """One tap. Send an Idempotency-Key header to make retries safe."""
     config = current_app.config
@@ -181,6 +186,8 @@ def rate(body: dict):
 @local_citizen_limit("LIMIT_RATING_IP")
 @blp.arguments(DetailsSchema)
 @blp.response(201, DetailsAnswerSchema)
+@blp.error(403, "not_your_rating, or details_closed: too late")
+@blp.error(409, "details_exist: the reason was given already")
 def details(body: dict, rating_id: str):
     """The optional reason after a tap: problem tags and a comment, by the same rater."""
     parsed = recording.parse_rating_id(rating_id)

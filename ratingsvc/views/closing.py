@@ -6,14 +6,14 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from flask import Response, current_app, send_file
+from flask import Response, current_app, jsonify, send_file
 
 from .. import closing, periods, registry, report
 from ..auth import require
 from ..errors import Conflict
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
-from ..schemas import ClosedSchema, ReportQuerySchema
+from ..schemas import TEXT, ClosedSchema, ReportQuerySchema, ReportSchema, ResultSchema
 from ..timeutil import zone
 from .scores import compute, csv_response
 
@@ -56,6 +56,7 @@ def closed_result(period_id: str) -> dict:
 @blp.route("/<pid>/close", methods=["POST"])
 @require("admin")
 @blp.response(201, ClosedSchema)
+@blp.error(409, "period_running: not over yet; or period_closed")
 def close(pid: str):
     """Freeze a period that has ended: later taps never change it."""
     return close_period(periods.get_period(get_redis(), pid))
@@ -63,25 +64,32 @@ def close(pid: str):
 
 @blp.route("/<pid>/result")
 @require("admin", "scorer")
-@blp.response(200)
+@blp.response(200, ResultSchema)
+@blp.error(409, "period_open: not closed")
 def result(pid: str):
     """The frozen table, with the export's digest."""
-    return closed_result(pid)
+    return jsonify(closed_result(pid))  # as stored: the schema documents it
 
 
 @blp.route("/<pid>/export")
 @require("admin", "scorer")
-@blp.response(200, content_type="application/x-ndjson", description="the export, JSON Lines")
+@blp.response(200, TEXT, content_type="application/x-ndjson", description="the export, JSON Lines")
+@blp.error(409, "period_open: not closed")
 def export(pid: str):
     closed_result(pid)
     return send_file(export_path(pid), mimetype="application/x-ndjson", as_attachment=True,
                      download_name=f"{pid}.jsonl")
 
 
+REPORT_FORMATS = "JSON; CSV with format=csv; a printable page with format=html"
+
+
 @blp.route("/<pid>/report")
 @require("admin", "scorer")
 @blp.arguments(ReportQuerySchema, location="query")
-@blp.response(200, description="JSON; CSV with format=csv; a printable page with format=html")
+@blp.response(200, ReportSchema, description=REPORT_FORMATS)
+@blp.alt_response(200, schema=TEXT, content_type="text/csv", success=True, description=REPORT_FORMATS)
+@blp.alt_response(200, schema=TEXT, content_type="text/html", success=True, description=REPORT_FORMATS)
 def ranking(args: dict, pid: str):
     """Per category the best and worst N by shrunk score; too few ratings set apart."""
     r = get_redis()
@@ -97,5 +105,5 @@ def ranking(args: dict, pid: str):
     if args["format"] == "html":
         title = f"{period.name} 移动端评价：评价最好与最差的单位"
         return Response(report.html(title, subtitle, categories, args["n"]), mimetype="text/html")
-    return {"period": pid, "frozen": bool(table.get("frozen")), "digest": table.get("digest"),
-            "n": args["n"], "basis": subtitle, "categories": categories}
+    return jsonify(period=pid, frozen=bool(table.get("frozen")), digest=table.get("digest"),
+                   n=args["n"], basis=subtitle, categories=categories)  # ReportSchema documents it

@@ -13,6 +13,8 @@ from ..auth import check_unit, current_key, require
 from ..extensions import ApiBlueprint, get_redis, get_signing
 from ..limiting import per_key_limit
 from ..schemas import (
+    BINARY,
+    TEXT,
     CategorySchema,
     CategoryUpdateSchema,
     PeriodSchema,
@@ -55,6 +57,7 @@ def list_categories():
 @require("admin")
 @blp.arguments(CategorySchema)
 @blp.response(201, CategorySchema)
+@blp.error(409, "category_exists")
 def create_category(body: dict):
     return registry.save_category(get_redis(), registry.Category(**body), create=True)
 
@@ -84,6 +87,8 @@ def list_units(args: dict):
 @require("admin")
 @blp.arguments(UnitSchema)
 @blp.response(201, UnitSchema)
+@blp.error(404, "unknown_category")
+@blp.error(409, "unit_exists")
 def create_unit(body: dict):
     return registry.save_unit(get_redis(), registry.Unit(**body), create=True)
 
@@ -156,7 +161,7 @@ def revoke_window(wid: int):
 @blp.route("/windows/<int:wid>/qr.png")
 @require("admin", "manager")
 @blp.arguments(QrQuerySchema, location="query")
-@blp.response(200, content_type="image/png", description="the window's current QR code")
+@blp.response(200, BINARY, content_type="image/png", description="the window's current QR code")
 def qr_png(args: dict, wid: int):
     url = rating_url(managed_window(wid))
     return Response(qr.png(url, args["size"]), mimetype="image/png")
@@ -165,7 +170,7 @@ def qr_png(args: dict, wid: int):
 @blp.route("/windows/<int:wid>/qr.svg")
 @require("admin", "manager")
 @blp.arguments(QrQuerySchema, location="query")
-@blp.response(200, content_type="image/svg+xml", description="the window's current QR code")
+@blp.response(200, TEXT, content_type="image/svg+xml", description="the window's current QR code")
 def qr_svg(args: dict, wid: int):
     url = rating_url(managed_window(wid))
     return Response(qr.svg(url, args["size"]), mimetype="image/svg+xml")
@@ -183,5 +188,6 @@ def list_periods():
 @require("admin")
 @blp.arguments(PeriodSchema)
 @blp.response(201, PeriodSchema)
+@blp.error(409, "period_exists")
 def create_period(body: dict):
     return periods.create_period(get_redis(), periods.Period(**body))

@@ -12,7 +12,7 @@ from .. import posters, registry
 from ..auth import check_unit, require
 from ..extensions import ApiBlueprint, get_redis, get_signing, now
 from ..limiting import per_key_limit
-from ..schemas import PosterQuerySchema
+from ..schemas import BINARY, PosterQuerySchema
 from ..timeutil import zone
 
 blp = ApiBlueprint("posters", __name__, url_prefix="/api/v1", description="Printable posters")
@@ -32,7 +32,7 @@ def pdf(unit: registry.Unit, windows: list[registry.Window], args: dict, name: s
 @blp.route("/windows/<int:wid>/poster.pdf")
 @require("admin", "manager")
 @blp.arguments(PosterQuerySchema, location="query")
-@blp.response(200, content_type="application/pdf", description="the window's poster")
+@blp.response(200, BINARY, content_type="application/pdf", description="the window's poster")
 def window_poster(args: dict, wid: int):
     r = get_redis()
     window = registry.get_window(r, wid)
@@ -43,7 +43,7 @@ def window_poster(args: dict, wid: int):
 @blp.route("/units/<uid>/posters.pdf")
 @require("admin", "manager")
 @blp.arguments(PosterQuerySchema, location="query")
-@blp.response(200, content_type="application/pdf", description="every active window, a page each")
+@blp.response(200, BINARY, content_type="application/pdf", description="every active window, a page each")
 def unit_posters(args: dict, uid: str):
     check_unit(uid)
     r = get_redis()

@@ -38,6 +38,7 @@ def _units(unit: str | None) -> list[str]:
 @require("admin")
 @blp.arguments(ReviewQuerySchema, location="query")
 @blp.response(200, ReviewQueueSchema)
+@blp.error(404, "unknown_unit")
 def queue(args: dict):
     """Held taps, oldest first, with counts by window and reason."""
     taps = review.list_held(get_redis(), _units(args.get("unit")), window=args.get("window"),
@@ -54,6 +55,7 @@ def queue(args: dict):
 @require("admin")
 @blp.arguments(ReviewQuerySchema, location="query")
 @blp.response(200, DecisionRecordSchema(many=True))
+@blp.error(404, "unknown_unit")
 def decisions(args: dict):
     """Every decision taken: who, when, why."""
     return review.decisions(get_redis(), _units(args.get("unit")))
@@ -63,6 +65,7 @@ def decisions(args: dict):
 @require("admin")
 @blp.arguments(DecisionSchema)
 @blp.response(200, DecisionAnswerSchema)
+@blp.error(409, "already_decided")
 def decide(body: dict, rating_id: str):
     """Release a held tap (counted from today on) or reject it; the tap itself stays."""
     parsed = recording.parse_rating_id(rating_id)

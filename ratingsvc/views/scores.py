@@ -15,7 +15,7 @@ from .. import periods, registry, scoring
 from ..auth import check_unit, current_key, require
 from ..extensions import ApiBlueprint, get_redis
 from ..limiting import per_key_limit
-from ..schemas import ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
+from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
 
 blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
 per_key_limit(blp)
@@ -133,11 +133,15 @@ def as_csv(result: dict) -> Response:
     return csv_response(rows, f"scores-{pid}.csv")
 
 
+SCORES_FORMATS = "JSON; CSV with format=csv"
+
+
 @blp.route("/scores")
 @require("admin", "scorer")
 @blp.arguments(ScoresQuerySchema, location="query")
-@blp.response(200, ScoresSchema)
-@blp.alt_response(200, content_type="text/csv", success=True, description="with format=csv")
+@blp.response(200, ScoresSchema, description=SCORES_FORMATS)
+@blp.alt_response(200, schema=TEXT, content_type="text/csv", success=True, description=SCORES_FORMATS)
+@blp.error(404, "unknown_period")
 def scores(args: dict):
     """Every unit: counts per level, n, raw, shrunk score, interval, good rate, status, rank."""
     period = periods.get_period(get_redis(), args["period"])
