@@ -51,6 +51,7 @@ from ratingsvc.serve import wait_for_port  # noqa: E402
 
 sys.path.insert(0, str(BENCH))
 from loop import seed_units  # noqa: E402
+from streams import Streams  # noqa: E402
 
 LEVELS = [5, 5, 5, 5, 4, 4, 3, 2, 1]  # a plausible mix; the level does not change the path
 PERIOD = periods.Period("bench", "bench", date(2026, 1, 1), date(2026, 12, 31))
@@ -62,13 +63,14 @@ class Stack:
     def __init__(self, tmp: Path, workers: int) -> None:
         self.tmp, self.workers = tmp, workers
 
-    def start(self, name: str, target: str, env: dict[str, str], pythonpath: str) -> tuple:
+    def start(self, name: str, target: str, env: dict[str, str], pythonpath: str,
+              workers: int | None = None) -> tuple:
         """Start gunicorn and wait until GET /healthz answers 200."""
         port = free_port()
         log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers",
-             str(self.workers), "--bind", f"127.0.0.1:{port}", "--pythonpath", pythonpath, target],
+             str(workers or self.workers), "--bind", f"127.0.0.1:{port}", "--pythonpath", pythonpath, target],
             cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(self.tmp / f"{name}-metrics"), **env})
         deadline = time.monotonic() + 30
@@ -114,13 +116,14 @@ def wrk(url: str, *, duration: int, connections: int, bodies: Path | None = None
 
 
 def prime(url: str, bodies: Path) -> None:
-    """POST each body once, in order, and insist that each is counted."""
+    """POST each body once, in order, and insist that each is recorded (counted, or held by a
+    signal after many runs on few windows: sent again, either is a duplicate)."""
     for i, body in enumerate(bodies.read_text().splitlines()):
         headers = {"Content-Type": "application/json", "User-Agent": PHONE,
                    "X-Forwarded-For": f"10.200.0.{i % 250}"}
         request = urllib.request.Request(url, data=body.encode(), method="POST", headers=headers)
         with urllib.request.urlopen(request, timeout=5) as answer:
-            if answer.status != 201:
+            if answer.status not in (201, 202):
                 raise SystemExit(f"priming the duplicates: {answer.status} {answer.read()[:200]!r}")
 
 
@@ -155,6 +158,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--units", type=int, default=10000, help="units, one window each")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--streams", type=int, default=50, help="change streams open in the streams run")
     parser.add_argument("--workers", type=int, default=2 * multiprocessing.cpu_count(),
                         help="gunicorn workers for both (gunicorn.conf.py's default)")
     parser.add_argument("--redis-requests", type=int, default=200_000, help="per redis-benchmark run")
@@ -216,27 +220,34 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
     ceiling = rows["ceiling: bare Flask JSON POST"]["rps"]
 
     app_env = {"RATINGSVC_ENV": "production", "RATINGSVC_SECRET_KEY": secret,
-               "RATINGSVC_QR_KEYS": qr_keys,
+               "RATINGSVC_QR_KEYS": qr_keys, "RATINGSVC_PUBLIC_URL": "https://pj.example.gov.cn",
                "RATINGSVC_REDIS_URL": server.url, "RATINGSVC_PROXY_HOPS": "1",
-               "RATINGSVC_LIMIT_API_KEY": "100000/minute", "RATINGSVC_PUBLIC_URL": "https://pj.example.gov.cn"}
+               "RATINGSVC_LIMIT_API_KEY": "100000/minute"}
+    n = int(ceiling * args.duration * 1.2) + 1000  # fresh tickets a run: more than it can use
+
+    def fresh(label: str, url: str, **options) -> dict:
+        """wrk with tickets never used before; checks what Redis counted."""
+        print(f"minting {n:,} tickets ...", flush=True)
+        bodies = bodies_file(tmp / "fresh.jsonl", tickets(n), rng)
+        time.sleep(1)  # a tap sooner than RULE_MIN_TAP_MS after its scan looks automated
+        before = counted_total(r, units)
+        print(f"{label} ...", flush=True)
+        row = rows[label] = wrk(f"{url}/api/v1/ratings", bodies=bodies, **run_for, **options)
+        row["counted_in_redis"] = counted_total(r, units) - before
+        if row["requests"] > n:
+            raise SystemExit("the fresh tickets ran out: raise the margin")
+        return row
+
     process, port, log = stack.start("app", "wsgi:app", app_env, str(PROJECT))
     try:
         url = f"http://127.0.0.1:{port}"
-        n = int(ceiling * args.duration * 1.2) + 1000
-        print(f"minting {n:,} tickets ...", flush=True)
-        fresh = bodies_file(tmp / "fresh.jsonl", tickets(n), rng)
-        time.sleep(1)  # a tap sooner than RULE_MIN_TAP_MS after its scan looks automated
-        before = counted_total(r, units)
-        print("POST /api/v1/ratings, fresh tickets ...", flush=True)
         spy = profiler(process.pid, args) if args.profile else None
-        counted = rows["POST /api/v1/ratings: fresh (counted)"] = wrk(f"{url}/api/v1/ratings",
-                                                                      bodies=fresh, **run_for)
+        counted = fresh(FRESH, url)
         if spy is not None:
             spy.wait(30)
             summarize_profile(args.out / f"{date.today().isoformat()}-profile.txt")
-        counted["counted_in_redis"] = counted_total(r, units) - before
-        if counted["requests"] > n:
-            raise SystemExit("the fresh tickets ran out: raise the margin")
+        streams_run(args, stack, app_env, scorer, lambda: fresh(WITH_STREAMS, url), rows)
+        fresh(FRESH_AGAIN, url)
 
         # Enough raters that none taps more than LIMIT_RATER (20 an hour on a unit) in the run:
         # past that, a rater's taps are refused (429), not reported as duplicates.
@@ -270,6 +281,17 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
     finally:
         stack.stop(process, log)
 
+    # What the default durability costs: the same taps acknowledged from Redis's memory, its
+    # append-only file fsynced once a second (the old default) instead of before each answer.
+    r.config_set("appendfsync", "everysec")
+    server_env = {**app_env, "RATINGSVC_TAP_DURABILITY": "server"}
+    process, port, log = stack.start("app-server", "wsgi:app", server_env, str(PROJECT))
+    try:
+        fresh(NOT_DURABLE, f"http://127.0.0.1:{port}")
+    finally:
+        stack.stop(process, log)
+        r.config_set("appendfsync", "always")
+
     print("redis-benchmark ...", flush=True)
     for name, figures in redis_benchmark(server.socket, args.redis_requests).items():
         rows[f"redis-benchmark: {name}"] = figures
@@ -277,11 +299,50 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
     for name, row in rows.items():
         if not name.startswith("redis-benchmark"):
             row["share_of_ceiling"] = row["rps"] / ceiling
+    rows[WITH_STREAMS]["ratio_to_no_streams"] = (
+        rows[WITH_STREAMS]["rps"] / ((rows[FRESH]["rps"] + rows[FRESH_AGAIN]["rps"]) / 2))
     report(rows)
     return {"machine": {"cores": multiprocessing.cpu_count(), "workers": args.workers,
                         "connections": args.connections, "duration_s": args.duration,
                         "units": args.units, "python": sys.version.split()[0]},
             "runs": rows}
+
+
+FRESH = "POST /api/v1/ratings: fresh (counted)"
+WITH_STREAMS = "POST /api/v1/ratings: fresh, change streams open"
+FRESH_AGAIN = "POST /api/v1/ratings: fresh again, no streams"
+NOT_DURABLE = "POST /api/v1/ratings: fresh, TAP_DURABILITY=server (appendfsync everysec)"
+
+
+def streams_run(args, stack: Stack, app_env: dict, scorer: str, taps, rows: dict) -> None:
+    """taps() while --streams change streams follow the feed live, from its end, on the
+    streams' server (gevent workers, as deploy/ runs it); the streams are checked to live
+    until SSE_MAX_SECONDS, and the server's log for worker timeouts."""
+    lifetime = args.duration + 3
+    process, port, log = stack.start("streams", "wsgi:app", {
+        **app_env, "RATINGSVC_WORKER_CLASS": "gevent", "RATINGSVC_SSE_MAX_SECONDS": str(lifetime)},
+        str(PROJECT), workers=1)
+    try:
+        headers = {"Authorization": f"Bearer {scorer}"}
+        cursor, page = "0", f"http://127.0.0.1:{port}/api/v1/scores/changes?period={PERIOD.id}&limit=5000"
+        while True:  # to the end of the feed, as a scoring service that has kept up
+            with urllib.request.urlopen(urllib.request.Request(f"{page}&after={cursor}", headers=headers),
+                                        timeout=60) as answer:
+                body = json.loads(answer.read())
+            cursor = body["cursor"]
+            if not body["more"]:
+                break
+        clients = Streams(port, f"/api/v1/scores/changes?period={PERIOD.id}&after={cursor}", headers,
+                          args.streams)
+        time.sleep(1)  # every stream open, the hub made
+        row = taps()
+        open_when_taps_ended = clients.open_count()
+        clients.wait(lifetime + 15)
+    finally:
+        stack.stop(process, log)
+    row["streams"] = {**clients.summary(), "open_when_taps_ended": open_when_taps_ended,
+                      "sse_max_seconds": lifetime,
+                      "worker_timeouts": Path(log.name).read_text(errors="replace").count("WORKER TIMEOUT")}
 
 
 def profiler(pid: int, args) -> subprocess.Popen:
@@ -335,10 +396,20 @@ def report(rows: dict[str, dict]) -> None:
     print(f"score table: a worker's first {table['first_ms']:,.0f} ms (every unit computed), then "
           f"p50 {table['p50_us'] / 1000:,.0f} ms (units whose totals did not move come from its "
           f"cache; goal: under 250 ms)")
-    fresh = rows["POST /api/v1/ratings: fresh (counted)"]
+    fresh = rows[FRESH]
     print(f"\ncounted ratings: {fresh['rps'] / rows['ceiling: bare Flask JSON POST']['rps']:.0%} of the "
           f"bare POST ceiling (goal: at least 60%); {fresh['counted_in_redis']:,} counted in Redis for "
           f"{fresh['statuses'].get('201', 0):,} answers 201")
+    streamed = rows[WITH_STREAMS]
+    s = streamed["streams"]
+    print(f"with {s['streams']} change streams open: {streamed['ratio_to_no_streams']:.0%} of the taps a "
+          f"second without (the mean of the runs before and after; goal: at least 90%); "
+          f"{s['ok']} streams answered 200, {s['open_when_taps_ended']} still open when the taps ended, "
+          f"they lived {s['lived_s']['min']}-{s['lived_s']['max']} s (SSE_MAX_SECONDS "
+          f"{s['sse_max_seconds']}), {s['events']['min']:,}-{s['events']['max']:,} changes each, "
+          f"{s['worker_timeouts']} worker timeouts")
+    print(f"durability: TAP_DURABILITY=always (appendfsync always, the default) takes "
+          f"{fresh['rps'] / rows[NOT_DURABLE]['rps']:.0%} of the taps a second of server (everysec)")
 
 
 def chart(results: dict, path: Path) -> None:

@@ -16,7 +16,7 @@ import redis
 
 from . import rkeys
 from .rkeys import UnitKeys
-from .store import load_script
+from .store import load_script, read_many
 
 CHANGES = "rs:{feed}:chg"
 OFFSETS = "rs:{feed}:off"
@@ -47,6 +47,12 @@ def _day(fields: dict[str, str], tz_day) -> str:
     return fields.get("d") or tz_day(int(fields["t"]))
 
 
+def _pairs(flat: list | dict) -> dict[str, str]:
+    """A hash or a stream entry's fields as the connection reads them ([k, v, k, v, ...], or
+    already a dict), as a dict."""
+    return flat if isinstance(flat, dict) else dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 def _id(stream_id: str) -> tuple[int, int]:
     ms, _, seq = stream_id.partition("-")
     return int(ms), int(seq)
@@ -56,31 +62,28 @@ def relay(r: redis.Redis, tz_day) -> int:
     """Bring the change stream up to date with every unit's log. Returns entries copied.
 
     tz_day(ms) -> YYYYMMDD gives the day of entries that do not carry one (reviews, holds).
-    Two pipelined round trips (which units have news; their news) and one script call, which
-    appends the news of all units in the order of their log ids, i.e. of time.
+    Two round trips (which units have news; their news), each sent in one write without
+    redis-py's per-command work (store.read_many), and one script call, which appends the
+    news of all units in the order of their log ids, i.e. of time.
     """
     units = sorted(r.smembers(rkeys.UNITS))
-    with r.pipeline(transaction=False) as p:
-        p.hgetall(OFFSETS)
-        for uid in units:
-            p.xrevrange(UnitKeys(uid).log, count=1)
-        offsets, *lasts = p.execute()
+    flat, *lasts = read_many(r, [("HGETALL", OFFSETS),
+                                 *(("XREVRANGE", UnitKeys(uid).log, "+", "-", "COUNT", 1) for uid in units)])
+    offsets = _pairs(flat)
     dirty = [uid for uid, last in zip(units, lasts, strict=True)
              if last and (uid not in offsets or _id(last[0][0]) > _id(offsets[uid]))]
     if not dirty:
         return 0
-    with r.pipeline(transaction=False) as p:
-        for uid in dirty:
-            done = offsets.get(uid)
-            p.xrange(UnitKeys(uid).log, min=f"({done}" if done else "-", count=BATCH)
-        news = p.execute()
+    news = read_many(r, [("XRANGE", UnitKeys(uid).log, f"({offsets[uid]}" if uid in offsets else "-", "+",
+                          "COUNT", BATCH) for uid in dirty])
     heads: list[str] = []
     entries: list[tuple[tuple[int, int], str, str, str, str]] = []
     for uid, batch in zip(dirty, news, strict=True):
         if not batch:
             continue
         heads += [uid, offsets.get(uid, ""), batch[-1][0]]
-        for eid, fields in batch:
+        for eid, flat_fields in batch:
+            fields = _pairs(flat_fields)
             kind = _kind(fields)
             if kind:
                 entries.append((_id(eid), uid, eid, _day(fields, tz_day), kind))

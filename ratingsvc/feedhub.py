@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import Protocol
 
 from .feed import Change
@@ -33,8 +34,12 @@ class Source(Protocol):
     def read(self, cursor: str, limit: int) -> tuple[list[Change], str]:
         """Up to limit changes after cursor, and the cursor after them."""
 
-    def encode(self, changes: list[Change]) -> list[tuple[str, str]]:
-        """(id, server-sent event) of the changes of the hub's period, scored once."""
+    def scores(self) -> dict[str, dict]:
+        """Every unit's aggregates now (one score table)."""
+
+    def encode(self, changes: list[Change], scores: Callable[[], dict[str, dict]]) -> list[tuple[str, str]]:
+        """(id, server-sent event) of the changes of the hub's period, each with its unit's
+        aggregates from scores(), which it calls only if any change is of the period."""
 
 
 def _key(cursor: str) -> tuple[int, int]:
@@ -51,6 +56,7 @@ class Hub:
         self.texts: list[str] = []
         self.due = 0.0  # monotonic time of the next read of the feed
         self.last_cost = 0.0
+        self.table: dict[str, dict] | None = None  # the last score table read
         self._lock = threading.Lock()
 
     def behind(self, cursor: str) -> bool:
@@ -71,7 +77,7 @@ class Hub:
                 changes += batch
                 if len(batch) < 500:
                     break
-            for cid, text in source.encode(changes):
+            for cid, text in source.encode(changes, lambda: self._scores(source)):
                 self.ids.append(_key(cid))
                 self.texts.append(text)
             self.last_cost = time.perf_counter() - started
@@ -80,6 +86,18 @@ class Hub:
                 drop = len(self.ids) - KEEP
                 self.base = self.ids[drop - 1]
                 del self.ids[:drop], self.texts[:drop]
+
+    def _scores(self, source: Source) -> dict[str, dict]:
+        self.table = source.scores()
+        return self.table
+
+    def catch_up(self, source: Source, cursor: str, limit: int = 2000) -> tuple[str, str, bool]:
+        """For a stream behind what the hub keeps: the next changes after its cursor, with
+        the aggregates of the hub's last score table (no relay, no table of its own), the
+        cursor after them, and whether more are waiting."""
+        changes, after = source.read(cursor, limit)
+        texts = source.encode(changes, lambda: self.table if self.table is not None else self._scores(source))
+        return "".join(text for _, text in texts), after, len(changes) == limit
 
     def after(self, cursor: str) -> tuple[str, str]:
         """The encoded events after cursor (one string), and the cursor to go on from: the

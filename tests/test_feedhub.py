@@ -19,7 +19,7 @@ class Feed:
 
     def __init__(self, cost: float = 0.0) -> None:
         self.changes: list[Change] = []
-        self.relays = self.encodes = 0
+        self.relays = self.encodes = self.tables = 0
         self.cost = cost
 
     def add(self, n: int) -> None:
@@ -36,9 +36,14 @@ class Feed:
         batch = self.changes[done:done + limit]
         return batch, (batch[-1].id if batch else cursor)
 
-    def encode(self, changes: list[Change]) -> list[tuple[str, str]]:
+    def scores(self) -> dict[str, dict]:
+        self.tables += 1
+        return {c.unit: {"n": self.tables} for c in self.changes}
+
+    def encode(self, changes: list[Change], scores) -> list[tuple[str, str]]:
         self.encodes += 1
-        return [(c.id, f"id: {c.id}\n\n") for c in changes]
+        table = scores() if changes else {}
+        return [(c.id, f"id: {c.id}\ndata: {table[c.unit]['n']}\n\n") for c in changes]
 
 
 def ids(text: str) -> list[str]:
@@ -56,7 +61,7 @@ def test_many_streams_one_read_a_poll_and_every_event_to_each():
             text, cursors[i] = hub.after(cursors[i])
             return ids(text)
         got = list(pool.map(stream, range(50)))
-    assert feed.relays == 1 and feed.encodes == 1  # once for all fifty
+    assert feed.relays == feed.encodes == feed.tables == 1  # once for all fifty
     assert all(g == ["1-0", "2-0", "3-0"] for g in got)
     feed.add(2)
     hub.due = 0  # the next poll is due
@@ -87,6 +92,10 @@ def test_a_stream_older_than_what_the_hub_keeps_catches_up_alone():
     assert hub.cursor == f"{2 * KEEP + 15}-0"  # all read; past twice KEEP, the oldest dropped
     assert len(hub.ids) == KEEP and hub.behind("5-0") and hub.behind(f"{KEEP + 14}-0")
     assert not hub.behind(f"{KEEP + 15}-0")  # every event after it is still kept
+    relays, tables = feed.relays, feed.tables
+    text, cursor, more = hub.catch_up(feed, "5-0")  # behind: reads alone, on the hub's table
+    assert ids(text)[0] == "6-0" and len(ids(text)) == 2000 and cursor == "2005-0" and more
+    assert (feed.relays, feed.tables) == (relays, tables) and "data: 5" in text
 
 
 @pytest.mark.parametrize("streams", [3])

@@ -21,7 +21,7 @@ from ..errors import BadRequest, ServiceUnavailable
 from ..extensions import ApiBlueprint, get_redis
 from ..feedhub import Hub
 from ..limiting import per_key_limit
-from ..schemas import ChangesQuerySchema, ChangesSchema
+from ..schemas import TEXT, ChangesQuerySchema, ChangesSchema
 from ..timeutil import day_key, local_day
 from .scores import compute
 
@@ -44,18 +44,21 @@ class PeriodFeed:
         batch = feed.read(get_redis(), cursor, limit)
         return batch, (batch[-1].id if batch else cursor)
 
-    def items(self, changes: list[feed.Change]) -> list[dict]:
+    def scores(self) -> dict[str, dict]:
+        return {u["unit"]: u for u in compute(self.period)["units"]}
+
+    def items(self, changes: list[feed.Change], scores=None) -> list[dict]:
         """The changes of this period, each with its unit's aggregates now (None for a unit
         that is not scored: deactivated). One score table for all of them."""
         relevant = [c for c in changes if self.first <= c.day <= self.last]
         if not relevant:
             return []
-        scores = {u["unit"]: u for u in compute(self.period)["units"]}
-        return [{"id": c.id, "unit": c.unit, "kind": c.kind, "day": c.day, "score": scores.get(c.unit)}
+        table = (scores or self.scores)()
+        return [{"id": c.id, "unit": c.unit, "kind": c.kind, "day": c.day, "score": table.get(c.unit)}
                 for c in relevant]
 
-    def encode(self, changes: list[feed.Change]) -> list[tuple[str, str]]:
-        return [(item["id"], event(item)) for item in self.items(changes)]
+    def encode(self, changes: list[feed.Change], scores) -> list[tuple[str, str]]:
+        return [(item["id"], event(item)) for item in self.items(changes, scores)]
 
 
 def event(item: dict) -> str:
@@ -95,8 +98,7 @@ def event_stream(period: periods.Period, cursor: str) -> Iterator[str]:
     yield "retry: 1000\n\n"
     while time.monotonic() < deadline:
         if hub.behind(cursor):  # older than what the hub keeps: catch up alone first
-            items, cursor, more = changes_after(period, cursor, 500)
-            chunk = "".join(map(event, items))
+            chunk, cursor, more = hub.catch_up(source, cursor)
         else:
             hub.refresh(source)
             chunk, cursor = hub.after(cursor)
@@ -122,9 +124,11 @@ def may_stream() -> bool:
 @require("admin", "scorer")
 @blp.arguments(ChangesQuerySchema, location="query")
 @blp.response(200, ChangesSchema)
-@blp.alt_response(200, content_type="text/event-stream", success=True,
+@blp.alt_response(200, schema=TEXT, content_type="text/event-stream", success=True,
                   description="with Accept: text/event-stream; Last-Event-ID resumes")
-@blp.alt_response(503, description="a stream asked of a server that does not serve streams")
+@blp.error(404, "unknown_period")
+@blp.error(503, "streams_elsewhere: a stream asked of a server that does not serve streams; "
+           "or the storage is away")
 def changes(args: dict):
     """Units whose aggregates changed after the cursor, in order, each once."""
     period = periods.get_period(get_redis(), args["period"])
