@@ -3,11 +3,15 @@ as scoring services would, on raw sockets read by one thread (cheap beside the s
 
 from __future__ import annotations
 
+import json
+import re
 import selectors
 import socket
 import statistics
 import threading
 import time
+import urllib.request
+from pathlib import Path
 
 MARK = b"event: change"
 
@@ -59,13 +63,57 @@ class Streams:
     def wait(self, seconds: float) -> None:
         self.thread.join(seconds)
 
+
+class LiveStreams:
+    """The streams' server (gevent workers, at Nice=10 as its systemd unit), and --streams
+    clients that follow one period's feed live from its end, as scoring services that have
+    kept up: opened just before a run of taps, closed after, for as many runs as asked."""
+
+    def __init__(self, stack, app_env: dict, scorer: str, period: str, n: int, lifetime: int) -> None:
+        self.stack, self.period, self.n, self.lifetime = stack, period, n, lifetime
+        self.headers = {"Authorization": f"Bearer {scorer}"}
+        self.process, self.port, self.log = stack.start(
+            "streams", "wsgi:app", {**app_env, "RATINGSVC_WORKER_CLASS": "gevent",
+                                    "RATINGSVC_SSE_MAX_SECONDS": str(lifetime)},
+            str(Path(__file__).resolve().parent.parent), workers=1, nice=10)
+        self.clients: list[Streams] = []
+        self.open_when_taps_ended: list[int] = []
+
+    def end_of_feed(self) -> str:
+        cursor = "0"
+        page = f"http://127.0.0.1:{self.port}/api/v1/scores/changes?period={self.period}&limit=5000"
+        while True:
+            request = urllib.request.Request(f"{page}&after={cursor}", headers=self.headers)
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                body = json.loads(answer.read())
+            cursor = body["cursor"]
+            if not body["more"]:
+                return cursor
+
+    def open(self) -> None:
+        cursor = self.end_of_feed()
+        self.clients.append(Streams(self.port, f"/api/v1/scores/changes?period={self.period}&after={cursor}",
+                                    self.headers, self.n))
+        time.sleep(1)  # every stream open
+
+    def close(self) -> None:
+        """After a run: how many were still open, then wait for SSE_MAX_SECONDS to end them."""
+        self.open_when_taps_ended.append(self.clients[-1].open_count())
+        self.clients[-1].wait(self.lifetime + 15)
+
+    def stop(self) -> None:
+        self.stack.stop(self.process, self.log)
+
     def summary(self) -> dict:
-        lived = [(s["ended"] or time.monotonic()) - s["opened"] for s in self.stats]
-        events = [s["events"] for s in self.stats]
-        return {"streams": len(self.stats),
-                "ok": sum(s["head"].startswith(b"HTTP/1.1 200") for s in self.stats),
-                "still_open": self.open_count(),
+        stats = [s for c in self.clients for s in c.stats]
+        lived = [(s["ended"] or time.monotonic()) - s["opened"] for s in stats]
+        events = [s["events"] for s in stats]
+        text = Path(self.log.name).read_text(errors="replace")
+        return {"opened": len(stats), "ok": sum(s["head"].startswith(b"HTTP/1.1 200") for s in stats),
+                "open_when_taps_ended": min(self.open_when_taps_ended), "still_open": sum(
+                    c.open_count() for c in self.clients),
                 "lived_s": {"min": round(min(lived), 1), "median": round(statistics.median(lived), 1),
                             "max": round(max(lived), 1)},
-                "events": {"min": min(events), "max": max(events)},
-                "mbytes": round(sum(s["bytes"] for s in self.stats) / 1e6, 1)}
+                "events": {"min": min(events), "max": max(events)}, "sse_max_seconds": self.lifetime,
+                "worker_timeouts": text.count("WORKER TIMEOUT"),
+                "slow_polls_s": [float(x) for x in re.findall(r"feed poll took ([0-9.]+) s", text)]}

@@ -2,14 +2,19 @@
 
     .venv/bin/python bench/web.py [--duration 10] [--units 10000] [--connections 16]
 
-Starts its own redis-server (append-only file, everysec, on a unix socket, as `make run`),
+Starts its own redis-server (append-only file, appendfsync always, on a unix socket, as `make
+run`; no automatic rewrite of the file in the middle of runs that are compared),
 loads --units units with one window each and a period, then loads 127.0.0.1 with wrk
 (Debian's package), one run after another, each --duration seconds:
   - ceiling: a bare Flask JSON POST (bench/ceiling.py) under the same gunicorn settings
     (gunicorn.conf.py), and the same plus one Redis script call;
-  - POST /api/v1/ratings with fresh tickets (all counted; checked against Redis) and with
-    duplicates, then fresh tickets again paced at half the counted rate, for its p99;
+  - POST /api/v1/ratings with fresh tickets (all counted; checked against Redis); the same
+    with --streams (50) change streams following the feed on the streams' server (gevent
+    workers), then again without, for the ratio; duplicates; fresh tickets paced at half the
+    counted rate, for its p99;
   - GET /api/v1/scores for every unit, one connection;
+  - fresh tickets with TAP_DURABILITY=server on appendfsync everysec: what the durable
+    default costs;
   - redis-benchmark on the same Redis: SET, GET and a one-key script, its own ceiling.
 The app runs as in production (ENV=production, a random secret, the default rules and
 limits) behind a proxy hop: each request carries its own X-Forwarded-For, as nginx would
@@ -30,6 +35,7 @@ import random
 import re
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,7 +57,7 @@ from ratingsvc.serve import wait_for_port  # noqa: E402
 
 sys.path.insert(0, str(BENCH))
 from loop import seed_units  # noqa: E402
-from streams import Streams  # noqa: E402
+from streams import LiveStreams  # noqa: E402
 
 LEVELS = [5, 5, 5, 5, 4, 4, 3, 2, 1]  # a plausible mix; the level does not change the path
 PERIOD = periods.Period("bench", "bench", date(2026, 1, 1), date(2026, 12, 31))
@@ -64,14 +70,14 @@ class Stack:
         self.tmp, self.workers = tmp, workers
 
     def start(self, name: str, target: str, env: dict[str, str], pythonpath: str,
-              workers: int | None = None) -> tuple:
-        """Start gunicorn and wait until GET /healthz answers 200."""
+              workers: int | None = None, nice: int = 0) -> tuple:
+        """Start gunicorn (at this niceness) and wait until GET /healthz answers 200."""
         port = free_port()
         log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers",
              str(workers or self.workers), "--bind", f"127.0.0.1:{port}", "--pythonpath", pythonpath, target],
-            cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=lambda: os.nice(nice),
             env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(self.tmp / f"{name}-metrics"), **env})
         deadline = time.monotonic() + 30
         while wait_for_port("127.0.0.1", port, process) and time.monotonic() < deadline:
@@ -158,7 +164,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--units", type=int, default=10000, help="units, one window each")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--streams", type=int, default=50, help="change streams open in the streams run")
+    parser.add_argument("--streams", type=int, default=50, help="change streams open in the streams runs")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="runs of each kind compared, in the order ABBA... (with and without streams; "
+                             "durability)")
     parser.add_argument("--workers", type=int, default=2 * multiprocessing.cpu_count(),
                         help="gunicorn workers for both (gunicorn.conf.py's default)")
     parser.add_argument("--redis-requests", type=int, default=200_000, help="per redis-benchmark run")
@@ -174,6 +183,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(os.environ.get("BENCH_TMP", tmpdir))
         server = RedisServer(tmp / "redis", appendonly=True, appendfsync="always").start()
+        # No automatic rewrite of the append-only file in the middle of runs compared
+        redis.Redis(unix_socket_path=str(server.socket)).config_set("auto-aof-rewrite-percentage", 0)
         try:
             results = run(args, tmp, server)
         finally:
@@ -225,14 +236,17 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
                "RATINGSVC_LIMIT_API_KEY": "100000/minute"}
     n = int(ceiling * args.duration * 1.2) + 1000  # fresh tickets a run: more than it can use
 
-    def fresh(label: str, url: str, **options) -> dict:
-        """wrk with tickets never used before; checks what Redis counted."""
+    def fresh(label: str, url: str, ready=None) -> dict:
+        """One wrk run of tickets never used before (ready() just before it); checks what
+        Redis counted."""
         print(f"minting {n:,} tickets ...", flush=True)
         bodies = bodies_file(tmp / "fresh.jsonl", tickets(n), rng)
         time.sleep(1)  # a tap sooner than RULE_MIN_TAP_MS after its scan looks automated
+        if ready:
+            ready()
         before = counted_total(r, units)
         print(f"{label} ...", flush=True)
-        row = rows[label] = wrk(f"{url}/api/v1/ratings", bodies=bodies, **run_for, **options)
+        row = wrk(f"{url}/api/v1/ratings", bodies=bodies, **run_for)
         row["counted_in_redis"] = counted_total(r, units) - before
         if row["requests"] > n:
             raise SystemExit("the fresh tickets ran out: raise the margin")
@@ -241,13 +255,49 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
     process, port, log = stack.start("app", "wsgi:app", app_env, str(PROJECT))
     try:
         url = f"http://127.0.0.1:{port}"
-        spy = profiler(process.pid, args) if args.profile else None
-        counted = fresh(FRESH, url)
-        if spy is not None:
-            spy.wait(30)
-            summarize_profile(args.out / f"{date.today().isoformat()}-profile.txt")
-        streams_run(args, stack, app_env, scorer, lambda: fresh(WITH_STREAMS, url), rows)
-        fresh(FRESH_AGAIN, url)
+        # Taps without and with change streams open, --rounds times each, in the order ABBA
+        # ABBA... (a drift over the runs falls on both alike): one run of each is too noisy
+        # here to tell 10% apart.
+        live = LiveStreams(stack, app_env, scorer, PERIOD.id, args.streams, args.duration + 5)
+        without, with_streams = [], []
+
+        def plain(i: int) -> None:
+            spy = profiler(process.pid, args) if args.profile and i == 0 else None
+            without.append(fresh(f"{FRESH} ({i + 1})", url))
+            if spy is not None:
+                spy.wait(30)
+                summarize_profile(args.out / f"{date.today().isoformat()}-profile.txt")
+
+        def streamed(i: int) -> None:
+            with_streams.append(fresh(f"{WITH_STREAMS} ({i + 1})", url, live.open))
+            live.close()
+
+        try:
+            abba(args.rounds, plain, streamed)
+        finally:
+            live.stop()
+        rows[FRESH], rows[WITH_STREAMS] = median_row(without), median_row(with_streams)
+        rows[WITH_STREAMS]["streams"] = live.summary()
+        counted = rows[FRESH]
+
+        # What the durable default costs: the same taps acknowledged from Redis's memory, its
+        # append-only file fsynced once a second (the old default) instead of before each
+        # answer. A second app, alternating with this one, --rounds times each.
+        lazy_env = {**app_env, "RATINGSVC_TAP_DURABILITY": "server"}
+        lazy, lazy_port, lazy_log = stack.start("app-server", "wsgi:app", lazy_env, str(PROJECT))
+        durable, not_durable = [], []
+
+        def lazily(i: int) -> None:
+            r.config_set("appendfsync", "everysec")
+            not_durable.append(fresh(f"{NOT_DURABLE} ({i + 1})", f"http://127.0.0.1:{lazy_port}"))
+            r.config_set("appendfsync", "always")
+
+        try:
+            abba(args.rounds, lambda i: durable.append(fresh(f"{DURABLE} ({i + 1})", url)), lazily)
+        finally:
+            stack.stop(lazy, lazy_log)
+            r.config_set("appendfsync", "always")
+        rows[NOT_DURABLE], rows[DURABLE] = median_row(not_durable), median_row(durable)
 
         # Enough raters that none taps more than LIMIT_RATER (20 an hour on a unit) in the run:
         # past that, a rater's taps are refused (429), not reported as duplicates.
@@ -281,17 +331,6 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
     finally:
         stack.stop(process, log)
 
-    # What the default durability costs: the same taps acknowledged from Redis's memory, its
-    # append-only file fsynced once a second (the old default) instead of before each answer.
-    r.config_set("appendfsync", "everysec")
-    server_env = {**app_env, "RATINGSVC_TAP_DURABILITY": "server"}
-    process, port, log = stack.start("app-server", "wsgi:app", server_env, str(PROJECT))
-    try:
-        fresh(NOT_DURABLE, f"http://127.0.0.1:{port}")
-    finally:
-        stack.stop(process, log)
-        r.config_set("appendfsync", "always")
-
     print("redis-benchmark ...", flush=True)
     for name, figures in redis_benchmark(server.socket, args.redis_requests).items():
         rows[f"redis-benchmark: {name}"] = figures
@@ -299,8 +338,8 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
     for name, row in rows.items():
         if not name.startswith("redis-benchmark"):
             row["share_of_ceiling"] = row["rps"] / ceiling
-    rows[WITH_STREAMS]["ratio_to_no_streams"] = (
-        rows[WITH_STREAMS]["rps"] / ((rows[FRESH]["rps"] + rows[FRESH_AGAIN]["rps"]) / 2))
+    rows[WITH_STREAMS]["ratio_to_no_streams"] = rows[WITH_STREAMS]["rps"] / rows[FRESH]["rps"]
+    rows[DURABLE]["ratio_to_not_durable"] = rows[DURABLE]["rps"] / rows[NOT_DURABLE]["rps"]
     report(rows)
     return {"machine": {"cores": multiprocessing.cpu_count(), "workers": args.workers,
                         "connections": args.connections, "duration_s": args.duration,
@@ -310,39 +349,31 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
 
 FRESH = "POST /api/v1/ratings: fresh (counted)"
 WITH_STREAMS = "POST /api/v1/ratings: fresh, change streams open"
-FRESH_AGAIN = "POST /api/v1/ratings: fresh again, no streams"
 NOT_DURABLE = "POST /api/v1/ratings: fresh, TAP_DURABILITY=server (appendfsync everysec)"
+DURABLE = "POST /api/v1/ratings: fresh, alternating with the run above (the default)"
 
 
-def streams_run(args, stack: Stack, app_env: dict, scorer: str, taps, rows: dict) -> None:
-    """taps() while --streams change streams follow the feed live, from its end, on the
-    streams' server (gevent workers, as deploy/ runs it); the streams are checked to live
-    until SSE_MAX_SECONDS, and the server's log for worker timeouts."""
-    lifetime = args.duration + 3
-    process, port, log = stack.start("streams", "wsgi:app", {
-        **app_env, "RATINGSVC_WORKER_CLASS": "gevent", "RATINGSVC_SSE_MAX_SECONDS": str(lifetime)},
-        str(PROJECT), workers=1)
-    try:
-        headers = {"Authorization": f"Bearer {scorer}"}
-        cursor, page = "0", f"http://127.0.0.1:{port}/api/v1/scores/changes?period={PERIOD.id}&limit=5000"
-        while True:  # to the end of the feed, as a scoring service that has kept up
-            with urllib.request.urlopen(urllib.request.Request(f"{page}&after={cursor}", headers=headers),
-                                        timeout=60) as answer:
-                body = json.loads(answer.read())
-            cursor = body["cursor"]
-            if not body["more"]:
-                break
-        clients = Streams(port, f"/api/v1/scores/changes?period={PERIOD.id}&after={cursor}", headers,
-                          args.streams)
-        time.sleep(1)  # every stream open, the hub made
-        row = taps()
-        open_when_taps_ended = clients.open_count()
-        clients.wait(lifetime + 15)
-    finally:
-        stack.stop(process, log)
-    row["streams"] = {**clients.summary(), "open_when_taps_ended": open_when_taps_ended,
-                      "sse_max_seconds": lifetime,
-                      "worker_timeouts": Path(log.name).read_text(errors="replace").count("WORKER TIMEOUT")}
+def abba(rounds: int, a, b) -> None:
+    """a(i) and b(i) for i in range(rounds), in the order A B B A A B B A ..."""
+    for i in range(rounds):
+        first, second = (a, b) if i % 2 == 0 else (b, a)
+        first(i)
+        second(i)
+
+
+def median_row(runs: list[dict]) -> dict:
+    """Several wrk runs of one kind as one row: medians of the rates and latencies, the sums
+    of the answers and counts, and each run's rate."""
+    def mid(key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    statuses: dict[str, int] = {}
+    for run in runs:
+        for status, count in run["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    return {"rps": mid("rps"), "p50_us": mid("p50_us"), "p99_us": mid("p99_us"), "statuses": statuses,
+            "counted_in_redis": sum(run["counted_in_redis"] for run in runs),
+            "runs_rps": [round(run["rps"]) for run in runs]}
 
 
 def profiler(pid: int, args) -> subprocess.Popen:
@@ -402,14 +433,22 @@ def report(rows: dict[str, dict]) -> None:
           f"{fresh['statuses'].get('201', 0):,} answers 201")
     streamed = rows[WITH_STREAMS]
     s = streamed["streams"]
-    print(f"with {s['streams']} change streams open: {streamed['ratio_to_no_streams']:.0%} of the taps a "
-          f"second without (the mean of the runs before and after; goal: at least 90%); "
-          f"{s['ok']} streams answered 200, {s['open_when_taps_ended']} still open when the taps ended, "
-          f"they lived {s['lived_s']['min']}-{s['lived_s']['max']} s (SSE_MAX_SECONDS "
-          f"{s['sse_max_seconds']}), {s['events']['min']:,}-{s['events']['max']:,} changes each, "
+    print(f"with {s['opened'] // len(streamed['runs_rps'])} change streams open: "
+          f"{streamed['ratio_to_no_streams']:.0%} of the taps a "
+          f"second without (medians of {len(streamed['runs_rps'])} runs each, in the order ABBA: "
+          f"{rows[FRESH]['runs_rps']} without, {streamed['runs_rps']} with; goal: at least 90%)")
+    print(f"  streams: {s['ok']} of {s['opened']} answered 200, {s['open_when_taps_ended']} still open "
+          f"when the taps ended; they lived {s['lived_s']['min']}-{s['lived_s']['max']} s (SSE_MAX_SECONDS "
+          f"{s['sse_max_seconds']}); {s['events']['min']:,}-{s['events']['max']:,} changes each; "
           f"{s['worker_timeouts']} worker timeouts")
+    polls = s["slow_polls_s"]
+    if polls:
+        print(f"  the streams server's polls of the feed took {min(polls):.2f}-{max(polls):.2f} s, so "
+              f"under this load the streams lagged up to about {max(polls) * 20:.0f} s (SSE_CPU_SHARE 5%)")
+    durable = rows[DURABLE]
     print(f"durability: TAP_DURABILITY=always (appendfsync always, the default) takes "
-          f"{fresh['rps'] / rows[NOT_DURABLE]['rps']:.0%} of the taps a second of server (everysec)")
+          f"{durable['ratio_to_not_durable']:.0%} of the taps a second of server (everysec): medians of "
+          f"{durable['runs_rps']} and {rows[NOT_DURABLE]['runs_rps']}, in the order ABBA")
 
 
 def chart(results: dict, path: Path) -> None:

@@ -12,6 +12,7 @@ then joins the hub.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from bisect import bisect_right
@@ -21,6 +22,7 @@ from typing import Protocol
 from .feed import Change
 from .rkeys import parse_stream_id
 
+log = logging.getLogger(__name__)
 KEEP = 20_000  # events kept for streams that are a little behind
 PER_POLL = 10_000  # at most this many changes read in one poll
 
@@ -82,6 +84,9 @@ class Hub:
                 self.texts.append(text)
             self.last_cost = time.perf_counter() - started
             self.due = time.monotonic() + max(self.poll, self.last_cost / self.share)
+            if self.last_cost > self.poll:
+                log.info("feed poll took %.3f s for %d changes; the next in %.1f s", self.last_cost,
+                         len(changes), self.due - time.monotonic())
             if len(self.ids) > 2 * KEEP:
                 drop = len(self.ids) - KEEP
                 self.base = self.ids[drop - 1]

@@ -22,6 +22,51 @@ SETUPS = {  # TAP_DURABILITY -> the server's appendfsync
 }
 
 
+class Citizens:
+    """Four phones tapping through the app at once, a new rater each time, until stopped:
+    the ids of the acknowledged taps, and a count of every answer (scans' refusals too)."""
+
+    def __init__(self, app, token: str, seconds: float) -> None:
+        self.app, self.token, self.seconds = app, token, seconds
+        self.acked: list[str] = []
+        self.answers: Counter = Counter()
+        self.stopped = threading.Event()
+        self.threads = [threading.Thread(target=self.tap) for _ in range(4)]
+
+    def tap(self) -> None:
+        deadline = time.monotonic() + self.seconds
+        while not self.stopped.is_set() and time.monotonic() < deadline:
+            phone = self.app.test_client()
+            scan = phone.get(f"/api/v1/scan/{self.token}")
+            if scan.status_code != 200:
+                self.answers[scan.status_code] += 1
+                time.sleep(0.02)
+                continue
+            resp = phone.post("/api/v1/ratings", json={"ticket": scan.json["ticket"], "level": 5})
+            self.answers[resp.status_code] += 1
+            if resp.status_code == 201:
+                self.acked.append(resp.json["rating_id"].split(".", 1)[1])
+
+    def __enter__(self) -> Citizens:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def assert_kept(r, acked: list[str]) -> None:
+    """Every acknowledged tap in the unit's log, none twice, the counts as the log."""
+    log = [eid for eid, f in r.xrange(registry.UnitKeys("u1").log) if f["k"] == "tap"]
+    missing = set(acked) - set(log)
+    assert not missing, f"{len(missing)} acknowledged taps lost"
+    assert len(log) == len(set(log))  # none twice
+    assert int(r.hget(registry.UnitKeys("u1").tot, "5")) == len(log)
+
+
 @pytest.mark.parametrize("durability", SETUPS)
 def test_kill_9_of_redis_loses_no_acknowledged_tap(tmp_path, clock, durability):
     binary = waitaof_server() if durability == "waitaof" else None
@@ -37,50 +82,22 @@ def test_kill_9_of_redis_loses_no_acknowledged_tap(tmp_path, clock, durability):
     assert app.test_client().get("/readyz").status_code == 200
     h = Helper(app, app.extensions["ratingsvc.redis"], Clock(clock()))
     h.clock = clock
-    win = h.window()
-    token = h.token(win)
-    acked, answers, stop = [], Counter(), threading.Event()
-
-    def citizens():
-        deadline = time.monotonic() + 20
-        while not stop.is_set() and time.monotonic() < deadline:
-            phone = app.test_client()
-            scan = phone.get(f"/api/v1/scan/{token}")
-            answers[scan.status_code] += 1
-            if scan.status_code != 200:
-                time.sleep(0.02)
-                continue
-            resp = phone.post("/api/v1/ratings", json={"ticket": scan.json["ticket"], "level": 5})
-            answers[resp.status_code] += 1
-            if resp.status_code == 201:
-                acked.append(resp.json["rating_id"].split(".", 1)[1])
-
+    token = h.token(h.window())
     # Four at once: with WAITAOF under everysec a tap waits for the next fsync (up to 1 s),
     # which the taps that arrive meanwhile share.
-    writers = [threading.Thread(target=citizens) for _ in range(4)]
-    for writer in writers:
-        writer.start()
-    try:
+    with Citizens(app, token, 20) as citizens:
         time.sleep(1.0)
-        before = len(acked)
+        before = len(citizens.acked)
         os.kill(server.process.pid, signal.SIGKILL)  # no shutdown, no last fsync
         server.process.wait()
         time.sleep(0.5)  # the app answers 503 meanwhile
         server = start()
         time.sleep(1.5)  # the same app, not restarted, serves again
-    finally:
-        stop.set()
-        for writer in writers:
-            writer.join()
     r = app.extensions["ratingsvc.redis"]
-    log = [eid for eid, f in r.xrange(registry.UnitKeys("u1").log) if f["k"] == "tap"]
     try:
-        assert before > 8 and len(acked) > before  # taps before the crash, and after it
-        missing = set(acked) - set(log)
-        assert not missing, f"{len(missing)} acknowledged taps lost"
-        assert len(log) == len(set(log))  # none twice
-        assert int(r.hget(registry.UnitKeys("u1").tot, "5")) == len(log)
-        assert answers[503] > 0 and answers[500] == 0
+        assert before > 8 and len(citizens.acked) > before  # taps before the crash, and after it
+        assert_kept(r, citizens.acked)
+        assert citizens.answers[503] > 0 and citizens.answers[500] == 0
         if durability == "waitaof":  # every tap the app sent after the restart waited
             assert int(r.info("commandstats")["cmdstat_waitaof"]["calls"]) > 0
     finally:
@@ -116,44 +133,17 @@ def test_a_full_disk_then_kill_9_loses_no_acknowledged_tap_under_the_default_dur
     assert app.config["TAP_DURABILITY"] == "always" and app.test_client().get("/readyz").status_code == 200
     h = Helper(app, app.extensions["ratingsvc.redis"], clock)
     token = h.token(h.window())
-    acked, answers, stop = [], Counter(), threading.Event()
-
-    def citizens():
-        deadline = time.monotonic() + 30
-        while not stop.is_set() and time.monotonic() < deadline:
-            phone = app.test_client()
-            scan = phone.get(f"/api/v1/scan/{token}")
-            if scan.status_code != 200:
-                answers[scan.status_code] += 1
-                time.sleep(0.02)
-                continue
-            resp = phone.post("/api/v1/ratings", json={"ticket": scan.json["ticket"], "level": 5})
-            answers[resp.status_code] += 1
-            if resp.status_code == 201:
-                acked.append(resp.json["rating_id"].split(".", 1)[1])
-
-    writers = [threading.Thread(target=citizens) for _ in range(4)]
-    for writer in writers:
-        writer.start()
-    try:
+    with Citizens(app, token, 30) as citizens:
         deadline = time.monotonic() + 25
-        while answers[503] < 20 and time.monotonic() < deadline:  # the disk is full
+        while citizens.answers[503] < 20 and time.monotonic() < deadline:  # the disk is full
             time.sleep(0.1)
-        assert answers[503] >= 20, answers
+        assert citizens.answers[503] >= 20, citizens.answers
         if server.process.poll() is None:
             os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait()
-    finally:
-        stop.set()
-        for writer in writers:
-            writer.join()
     server = RedisServer(data, port=port, appendonly=True, appendfsync="always").start()  # room again
     try:
-        r = app.extensions["ratingsvc.redis"]
-        log = [eid for eid, f in r.xrange(registry.UnitKeys("u1").log) if f["k"] == "tap"]
-        assert len(acked) > 20 and answers[500] == 0, answers
-        missing = set(acked) - set(log)
-        assert not missing, f"{len(missing)} acknowledged taps lost"
-        assert len(log) == len(set(log)) and int(r.hget(registry.UnitKeys("u1").tot, "5")) == len(log)
+        assert len(citizens.acked) > 20 and citizens.answers[500] == 0, citizens.answers
+        assert_kept(app.extensions["ratingsvc.redis"], citizens.acked)
     finally:
         server.stop()

@@ -154,3 +154,20 @@ def test_entries_that_change_nothing_are_not_relayed(fh):
     assert [c["kind"] for c in page(fh)["changes"]] == ["counted"]
     assert recording and registry  # the log holds all three
     assert len(fh.r.xrange(registry.UnitKeys("u1").log)) == 3
+
+
+def test_a_long_backlog_is_relayed_in_short_steps_in_time_order_once(fh, monkeypatch):
+    """One relay.lua call of 8,000 entries held every tap for over 0.3 s (appendfsync always)."""
+    monkeypatch.setattr(feed, "CHUNK", 4)
+    for i in range(15):
+        tap_from(fh, fh.wins[f"u{i % 3 + 1}"], level=4)
+    fh.r.config_resetstat()
+    day = lambda ms: local_day(ms / 1000, "Asia/Shanghai")  # noqa: E731
+    with ThreadPoolExecutor(4) as pool:  # racing relays, as several stream servers
+        copied = sum(pool.map(lambda _: feed.relay(fh.r, day), range(4)))
+    calls = int(fh.r.info("commandstats")["cmdstat_evalsha"]["calls"])
+    assert copied == 15 and calls >= 4  # 15 entries, at most 4 a call
+    changes = fh.r.xrange(feed.CHANGES)
+    entries = [f["e"] for _, f in changes]
+    assert len(entries) == len(set(entries)) == 15  # each once
+    assert entries == sorted(entries, key=lambda e: tuple(map(int, e.split("-"))))  # in time order
