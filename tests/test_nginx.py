@@ -51,7 +51,8 @@ def uncomment_tls(conf: str) -> str:
     return conf[:block.start(1)] + "".join(lines) + conf[block.end(1):]
 
 
-def write_config(tmp_path: Path, port: int, sock: Path, tls: tuple[int, Path, Path] | None) -> Path:
+def write_config(tmp_path: Path, port: int, sock: Path, tls: tuple[int, Path, Path] | None,
+                 extra: tuple[tuple[str, str], ...] = ()) -> Path:
     """This very nginx.conf and the nginx-*.conf files it includes, into tmp_path with exactly
     the deployment paths of nginx.conf's header substituted (and TLS switched on if asked)."""
     files = {p.name: p.read_text() for p in [ROOT / "nginx.conf", *sorted(ROOT.glob("nginx-*.conf"))]}
@@ -63,7 +64,7 @@ def write_config(tmp_path: Path, port: int, sock: Path, tls: tuple[int, Path, Pa
             ("/srv/ratingsvc/nginx-", f"{tmp_path}/nginx-"),
             ("unix:/run/ratingsvc/gunicorn.sock", f"unix:{sock}"),
             ("unix:/run/ratingsvc-streams/streams.sock", f"unix:{sock.parent / 'streams.sock'}"),
-            ("listen 80;", f"listen 127.0.0.1:{port};")]
+            ("listen 80;", f"listen 127.0.0.1:{port};"), *extra]
     if tls:
         tls_port, cert, key = tls
         files["nginx.conf"] = uncomment_tls(files["nginx.conf"])
@@ -92,14 +93,15 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running(tmp_path: Path, redis_server=None, tls: bool = False, app_env: dict | None = None):
+def running(tmp_path: Path, redis_server=None, tls: bool = False, app_env: dict | None = None,
+            extra: tuple[tuple[str, str], ...] = ()):
     """nginx (this very nginx.conf, paths substituted) -> gunicorn on a unix socket -> Redis.
     Without redis_server, no gunicorn: the socket is a path nothing listens on."""
     nginx = nginx_binary()
     sock, port = tmp_path / "gunicorn.sock", free_port()
     tls_port = next(p for p in iter(free_port, None) if p != port) if tls else None
     conf_path = write_config(tmp_path, port, sock,
-                             (tls_port, *self_signed(tmp_path)) if tls_port else None)
+                             (tls_port, *self_signed(tmp_path)) if tls_port else None, extra)
     args = [nginx, "-c", str(conf_path), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")]
     test = subprocess.run([*args, "-t"], capture_output=True, text=True)
     assert test.returncode == 0 and "syntax is ok" in test.stderr, test.stderr
@@ -329,6 +331,20 @@ def test_an_app_that_does_not_answer_gets_busy_answers(no_app):
     assert all(name in headers for name in SECURITY_HEADERS), headers
     wait_for(lambda: no_app.log().count(" 502 ") == 2)
     assert ' "GET /R/-" 502 ' in no_app.log()  # the path asked for, not the error page's
+
+
+def test_an_app_too_slow_gets_busy_answers(tmp_path):
+    """gunicorn takes the request and never answers: nginx's 504, in the JSON shape."""
+    sock = tmp_path / "gunicorn.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.bind(str(sock))
+        silent.listen(16)  # accepted by the kernel, never read: as a stuck worker
+        with running(tmp_path, extra=(("proxy_read_timeout 30s;", "proxy_read_timeout 1s;"),)) as stack:
+            status, headers, data = get(stack.port, "/api/v1/scan/x")
+            assert status == 504 and headers["Retry-After"] == "1"
+            assert json_error(status, headers, data, "unavailable") == BUSY
+            status, headers, data = get(stack.port, "/r/x")
+            assert status == 504 and BUSY in data.decode()
 
 
 def test_tls_answers_carry_hsts_and_plain_http_ones_do_not(tls_stack):
