@@ -54,6 +54,7 @@ from ratingsvc import apikeys, create_app, periods, registry  # noqa: E402
 from ratingsvc.embedded import RedisServer, free_port  # noqa: E402
 from ratingsvc.rkeys import UnitKeys  # noqa: E402
 from ratingsvc.serve import wait_for_port  # noqa: E402
+from ratingsvc.settings import SETTINGS  # noqa: E402
 
 sys.path.insert(0, str(BENCH))
 from loop import seed_units  # noqa: E402
@@ -443,8 +444,10 @@ def report(rows: dict[str, dict]) -> None:
           f"{s['worker_timeouts']} worker timeouts")
     polls = s["slow_polls_s"]
     if polls:
+        share = SETTINGS["SSE_CPU_SHARE"][0]  # the app's default: the bench does not set it
         print(f"  the streams server's polls of the feed took {min(polls):.2f}-{max(polls):.2f} s, so "
-              f"under this load the streams lagged up to about {max(polls) * 20:.0f} s (SSE_CPU_SHARE 5%)")
+              f"under this load the streams lagged up to about {max(polls) / share:.0f} s "
+              f"(SSE_CPU_SHARE {share:.0%})")
     durable = rows[DURABLE]
     print(f"durability: TAP_DURABILITY=always (appendfsync always, the default) takes "
           f"{durable['ratio_to_not_durable']:.0%} of the taps a second of server (everysec): medians of "

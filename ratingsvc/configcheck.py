@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
+from redis.connection import parse_url
 
 from .settings import DEV_QR_KEYS, DEV_SECRET, DURABILITY, ENVIRONMENTS, SETTINGS, ConfigError
 from .signing import parse_qr_keys
@@ -67,6 +68,10 @@ def _limits(value: str) -> None:
 def _redis_url(value: str) -> None:
     if urlsplit(value).scheme not in REDIS_SCHEMES:
         raise ValueError(f"expected a URL of {', '.join(s + '://' for s in REDIS_SCHEMES)}")
+    try:
+        parse_url(value)  # port, database and options, as the client will read them
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a Redis URL: {exc}") from None
 
 
 def _public_url(value: str) -> None:
@@ -191,7 +196,10 @@ def check_production(config: MutableMapping[str, Any]) -> None:
         raise ConfigError(f"RATINGSVC_SECRET_KEY is {problem}: production needs a random secret"
                           f" of at least {MIN_SECRET_LENGTH} characters{hint}")
     dev_qr = parse_qr_keys(DEV_QR_KEYS)
-    for kid, raw in parse_qr_keys(config["QR_KEYS"]).items():
+    qr_keys = parse_qr_keys(config["QR_KEYS"])
+    if len(set(qr_keys.values())) < len(qr_keys):
+        raise ConfigError("RATINGSVC_QR_KEYS: two keys have the same secret; each needs its own")
+    for kid, raw in qr_keys.items():
         key = raw.decode()
         problem = "the development default" if raw in dev_qr.values() else weakness(key)
         if key == secret:

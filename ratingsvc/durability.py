@@ -23,9 +23,17 @@ FAULTS = {
 }
 
 
+BY_CLASS = ((redis.exceptions.OutOfMemoryError, "OOM"), (redis.exceptions.ReadOnlyError, "READONLY"),
+            (redis.exceptions.MasterDownError, "MASTERDOWN"), (redis.exceptions.TryAgainError, "TRYAGAIN"),
+            (redis.exceptions.ClusterDownError, "CLUSTERDOWN"))
+
+
 def fault(exc: redis.ResponseError) -> tuple[str, str] | None:
     """(code, reason) when an error reply says the storage cannot take writes, else None
     (then it is a bug of ours, not a fault of the storage)."""
+    for cls, code in BY_CLASS:
+        if isinstance(exc, cls):  # redis-py strips the code of the errors it has a class for
+            return FAULTS[code]
     code = getattr(exc, "status_code", None) or (str(exc.args[0]) if exc.args else "").split(" ", 1)[0]
     return FAULTS.get(code)
 
@@ -41,7 +49,7 @@ def problem(r: redis.Redis, durability: str) -> str | None:
             return (f"TAP_DURABILITY=always needs appendonly yes and appendfsync always; the server "
                     f"has appendonly {config.get('appendonly')}, appendfsync {config.get('appendfsync')}")
     if durability == "waitaof":
-        info = r.info("server", "persistence")
+        info = r.info()  # all of it: Redis before 7 takes one section a call
         release = str(info.get("redis_version", "0"))
         if tuple(int(x) for x in release.split(".")[:2]) < (7, 2):
             return f"TAP_DURABILITY=waitaof needs Redis 7.2+ (WAITAOF); the server is {release}"

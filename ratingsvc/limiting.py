@@ -15,7 +15,6 @@ limits live in the recording script (ratingsvc/lua/record.lua), the tap's one ro
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -92,7 +91,8 @@ def rater_cookie() -> str | None:
 
 
 def scanning_rater() -> str:
-    return "rater:" + hashlib.sha256((rater_cookie() or "").encode()).hexdigest()[:16]
+    signing = current_app.extensions["ratingsvc.signing"]
+    return "rater:" + signing.person_hash("rater-cookie", rater_cookie() or "")[:16]
 
 
 def citizen_limit(name: str, key_func: Callable[[], str] | None = None,

@@ -42,7 +42,7 @@ class ProxyCheck:
         original = environ.get("werkzeug.proxy_fix.orig", environ)  # ProxyFix keeps the address
         forwarded = environ.get("HTTP_X_FORWARDED_FOR") or ""
         entries = forwarded.count(",") + 1 if forwarded.strip() else 0
-        if not original.get("REMOTE_ADDR"):
+        if self.hops == 0 and not original.get("REMOTE_ADDR"):  # a unix socket: a proxy in front
             kind = "no_address"
         else:
             kind = "fewer" if entries < self.hops else "more" if entries > self.hops else "fit"

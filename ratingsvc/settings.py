@@ -29,7 +29,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                        "waitaof (each tap waits for WAITAOF 1 0: Redis 7.2+ or Valkey) or server (in "
                        "Redis's memory only: a crash with a full disk can lose acknowledged taps)"),
     "WAITAOF_TIMEOUT_MS": (1000, "waitaof: milliseconds a tap waits for the disk before answering 503"),
-    "REDIS_TIMEOUT": (0.3, "seconds to connect to or wait for Redis before answering 503"),
+    "REDIS_TIMEOUT": (1.0, "seconds to connect to or wait for Redis before answering 503 (under "
+                      "appendfsync always a reply waits for the disk's fsync)"),
     "RETRY_AFTER": (1, "seconds in the Retry-After header of a 503"),
     "PUBLIC_URL": ("http://127.0.0.1:8000",
                    "scheme and host that QR codes point to (https:// in production)"),
@@ -51,8 +52,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SSE_MAX_SECONDS": (300.0, "a change stream (SSE) ends after this; the client reconnects"),
     "SSE_HEARTBEAT": (15.0, "seconds between heartbeat comments on a quiet change stream"),
     "SSE_POLL": (0.5, "seconds between looks for new changes on a change stream"),
-    "SSE_CPU_SHARE": (0.05, "at most this share of a stream process's time goes to reading the feed "
-                      "(under load its streams then lag a few seconds)"),
+    "SSE_CPU_SHARE": (0.05, "at most this share of a stream process's time goes to reading the feed; "
+                      "under load its streams then lag by up to a poll's cost / this"),
     "PROXY_HOPS": (1, "proxies in front (nginx: 1) whose X-Forwarded-For is trusted; 0: none"),
     # Hard limits: over them the answer is 429. Per IP with flask-limiter; per rater and per
     # window inside the recording script (no extra round trip).

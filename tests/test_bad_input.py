@@ -102,7 +102,7 @@ def test_a_body_over_the_limit_is_413_before_it_is_parsed(h, win):
     assert registry.UnitKeys("u1").tot not in h.r.keys("*")
 
 
-@pytest.mark.parametrize("path", ["/r/ABC/DEF", "/R/ABC/", "/r/%E4%BD%A0/x"])
+@pytest.mark.parametrize("path", ["/r/ABC/DEF", "/R/ABC/", "/r/%E4%BD%A0/x", "/r/", "/R/"])
 def test_a_token_with_a_slash_gets_the_friendly_page(h, path):
     resp = h.client.get(path)
     assert resp.status_code == 404 and resp.mimetype == "text/html"

@@ -65,6 +65,12 @@ def test_production_refuses_default_placeholder_and_weak_secrets(config, overrid
         create_app({**config, **good(), **override})
 
 
+def test_production_refuses_two_qr_keys_alike(config):
+    key = secrets.token_urlsafe(32)
+    with pytest.raises(ConfigError, match="RATINGSVC_QR_KEYS: two keys have the same secret"):
+        create_app({**config, **good(), "QR_KEYS": f"1:{key},2:{key}"})
+
+
 def test_production_refuses_a_qr_key_equal_to_the_secret_key(config):
     conf = good()
     with pytest.raises(ConfigError, match="RATINGSVC_QR_KEYS: key 1 is equal to RATINGSVC_SECRET_KEY"):
@@ -89,6 +95,7 @@ BAD_ANYWHERE = [
     ("PUBLIC_URL", "https://pj.example/r"), ("PUBLIC_URL", "pj.example"), ("PROXY_HOPS", "-1"),
     ("PROXY_HOPS", "9"), ("POW_BITS", "40"), ("REDIS_TIMEOUT", "0"), ("REDIS_TIMEOUT", "nan"),
     ("SSE_POLL", "-1"), ("RULE_BURST_FACTOR", "-2"), ("RULE_IP_WINDOW_MAX", "-1"),
+    ("REDIS_URL", "redis://127.0.0.1:abc/0"), ("REDIS_URL", "redis://127.0.0.1:6379/0?socket_timeout=x"),
     ("TAP_DURABILITY", "sometimes"), ("REDIS_APPENDFSYNC", "sometimes"), ("DEVICE_COOKIE", "rs dev"),
     ("QR_KEYS", "300:abc"), ("MAX_BODY_BYTES", "10"), ("TICKET_MAX_AGE", "half an hour"),
     ("WECHAT_APPID", "wx1234567890abcdef"),  # without its secret: WeChat identity would be off

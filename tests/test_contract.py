@@ -147,9 +147,12 @@ def assert_fast_503(app):
 
 
 def test_redis_unreachable_gives_503_within_a_second(config):
+    """Refused: at once. Silent (it takes the connection and never answers): after
+    REDIS_TIMEOUT for each call, here 0.3 s (a scan makes two: its limits, the window)."""
     assert_fast_503(create_app({**config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}))
     with SilentServer() as port:
-        assert_fast_503(create_app({**config, "REDIS_URL": f"redis://127.0.0.1:{port}/0"}))
+        assert_fast_503(create_app({**config, "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+                                    "REDIS_TIMEOUT": 0.3}))
 
 
 def test_a_rating_with_redis_unreachable_is_503_not_500(config, app, h):

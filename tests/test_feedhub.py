@@ -115,3 +115,65 @@ def test_streams_of_one_app_share_its_hub(config, r, clock, streams):
         texts = list(pool.map(stream, range(streams)))
     assert all(t.count("event: change") == 1 for t in texts)
     assert list(h.app.extensions["ratingsvc.feed_hubs"]) == ["p1"]
+
+
+class Failing(Feed):
+    """A feed whose score table fails once, as Redis timing out would."""
+
+    fail = True
+
+    def scores(self) -> dict[str, dict]:
+        if self.fail:
+            self.fail = False
+            raise TimeoutError("the table timed out")
+        return super().scores()
+
+
+def test_a_poll_that_fails_loses_no_event():
+    feed = Failing()
+    hub = Hub("0", poll=0, share=1)
+    feed.add(3)
+    with pytest.raises(TimeoutError):
+        hub.refresh(feed)
+    assert hub.cursor == "0"  # not moved past what it could not keep
+    hub.due = 0
+    hub.refresh(feed)
+    assert ids(hub.after("0")[0]) == ["1-0", "2-0", "3-0"]
+
+
+def test_catching_up_stops_where_the_hub_is():
+    """Further on, its changes would carry the hub's older table: the hub's next poll has them."""
+    feed = Feed()
+    feed.add(5)
+    hub = Hub("3-0", poll=0, share=1)
+    hub.cursor = "3-0"
+    text, cursor, more = hub.catch_up(feed, "0")
+    assert ids(text) == ["1-0", "2-0", "3-0"] and cursor == "3-0" and not more
+
+
+def test_a_stream_ends_cleanly_when_redis_goes_away(tmp_path, clock, caplog):
+    """After its 200, a stream cannot answer 503: it ends, logged, and its client reconnects."""
+    from ratingsvc.embedded import RedisServer, free_port
+    from tests.conftest import GENEROUS, SIGNALS_OFF
+
+    server = RedisServer(tmp_path, port=free_port()).start()
+    try:
+        app = create_app({"TESTING": True, "REDIS_URL": server.url, "CLOCK": clock, **GENEROUS,
+                          **SIGNALS_OFF, "TAP_DURABILITY": "server", "SSE_MAX_SECONDS": 30.0,
+                          "SSE_POLL": 0.05})
+        h = Helper(app, app.extensions["ratingsvc.redis"], clock)
+        h.period("p1", "2026-05-01", "2026-09-30")
+        scorer = h.key("scorer")
+        resp = app.test_client().get("/api/v1/scores/changes?period=p1", buffered=False,
+                                     headers={"Accept": "text/event-stream", **scorer})
+        chunks = iter(resp.response)
+        assert resp.status_code == 200 and next(chunks).startswith(b"retry:")
+        server.stop()
+        start = time.monotonic()
+        with caplog.at_level("WARNING", logger="ratingsvc.views.changes"):
+            rest = b"".join(chunks)  # ends, well before SSE_MAX_SECONDS
+        resp.close()
+        assert time.monotonic() - start < 5 and b"event: change" not in rest
+        assert any("change stream ended by redis" in r.getMessage() for r in caplog.records)
+    finally:
+        server.stop()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis
 
-from ratingsvc import create_app
+from ratingsvc import create_app, durability
 from ratingsvc.embedded import RedisServer, free_port
 from ratingsvc.rkeys import UnitKeys
 from tests.conftest import GENEROUS, SIGNALS_OFF
@@ -39,6 +40,18 @@ def assert_503(resp, code):
     assert resp.json["error"]["code"] == code and resp.json["error"]["message"]
 
 
+@pytest.mark.parametrize(("exc", "code"), [
+    (redis.exceptions.OutOfMemoryError("command not allowed when used memory > 'maxmemory'"), "storage_full"),
+    (redis.exceptions.ReadOnlyError("You can't write against a read only replica."), "storage_readonly"),
+    (redis.exceptions.ResponseError("MISCONF Errors writing to the AOF file"), "storage_disk"),
+    (redis.exceptions.ResponseError("BUSY Redis is busy running a script."), "storage_busy"),
+    (redis.exceptions.ResponseError("WRONGTYPE Operation against a key"), None)])
+def test_which_error_replies_are_faults_of_the_storage(exc, code):
+    """By class too: redis-py strips the code from the errors it has a class for."""
+    found = durability.fault(exc)
+    assert (found and found[0]) == code
+
+
 def test_healthz_and_readyz_with_redis_up(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
@@ -47,10 +60,12 @@ def test_healthz_and_readyz_with_redis_up(client):
     assert "Retry-After" not in ready.headers
 
 
-@pytest.mark.parametrize("durability", ["always", "waitaof"])
+@pytest.mark.parametrize(("durability", "aof"), [("always", {"appendonly": False}),
+                                               ("always", {"appendfsync": "everysec"}),
+                                               ("waitaof", {"appendonly": False})])
 def test_readyz_and_taps_are_503_when_the_server_cannot_keep_taps_as_durably_as_asked(
-        own_redis, clock, durability):
-    h = on(own_redis(appendonly=False), clock, TAP_DURABILITY=durability)
+        own_redis, clock, durability, aof):
+    h = on(own_redis(**aof), clock, TAP_DURABILITY=durability)
     win = h.window()
     resp = h.client.get("/readyz")
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "1"

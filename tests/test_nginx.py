@@ -264,6 +264,9 @@ def test_metrics_answer_only_where_prometheus_scrapes(stack):
     status, headers, data = get(stack.port, "/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain") and b"# TYPE" in data
     # 127.0.0.0/8 is all loopback on Linux: the same nginx, another client address
+    assert get(stack.port, "/readyz")[0] == 200  # the load balancer on this host
+    status, headers, data = get(stack.port, "/readyz", source="127.0.0.2")
+    assert status == 403 and json_error(status, headers, data, "forbidden")  # it tells what is wrong
     status, headers, data = get(stack.port, "/metrics", source="127.0.0.2")
     assert status == 403
     json_error(status, headers, data, "forbidden")
@@ -390,9 +393,9 @@ def test_change_streams_through_nginx_do_not_starve_taps(streaming_stack, h):
                            {"ticket": ticket, "level": 5})
         took.append(time.monotonic() - start)
         assert status == 201
-    assert max(took) < 2.0, took
+    assert max(took) < 5.0, took  # with sync workers: about 32 s, or 504
     for stream in streams:
         stream.join(15)
         assert not stream.is_alive() and stream.status == 200
         assert stream.events() == 5  # each tap reached every stream
-        assert 5.5 < stream.ended - stream.opened < 9  # it lived until SSE_MAX_SECONDS, then ended
+        assert 5.5 < stream.ended - stream.opened < 15  # it lived until SSE_MAX_SECONDS, then ended

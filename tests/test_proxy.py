@@ -32,6 +32,8 @@ FORGED_THROUGH_NGINX = ("127.0.0.1", "10.1.2.3, 203.0.113.7")
     (0, NGINX, "more X-Forwarded-For entries than RATINGSVC_PROXY_HOPS=0"),
     (1, ("127.0.0.1", "198.51.100.1, 10.0.0.2"), "more X-Forwarded-For entries than RATINGSVC_PROXY_HOPS=1"),
     (2, NGINX, "fewer X-Forwarded-For entries than RATINGSVC_PROXY_HOPS=2"),
+    (1, NGINX_ON_A_SOCKET, None),  # as deployed: gunicorn on a unix socket has no client address
+    (2, NGINX_ON_A_SOCKET, "fewer X-Forwarded-For entries than RATINGSVC_PROXY_HOPS=2"),
     (1, DIRECT, "fewer X-Forwarded-For entries than RATINGSVC_PROXY_HOPS=1"),
 ])
 def test_what_the_requests_say_about_proxy_hops(hops, request_, found):

@@ -9,11 +9,13 @@ everywhere. The streams of one process share a Hub per period (ratingsvc/feedhub
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
 
-from flask import Response, current_app, request, stream_with_context
+import redis
+from flask import Response, current_app, g, request, stream_with_context
 
 from .. import feed, periods
 from ..auth import require
@@ -26,6 +28,7 @@ from ..timeutil import day_key, local_day
 from .scores import compute
 
 blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1", description="Following the counts")
+log = logging.getLogger(__name__)
 per_key_limit(blp)
 
 
@@ -90,12 +93,21 @@ def hub_for(period: periods.Period) -> Hub:
         return hubs[period.id]
 
 
-def event_stream(period: periods.Period, cursor: str) -> Iterator[str]:
+def event_stream(period: periods.Period, cursor: str, hub: Hub) -> Iterator[str]:
+    """The stream, until SSE_MAX_SECONDS. Redis failing once it has begun (its 200 is sent)
+    ends it, logged: the client comes back after `retry` with Last-Event-ID."""
+    yield "retry: 1000\n\n"
+    try:
+        yield from events(period, cursor, hub)
+    except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+        log.warning("change stream ended by redis: %s", exc, extra={"fields": {"rid": g.get("request_id")}})
+
+
+def events(period: periods.Period, cursor: str, hub: Hub) -> Iterator[str]:
     config = current_app.config
     deadline = time.monotonic() + config["SSE_MAX_SECONDS"]
     beat = time.monotonic()
-    hub, source = hub_for(period), PeriodFeed(period)
-    yield "retry: 1000\n\n"
+    source = PeriodFeed(period)
     while time.monotonic() < deadline:
         if hub.behind(cursor):  # older than what the hub keeps: catch up alone first
             chunk, cursor, more = hub.catch_up(source, cursor)
@@ -141,7 +153,8 @@ def changes(args: dict):
                 "Change streams are served by gevent workers (RATINGSVC_WORKER_CLASS=gevent; "
                 "nginx.conf sends /api/v1/scores/changes there). JSON pages work here.",
                 code="streams_elsewhere")
-        return Response(stream_with_context(event_stream(period, cursor)),
+        hub = hub_for(period)  # before the 200: a storage fault here is a 503
+        return Response(stream_with_context(event_stream(period, cursor, hub)),
                         mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     items, cursor, more = changes_after(period, args["after"], args["limit"])

@@ -44,6 +44,14 @@ STATUS_CODES = {"counted": 201, "held": 202, "duplicate": 200}
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
+def not_durable(why: str) -> ServiceUnavailable:
+    """503 for a tap the server cannot keep on disk as TAP_DURABILITY asks (logged)."""
+    log.warning("%s", why)
+    metrics.REDIS_ERRORS.inc()
+    return ServiceUnavailable("服务繁忙，请稍后再试。", code="not_durable",
+                              headers=retry_after(current_app.config["RETRY_AFTER"]))
+
+
 def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
     """The live window behind a QR token: 404 when unknown or forged, 410 when revoked."""
     invalid = NotFound("这个二维码无效，请扫描窗口张贴的评价二维码。", code="invalid_code")
@@ -63,6 +71,7 @@ def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
 @pages.route("/R/<path:token>")
 @citizen_limit("LIMIT_SCAN_IP", page=pages_html.error_page)
 def rating_page(token: str):
+    """The page behind the QR code, or a friendly page of why not."""
     try:
         resolve(token)
     except ApiError as exc:
@@ -76,6 +85,13 @@ def rating_page(token: str):
         return wechat_gate(wechat, token)
     page = Path(current_app.static_folder or "", "rate.html").read_bytes()
     return flask.Response(page, mimetype="text/html")
+
+
+@pages.route("/r/")
+@pages.route("/R/")
+def no_token():
+    """A link cut short: the friendly page, not JSON."""
+    return pages_html.error_page(404, "这个二维码无效，请扫描窗口张贴的评价二维码。")
 
 
 @blp.route("/scan/<token>")
@@ -141,9 +157,7 @@ def rate(body: dict):
     r = get_redis()
     unsafe = current_app.extensions["ratingsvc.durability"].problem(r)
     if unsafe:  # never acknowledge a tap that the server would not have on disk
-        log.warning("tap refused: %s", unsafe)
-        raise ServiceUnavailable("服务繁忙，请稍后再试。", code="not_durable",
-                                 headers=retry_after(config["RETRY_AFTER"]))
+        raise not_durable(f"tap refused: {unsafe}")
     now_ms = int(now() * 1000)
     age_ms = now_ms - ticket.issued_ms
     rules = get_rules()
@@ -160,10 +174,7 @@ def rate(body: dict):
             idempotency_ttl=config["IDEMPOTENCY_TTL"],
             wait_aof_ms=config["WAITAOF_TIMEOUT_MS"] if config["TAP_DURABILITY"] == "waitaof" else 0)
     except recording.NotDurable as exc:
-        log.warning("tap not confirmed on disk: %s", exc)
-        metrics.REDIS_ERRORS.inc()
-        raise ServiceUnavailable("服务繁忙，请稍后再试。", code="not_durable",
-                                 headers=retry_after(config["RETRY_AFTER"])) from None
+        raise not_durable(f"tap not confirmed on disk: {exc}") from None
     metrics.TAPS.labels(outcome.status).inc()
     if outcome.status == "held":
         for rule in outcome.reasons:
