@@ -202,14 +202,19 @@ class CategoryMeanSchema(Schema):
     n = fields.Integer()
 
 
-class ScoresSchema(Schema):
-    period = fields.Nested(PeriodSchema)
-    frozen = fields.Boolean(metadata={"description": "true: a closed period's stored result"})
-    digest = fields.String(metadata={"description": "a closed period's export digest"})
+class TableSchema(Schema):
+    """What a live score table and a closed period's result share."""
+
     prior_weight = fields.Float()
     min_n = fields.Integer()
     categories = fields.Dict(keys=fields.String(), values=fields.Nested(CategoryMeanSchema))
     units = fields.List(fields.Nested(UnitScoreSchema))
+
+
+class ScoresSchema(TableSchema):
+    period = fields.Nested(PeriodSchema)
+    frozen = fields.Boolean(metadata={"description": "true: a closed period's stored result"})
+    digest = fields.String(metadata={"description": "a closed period's export digest"})
 
 
 class ReviewQuerySchema(Schema):
@@ -299,17 +304,13 @@ class ClosedSchema(Schema):
     export = fields.String(metadata={"description": "the export's file name"})
 
 
-class ResultSchema(Schema):
+class ResultSchema(TableSchema):
     period = fields.String()
     start = fields.Date()
     end = fields.Date()
     closed_at = fields.String()
     taps = fields.Integer(metadata={"description": "lines in the export"})
     digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
-    prior_weight = fields.Float()
-    min_n = fields.Integer()
-    categories = fields.Dict(keys=fields.String(), values=fields.Nested(CategoryMeanSchema))
-    units = fields.List(fields.Nested(UnitScoreSchema))
 
 
 class ReportQuerySchema(Schema):
