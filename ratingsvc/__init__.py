@@ -17,7 +17,7 @@ from .settings import defaults
 from .signing import Signing
 from .wechat import WeChat
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 API_SETTINGS = {
     "API_TITLE": "ratingsvc",

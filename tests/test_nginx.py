@@ -60,7 +60,7 @@ def write_config(tmp_path: Path, port: int, sock: Path, tls: tuple[int, Path, Pa
             ("/run/nginx-ratingsvc.pid", str(tmp_path / "nginx.pid")),
             ("/var/log/nginx/ratingsvc.error.log", str(tmp_path / "error.log")),
             ("/var/log/nginx/ratingsvc.access.log", str(tmp_path / "access.log")),
-            ("/srv/ratingsvc/static/", f"{ROOT}/static/"),
+            ("/srv/ratingsvc/ratingsvc/static/", f"{ROOT}/ratingsvc/static/"),
             ("/srv/ratingsvc/nginx-", f"{tmp_path}/nginx-"),
             ("unix:/run/ratingsvc/gunicorn.sock", f"unix:{sock}"),
             ("unix:/run/ratingsvc-streams/streams.sock", f"unix:{sock.parent / 'streams.sock'}"),

@@ -12,7 +12,7 @@ import pytest
 from ratingsvc import proofofwork
 from tests.helpers import need_binary
 
-POW_JS = Path(__file__).resolve().parent.parent / "static" / "pow.js"
+POW_JS = Path(__file__).resolve().parent.parent / "ratingsvc" / "static" / "pow.js"
 
 
 def test_off_by_default(h):
