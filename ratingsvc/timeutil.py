@@ -23,3 +23,9 @@ def day_key(d: date) -> str:
 
 def day_after(d: date) -> str:
     return day_key(d + timedelta(days=1))
+
+
+def iso_time(ms: int | float, tz: str) -> str:
+    """The one form of a point in time in every answer and file: ISO 8601 to the second, in
+    zone tz with its offset, e.g. 2026-11-23T09:30:05+08:00."""
+    return datetime.fromtimestamp(ms / 1000, zone(tz)).isoformat(timespec="seconds")
