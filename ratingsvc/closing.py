@@ -3,7 +3,9 @@ result computed from that export, so that anyone holding both can check one agai
 
 Each line is one tap of the period: its time, unit, window, level, final status (counted,
 held, rejected or duplicate; a released tap is counted), the hashed rater, its log id, and
-``chain``: SHA-256 of the previous line's chain and this line without it. The first chain
+``chain``: SHA-256 of the previous line's chain and this line without it. A line with
+``"kind": "change"`` is a rater changing the level of their tap ``of`` (an earlier line) from
+``from`` to ``to`` shortly after it: the tap counts at its last level. The first chain
 value starts from SHA-256 of "ratingsvc/<period id>"; the last is the export's digest.
 """
 
@@ -23,6 +25,7 @@ from .rkeys import UnitKeys
 from .timeutil import day_key
 
 CHUNK = 10_000
+TALLIED = ("kind", "unit", "id", "level", "status", "rater", "of", "from", "to")  # what verify keeps
 
 
 def chain_start(period_id: str) -> str:
@@ -43,19 +46,26 @@ def _log(r: redis.Redis, unit: str) -> Iterator[tuple[str, dict]]:
         start = f"({batch[-1][0]}"
 
 
+def _time(ms: str) -> str:
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).isoformat(timespec="milliseconds")
+
+
 def unit_taps(r: redis.Redis, unit: str, first: str, last: str) -> list[dict]:
-    """The unit's taps on days first..last (YYYYMMDD), with their final status, in log order."""
+    """The unit's taps on days first..last (YYYYMMDD), with their final status, and the
+    changes of their levels by their raters, in log order."""
     taps, final = [], {}
     for eid, f in _log(r, unit):
         kind = f.get("k")
-        if kind == "tap" and first <= f["d"] <= last:
+        if kind in ("tap", "change") and first <= f["d"] <= last:  # a change has its tap's day
             taps.append((eid, f))
         elif kind == "hold":
             final[f["of"]] = "held"
         elif kind == "review":
             final[f["of"]] = "counted" if f["a"] == "release" else "rejected"
-    return [{"time": datetime.fromtimestamp(int(f["t"]) / 1000, UTC).isoformat(timespec="milliseconds"),
-             "unit": unit, "window": int(f["w"]), "level": int(f["l"]),
+    return [{"kind": "change", "time": _time(f["t"]), "unit": unit, "window": int(f["w"]),
+             "of": f["of"], "from": int(f["from"]), "to": int(f["to"]), "rater": f["r"], "id": eid}
+            if f["k"] == "change" else
+            {"time": _time(f["t"]), "unit": unit, "window": int(f["w"]), "level": int(f["l"]),
              "status": final.get(eid, f["s"]), "rater": f["r"], "id": eid} for eid, f in taps]
 
 
@@ -73,14 +83,47 @@ def export_lines(r: redis.Redis, period: Period) -> Iterator[tuple[dict, str, st
             yield tap, line_body({**tap, "chain": chain}), chain
 
 
-def tally(taps: Iterable[dict]) -> dict[str, dict]:
-    """unit -> {"counts": [c1..c5], "held": n} from export lines (held and rejected: held)."""
+def _misfit(change: dict, tap: dict | None) -> str | None:
+    """Why a change line cannot be applied to the tap it names, if it cannot."""
+    if tap is None:
+        return f"names {change['of']}, which is no tap before it"
+    if tap["status"] == "duplicate":
+        return f"changes {change['of']}, a duplicate"
+    if change.get("rater") != tap.get("rater"):
+        return f"is by another rater than tap {change['of']}"
+    if change["from"] != tap["level"]:
+        return f"changes {change['of']} from {change['from']}, but its level is {tap['level']}"
+    return None
+
+
+def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str, dict]:
+    """unit -> {"counts": [c1..c5], "held": n} from export lines (held and rejected: held),
+    each tap at its level after its changes. A change that does not fit its tap is not
+    applied, and said in problems. Lines come unit by unit: one unit's taps are held at a time."""
     out: dict[str, dict] = defaultdict(lambda: {"counts": [0] * 5, "held": 0})
-    for tap in taps:
-        if tap["status"] == "counted":
-            out[tap["unit"]]["counts"][tap["level"] - 1] += 1
-        elif tap["status"] in ("held", "rejected"):
-            out[tap["unit"]]["held"] += 1
+    unit: str | None = None
+    taps: dict[str, dict] = {}  # the current unit's taps by id, at their level now
+
+    def count() -> None:
+        for tap in taps.values():
+            if tap["status"] == "counted":
+                out[tap["unit"]]["counts"][tap["level"] - 1] += 1
+            elif tap["status"] in ("held", "rejected"):
+                out[tap["unit"]]["held"] += 1
+
+    for number, line in enumerate(lines, 1):
+        if line["unit"] != unit:
+            count()
+            unit, taps = line["unit"], {}
+        if line.get("kind") != "change":
+            taps[line["id"]] = dict(line)
+            continue
+        misfit = _misfit(line, taps.get(line["of"]))
+        if misfit is None:
+            taps[line["of"]]["level"] = line["to"]
+        elif problems is not None:
+            problems.append(f"line {number} (unit {unit}): the change {misfit}")
+    count()
     return out
 
 
@@ -107,7 +150,7 @@ def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min
         with open(path, "w", encoding="utf-8") as out:
             for tap, line, chain in export_lines(r, period):
                 out.write(line + "\n")
-                written["lines"] += 1
+                written["lines"] += tap.get("kind") != "change"
                 written["digest"] = chain
                 yield tap
 
@@ -138,14 +181,15 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
             problems.append(f"line {number} (unit {tap.get('unit')}): the chain breaks here, so "
                             "this line was changed (or removed, or one was put before it)")
         chain = stored  # go on from the stored value, so each changed line shows by itself
-        taps.append({"unit": tap["unit"], "level": tap["level"], "status": tap["status"]})
+        taps.append({k: tap.get(k) for k in TALLIED if k in tap})
     if chain != result["digest"]:
         problems.append(f"digest: the export ends at {chain[:16]}…, the result says "
                         f"{result['digest'][:16]}…")
-    if len(taps) != result["taps"]:
-        problems.append(f"taps: {len(taps)} in the export, {result['taps']} in the result")
+    tapped = sum(tap.get("kind") != "change" for tap in taps)
+    if tapped != result["taps"]:
+        problems.append(f"taps: {tapped} in the export, {result['taps']} in the result")
     units = {u["unit"]: (u["name"], u["category"]) for u in result["units"]}
-    again = result_from(tally(taps), units, prior_weight=result["prior_weight"],
+    again = result_from(tally(taps, problems), units, prior_weight=result["prior_weight"],
                         min_n=result["min_n"])
     published = {u["unit"]: u for u in result["units"]}
     for u in again["units"]:

@@ -118,6 +118,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "TIMEZONE": _timezone,
     "TICKET_MAX_AGE": _positive,
     "DETAILS_MAX_AGE": _positive,
+    "RATING_CHANGE_SECONDS": _between(0, 86400),
     "IDEMPOTENCY_TTL": _positive,
     "DEVICE_COOKIE": _cookie_name,
     "SCORE_PRIOR_WEIGHT": _not_negative,

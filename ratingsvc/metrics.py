@@ -18,6 +18,8 @@ from prometheus_client import (
 )
 
 TAPS = Counter("ratingsvc_taps_total", "Rating requests by outcome", ["status"])
+CHANGES = Counter("ratingsvc_level_changes_total", "Requests to change a tap's level by outcome",
+                  ["status"])
 HELD = Counter("ratingsvc_held_total", "Held taps by the rule that held them", ["rule"])
 REDIS_ERRORS = Counter("ratingsvc_redis_errors_total", "Requests that found Redis unreachable")
 LATENCY = Histogram("ratingsvc_request_seconds", "Request latency by route", ["route", "method"],

@@ -128,3 +128,49 @@ def add_details(r: redis.Redis, unit: str, stream_id: str, *, rater: str, now_ms
         args=[stream_id, rater, now_ms, max_age_ms, ",".join(tags), comment],
     )
     return str(status)
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    status: str  # changed | unchanged | unknown | forbidden | closed | not_changeable
+    level: int | None = None  # the level the rating has now
+    tapped_ms: int | None = None  # when it was tapped
+
+
+def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level: int,
+                 now_ms: int, window_ms: int, wait_aof_ms: int = 0) -> LevelChange:
+    """Change a tap's level, by its own rater within window_ms of the tap (change.lua): a
+    counted tap's count moves to the new level on the tap's day, a held one's queued level
+    changes; logged. The same level again is "unchanged" and writes nothing."""
+    keys = UnitKeys(unit)
+    found = r.xrange(keys.log, stream_id, stream_id)
+    if not found or found[0][1].get("k") != "tap":
+        return LevelChange("unknown")
+    day = found[0][1]["d"]
+    script = load_script(r, "change.lua")
+    script_keys = [keys.log, keys.tot, keys.day(day), keys.days, keys.snap, keys.dedupe(day),
+                   keys.held, keys.decided]
+    script_args = [stream_id, rater, level, now_ms, window_ms, day]
+    if wait_aof_ms > 0:
+        reply = run_durably(r, script, script_keys, script_args, wait_aof_ms)
+    else:
+        reply = script(keys=script_keys, args=script_args)
+    status, now_level, tapped = reply
+    return LevelChange(str(status), int(now_level) if now_level else None,
+                       int(tapped) if tapped else None)
+
+
+def current_level(r: redis.Redis, unit: str, stream_id: str) -> tuple[int, int, str] | None:
+    """(level now, time tapped in ms, status when tapped) of a recorded tap; for a duplicate,
+    the level and time of the rater's earlier tap it repeats. None if there is no such tap."""
+    keys = UnitKeys(unit)
+    for _ in range(3):  # a duplicate names the tap it repeats (which may be one itself)
+        found = r.xrange(keys.log, stream_id, stream_id)
+        if not found or found[0][1].get("k") != "tap":
+            return None
+        f = found[0][1]
+        if f["s"] != "duplicate" or not f.get("of"):
+            break
+        stream_id = f["of"]
+    changed = r.hget(keys.dedupe(f["d"]), f"l:{stream_id}")
+    return int(changed or f["l"]), int(f["t"]), f["s"]

@@ -14,9 +14,11 @@ Per unit (hash tag ``{u.ID}``):
     snap        hash  "<D>:<level>" -> counted taps before day D (cumulative at its start)
     dd:<D>      hash  "<window>:<rater hash>" and "t:<ticket nonce>" -> first tap's id;
                       "r:<rater hash>" -> windows of the unit the rater rated that day;
-                      "f:<rater hash>" -> "<id>|<window>|<level>" of its counted tap
+                      "f:<rater hash>" -> "<id>|<window>|<level>" of its counted tap;
+                      "l:<tap id>" -> the level of a tap its rater changed (change.lua)
     log         stream every recorded tap (counted, held, duplicate), every reason given
-                      after one, every later hold of a counted tap, every review decision
+                      after one, every change of its level by its rater, every later hold
+                      of a counted tap, every review decision
     det         hash  rating id -> stream id of its reason
     idem:<R>:<K> string first answer to Idempotency-Key K from rater R
     hours       hash  window id -> opening hours "<weekdays>|<from>-<to>,..." (minutes)

@@ -151,9 +151,30 @@ class RatingSchema(Schema):
                         metadata={"description": "the proof of work, when the scan asked for one"})
 
 
+def change_until_field() -> fields.String:
+    return fields.String(allow_none=True, metadata={
+        "description": "ISO time with offset until which its rater may change the level "
+                       "(RATING_CHANGE_SECONDS after the tap); null: it cannot be changed"})
+
+
 class RatingAnswerSchema(Schema):
-    status = fields.String(metadata={"description": "counted (201) or duplicate (200)"})
+    status = fields.String(metadata={"description": "counted (201), held (202) or duplicate (200)"})
     rating_id = fields.String()
+    level = fields.Integer(metadata={
+        "description": "the level the rating has now; a duplicate: that of the rater's earlier "
+                       "rating of this window today"})
+    change_until = change_until_field()
+
+
+class LevelChangeSchema(Schema):
+    level = StrictInt(required=True, metadata={"description": "the new level, 1-5 (else 422)"})
+
+
+class LevelChangeAnswerSchema(Schema):
+    status = fields.String(metadata={"description": "changed, or unchanged: it had that level"})
+    rating_id = fields.String()
+    level = fields.Integer(metadata={"description": "the level the rating has now"})
+    change_until = change_until_field()
 
 
 class DetailsSchema(Schema):
@@ -283,7 +304,8 @@ class ChangesQuerySchema(Schema):
 class ChangeSchema(Schema):
     id = fields.String(metadata={"description": "the cursor after this change"})
     unit = fields.String()
-    kind = fields.String(metadata={"description": "counted | held | hold | release"})
+    kind = fields.String(metadata={"description": "counted | held | hold | release | change (a "
+                                                  "counted tap's level changed by its rater)"})
     day = fields.String()
     score = fields.Nested(UnitScoreSchema, allow_none=True, metadata={
         "description": "the unit's aggregates now; null for a unit that is not scored (deactivated)"})

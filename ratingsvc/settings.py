@@ -38,6 +38,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "TIMEZONE": ("Asia/Shanghai", "time zone of the calendar day used for dedupe and day counters"),
     "TICKET_MAX_AGE": (1800, "seconds a scan ticket stays valid"),
     "DETAILS_MAX_AGE": (1800, "seconds after a tap during which its rater may add a reason"),
+    "RATING_CHANGE_SECONDS": (120, "seconds after a tap during which its rater may change its level "
+                              "(a mistaken face); 0: off"),
     "IDEMPOTENCY_TTL": (86400, "seconds an Idempotency-Key's first answer is kept"),
     "DEVICE_COOKIE": ("rs_dev", "name of the long-lived signed device cookie"),
     "SCORE_PRIOR_WEIGHT": (20.0, "C: pseudo-ratings at the category mean in the shrunk score"),

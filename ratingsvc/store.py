@@ -68,7 +68,7 @@ def read_many(r: redis.Redis, commands: list[tuple]) -> list:
 
 
 # Scripts that change counts share the functions of counters.lua.
-PRELUDE = {"record.lua": "counters.lua", "review.lua": "counters.lua"}
+PRELUDE = {"record.lua": "counters.lua", "review.lua": "counters.lua", "change.lua": "counters.lua"}
 
 
 @lru_cache(maxsize=64)

@@ -98,6 +98,7 @@ BAD_ANYWHERE = [
     ("REDIS_URL", "redis://127.0.0.1:abc/0"), ("REDIS_URL", "redis://127.0.0.1:6379/0?socket_timeout=x"),
     ("TAP_DURABILITY", "sometimes"), ("REDIS_APPENDFSYNC", "sometimes"), ("DEVICE_COOKIE", "rs dev"),
     ("QR_KEYS", "300:abc"), ("MAX_BODY_BYTES", "10"), ("TICKET_MAX_AGE", "half an hour"),
+    ("RATING_CHANGE_SECONDS", "-1"), ("RATING_CHANGE_SECONDS", "2 minutes"),
     ("WECHAT_APPID", "wx1234567890abcdef"),  # without its secret: WeChat identity would be off
 ]
 

@@ -28,11 +28,14 @@ from ..schemas import (
     LEVELS,
     DetailsAnswerSchema,
     DetailsSchema,
+    LevelChangeAnswerSchema,
+    LevelChangeSchema,
     RatingAnswerSchema,
     RatingSchema,
     ScanSchema,
 )
 from ..signing import BadTicket, BadToken
+from ..timeutil import iso_time
 from . import pages_html
 from .identity import current_rater, set_identity_cookie, wechat_gate
 
@@ -50,6 +53,35 @@ def not_durable(why: str) -> ServiceUnavailable:
     metrics.REDIS_ERRORS.inc()
     return ServiceUnavailable("服务繁忙，请稍后再试。", code="not_durable",
                               headers=retry_after(current_app.config["RETRY_AFTER"]))
+
+
+def durable_wait_ms(r: redis.Redis) -> int:
+    """How long a write that changes counts waits for the disk (WAITAOF; 0: not at all), or
+    503 if the server would not keep it on disk as TAP_DURABILITY asks."""
+    config = current_app.config
+    unsafe = current_app.extensions["ratingsvc.durability"].problem(r)
+    if unsafe:  # never acknowledge a tap that the server would not have on disk
+        raise not_durable(f"tap refused: {unsafe}")
+    return config["WAITAOF_TIMEOUT_MS"] if config["TAP_DURABILITY"] == "waitaof" else 0
+
+
+def change_until(tapped_ms: int) -> str | None:
+    """Until when a tap made at tapped_ms may be changed by its rater (None: changing is off)."""
+    seconds = current_app.config["RATING_CHANGE_SECONDS"]
+    return iso_time(tapped_ms + seconds * 1000, current_app.config["TIMEZONE"]) if seconds > 0 else None
+
+
+def level_fields(r: redis.Redis, outcome: recording.Outcome, level: int, now_ms: int) -> dict:
+    """A tap's answer's "level" and "change_until": the level sent, changeable until the
+    window closes; for a replay or a duplicate, what the stored rating says now."""
+    tapped = now_ms
+    if (outcome.replayed or outcome.status == "duplicate") and outcome.rating_id:
+        unit, stream_id = recording.parse_rating_id(outcome.rating_id) or ("", "")
+        found = recording.current_level(r, unit, stream_id)
+        if found:
+            level, tapped, _ = found
+    return {"level": level,
+            "change_until": None if outcome.status == "duplicate" else change_until(tapped)}
 
 
 def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
@@ -155,9 +187,7 @@ def rate(body: dict):
     if not proofofwork.verify(ticket.nonce, body.get("pow"), config["POW_BITS"]):
         raise Forbidden("请重新扫码后再试。", code="pow_invalid" if body.get("pow") else "pow_required")
     r = get_redis()
-    unsafe = current_app.extensions["ratingsvc.durability"].problem(r)
-    if unsafe:  # never acknowledge a tap that the server would not have on disk
-        raise not_durable(f"tap refused: {unsafe}")
+    wait_aof_ms = durable_wait_ms(r)
     now_ms = int(now() * 1000)
     age_ms = now_ms - ticket.issued_ms
     rules = get_rules()
@@ -172,7 +202,7 @@ def rate(body: dict):
             r, tap, rules, tz=config["TIMEZONE"],
             expired=age_ms > config["TICKET_MAX_AGE"] * 1000, idempotency_key=idempotency_key,
             idempotency_ttl=config["IDEMPOTENCY_TTL"],
-            wait_aof_ms=config["WAITAOF_TIMEOUT_MS"] if config["TAP_DURABILITY"] == "waitaof" else 0)
+            wait_aof_ms=wait_aof_ms)
     except recording.NotDurable as exc:
         raise not_durable(f"tap not confirmed on disk: {exc}") from None
     metrics.TAPS.labels(outcome.status).inc()
@@ -189,7 +219,8 @@ def rate(body: dict):
         raise Unprocessable("This Idempotency-Key was used for a different rating.",
                             code="idempotency_key_reused")
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-    answer = {"status": outcome.status, "rating_id": outcome.rating_id}
+    answer = {"status": outcome.status, "rating_id": outcome.rating_id,
+              **level_fields(r, outcome, body["level"], now_ms)}
     return answer, STATUS_CODES[outcome.status], headers
 
 
@@ -222,3 +253,51 @@ def details(body: dict, rating_id: str):
     if status == "exists":
         raise Conflict("这条评价已经补充过意见。", code="details_exist")
     return {"status": "saved"}, 201
+
+
+#: a change refused: the error, its message and code, by the status change.lua gave
+CHANGE_REFUSED: dict[str, tuple[type[ApiError], str, str]] = {
+    "unknown": (NotFound, "没有找到这条评价。", "unknown_rating"),
+    "forbidden": (Forbidden, "无法确认是您的评价。", "not_your_rating"),
+    "closed": (Forbidden, "修改评价的时间已过。", "change_closed"),
+    "not_changeable": (Conflict, "这条评价不能再修改。", "not_changeable"),
+}
+
+
+def change_refused(status: str) -> ApiError:
+    error, message, code = CHANGE_REFUSED[status]
+    return error(message, code=code)
+
+
+@blp.route("/ratings/<rating_id>/level", methods=["POST"])
+@local_citizen_limit("LIMIT_RATING_IP")
+@blp.arguments(LevelChangeSchema)
+@blp.response(200, LevelChangeAnswerSchema)
+@blp.error(403, "not_your_rating, or change_closed: more than RATING_CHANGE_SECONDS after the tap")
+@blp.error(409, "not_changeable: a duplicate, or a held tap already decided in review")
+@blp.error(422, "bad_level: the level is not 1-5")
+def change_level(body: dict, rating_id: str):
+    """A rater changes the level of their own tap shortly after it (a mistaken face): counted
+    once, at the new level; logged. The level it has already answers "unchanged"."""
+    if body["level"] not in LEVELS:
+        raise Unprocessable("请选择1到5之间的评价等级。", code="bad_level")
+    parsed = recording.parse_rating_id(rating_id)
+    if parsed is None:
+        raise change_refused("unknown")
+    rater = current_rater()
+    if rater is None:
+        raise change_refused("forbidden")
+    r = get_redis()
+    wait_aof_ms = durable_wait_ms(r)
+    try:
+        done = recording.change_level(
+            r, parsed[0], parsed[1], rater=get_signing().person_hash(*rater), level=body["level"],
+            now_ms=int(now() * 1000), window_ms=current_app.config["RATING_CHANGE_SECONDS"] * 1000,
+            wait_aof_ms=wait_aof_ms)
+    except recording.NotDurable as exc:
+        raise not_durable(f"change not confirmed on disk: {exc}") from None
+    metrics.CHANGES.labels(done.status).inc()
+    if done.status in CHANGE_REFUSED:
+        raise change_refused(done.status)
+    return {"status": done.status, "rating_id": rating_id, "level": done.level,
+            "change_until": change_until(done.tapped_ms or 0)}

@@ -1,0 +1,42 @@
+-- Change the level of a recorded tap, atomically: only its own rater, only while fresh, only a
+-- counted tap (its count moves from the old level to the new, on the tap's own day, so it is
+-- still counted once) or a held one still in the review queue (its queued level changes).
+-- KEYS: 1 log  2 tot  3 day:<D>  4 days  5 snap  6 dd:<D>  7 hq  8 hd   (D: the tap's day)
+-- ARGV: 1 tap stream id  2 rater hash  3 new level  4 now (ms)  5 change window (ms)  6 D
+-- Returns {status, level now, tap time (ms)}; status: changed | unchanged | unknown |
+-- forbidden | closed | not_changeable
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
+if not entry then return {'unknown', '', ''} end
+local f = {}
+for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
+if f.k ~= 'tap' or f.d ~= ARGV[6] then return {'unknown', '', ''} end
+if f.r ~= ARGV[2] then return {'forbidden', '', ''} end
+local current = 'l:' .. ARGV[1]
+local level = redis.call('HGET', KEYS[6], current) or f.l
+if f.s == 'duplicate' then return {'not_changeable', level, f.t} end
+local window = tonumber(ARGV[5])
+if window <= 0 or tonumber(ARGV[4]) - tonumber(f.t) > window then return {'closed', level, f.t} end
+if redis.call('HEXISTS', KEYS[8], ARGV[1]) == 1 then return {'not_changeable', level, f.t} end
+if ARGV[3] == level then return {'unchanged', level, f.t} end
+
+local state = 'held'
+local held = redis.call('HGET', KEYS[7], ARGV[1])
+if held then  -- queued for review (held when tapped, or a counted tap held since)
+  local win, rest = string.match(held, '^([^|]*)|[^|]*|(.*)$')
+  redis.call('HSET', KEYS[7], ARGV[1], win .. '|' .. ARGV[3] .. '|' .. rest)
+elseif f.s == 'counted' then
+  state = 'counted'
+  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, level, -1)
+  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, ARGV[3], 1)
+  -- The rater's counted tap of the day, which a tap on another window would hold.
+  local first = redis.call('HGET', KEYS[6], 'f:' .. f.r)
+  if first and string.match(first, '^([^|]*)|') == ARGV[1] then
+    redis.call('HSET', KEYS[6], 'f:' .. f.r, ARGV[1] .. '|' .. f.w .. '|' .. ARGV[3])
+  end
+else
+  return {'not_changeable', level, f.t}
+end
+redis.call('XADD', KEYS[1], '*', 'k', 'change', 'of', ARGV[1], 'from', level, 'to', ARGV[3],
+           't', ARGV[4], 'w', f.w, 'r', f.r, 'd', f.d, 's', state)
+redis.call('HSET', KEYS[6], current, ARGV[3])
+return {'changed', ARGV[3], f.t}
