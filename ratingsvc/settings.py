@@ -64,7 +64,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "LIMIT_SCAN_WINDOW": ("600/minute", "scans of one window's code"),
     "LIMIT_SCAN_RATER": ("60/minute", "scans by one device or openid"),
     "LIMIT_RATING_IP": ("60/minute;2000/hour",
-                        "ratings and reasons, per client IP, counted in each worker's memory"),
+                        "ratings, reasons and level changes, per client IP, counted in each worker's memory"),
     "LIMIT_API_KEY": ("600/minute", "management and scoring endpoints, per API key"),
     "LIMIT_RATER": ("20/hour", "taps of one rater on one unit"),
     "LIMIT_WINDOW": ("120/minute", "taps on one window"),
