@@ -1,11 +1,12 @@
 """The change feed for the scoring service: one ordered stream of every aggregate change.
 
 Each unit's log stream is its outbox: the recording script writes it atomically with the
-counts, in the unit's own slot. A relay copies the entries that change aggregates (counted
-and held taps, later holds, releases, changes of a counted tap's level by its rater) into one change stream in the {feed} slot; a script
-there appends them and moves the unit's relayed offset in one step, so concurrent relays never
-copy twice. The cursor is a position in that stream: resuming from any cursor yields every
-later change once, in order, also after a restart. Units may live on any cluster shard.
+counts, in the unit's own slot. A relay copies the entries that change aggregates (counted and
+held taps, later holds, releases, a counted tap's level changed by its rater) into one change
+stream in the {feed} slot; a script there appends them and moves the unit's relayed offset in
+one step, so concurrent relays never copy twice. The cursor is a position in that stream:
+resuming from any cursor yields every later change once, in order, also after a restart. Units
+may live on any cluster shard.
 """
 
 from __future__ import annotations

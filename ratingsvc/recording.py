@@ -11,7 +11,7 @@ from .registry import ID_RE
 from .rkeys import UnitKeys, parse_stream_id
 from .rules import Rules
 from .store import load_script
-from .timeutil import zone
+from .timeutil import iso_time, zone
 
 DEDUPE_TTL = 3 * 86400  # a day's dedupe hash outlives the day, whatever the time zone
 TAGS = ("key_work", "business", "lawful", "public", "duty")
@@ -78,6 +78,13 @@ def run_durably(r: redis.Redis, script, keys: list, args: list, wait_aof_ms: int
     raise redis.exceptions.NoScriptError("record.lua could not be loaded")
 
 
+def run_script(r: redis.Redis, script, keys: list, args: list, wait_aof_ms: int) -> list:
+    """A counting script's reply; wait_aof_ms > 0: only once it is on disk (run_durably)."""
+    if wait_aof_ms > 0:
+        return run_durably(r, script, keys, args, wait_aof_ms)
+    return script(keys=keys, args=args)
+
+
 def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = False,
            idempotency_key: str | None = None, idempotency_ttl: int = 86400,
            wait_aof_ms: int = 0) -> Outcome:
@@ -104,10 +111,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000]
-    if wait_aof_ms > 0:
-        reply = run_durably(r, script, script_keys, script_args, wait_aof_ms)
-    else:
-        reply = script(keys=script_keys, args=script_args)
+    reply = run_script(r, script, script_keys, script_args, wait_aof_ms)
     status, stream_id, stored_fp, replayed, why = reply
     if replayed == "1" and stored_fp != fingerprint:
         return Outcome("mismatch")
@@ -151,13 +155,14 @@ def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level
     script_keys = [keys.log, keys.tot, keys.day(day), keys.days, keys.snap, keys.dedupe(day),
                    keys.held, keys.decided]
     script_args = [stream_id, rater, level, now_ms, window_ms, day]
-    if wait_aof_ms > 0:
-        reply = run_durably(r, script, script_keys, script_args, wait_aof_ms)
-    else:
-        reply = script(keys=script_keys, args=script_args)
-    status, now_level, tapped = reply
+    status, now_level, tapped = run_script(r, script, script_keys, script_args, wait_aof_ms)
     return LevelChange(str(status), int(now_level) if now_level else None,
                        int(tapped) if tapped else None)
+
+
+def change_until(tapped_ms: int, seconds: int, tz: str) -> str | None:
+    """Until when a tap made at tapped_ms may be changed by its rater (None: changing is off)."""
+    return iso_time(tapped_ms + seconds * 1000, tz) if seconds > 0 else None
 
 
 def current_level(r: redis.Redis, unit: str, stream_id: str) -> tuple[int, int, str] | None:

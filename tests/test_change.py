@@ -245,7 +245,8 @@ def test_a_change_is_in_the_export_and_the_frozen_result_counts_it(closed, runne
     assert lines[2]["of"] == lines[0]["id"] and lines[2]["rater"] == lines[0]["rater"]
     assert set(lines[2]) == {"kind", "time", "unit", "window", "of", "from", "to", "rater", "id", "chain"}
     frozen = closed.client.get("/api/v1/scores?period=p1", headers=closed.admin).json
-    assert frozen["frozen"] is True and frozen["units"][0]["counts"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 1}
+    assert frozen["frozen"] is True
+    assert frozen["units"][0]["counts"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 1}
     ok = runner.invoke(["verify", str(closed.export)])
     assert ok.exit_code == 0 and "OK: 2 taps, 1 units" in ok.output
 
@@ -299,7 +300,8 @@ def test_changes_are_counted_in_the_metrics(h, win):
 
     def changed() -> float:
         text = h.client.get("/metrics").get_data(as_text=True)
-        line = [x for x in text.splitlines() if x.startswith('ratingsvc_level_changes_total{status="changed"}')]
+        name = 'ratingsvc_level_changes_total{status="changed"}'
+        line = [x for x in text.splitlines() if x.startswith(name)]
         return float(line[0].split()[-1]) if line else 0.0
 
     before = changed()

@@ -28,14 +28,11 @@ from ..schemas import (
     LEVELS,
     DetailsAnswerSchema,
     DetailsSchema,
-    LevelChangeAnswerSchema,
-    LevelChangeSchema,
     RatingAnswerSchema,
     RatingSchema,
     ScanSchema,
 )
 from ..signing import BadTicket, BadToken
-from ..timeutil import iso_time
 from . import pages_html
 from .identity import current_rater, set_identity_cookie, wechat_gate
 
@@ -65,12 +62,6 @@ def durable_wait_ms(r: redis.Redis) -> int:
     return config["WAITAOF_TIMEOUT_MS"] if config["TAP_DURABILITY"] == "waitaof" else 0
 
 
-def change_until(tapped_ms: int) -> str | None:
-    """Until when a tap made at tapped_ms may be changed by its rater (None: changing is off)."""
-    seconds = current_app.config["RATING_CHANGE_SECONDS"]
-    return iso_time(tapped_ms + seconds * 1000, current_app.config["TIMEZONE"]) if seconds > 0 else None
-
-
 def level_fields(r: redis.Redis, outcome: recording.Outcome, level: int, now_ms: int) -> dict:
     """A tap's answer's "level" and "change_until": the level sent, changeable until the
     window closes; for a replay or a duplicate, what the stored rating says now."""
@@ -80,8 +71,9 @@ def level_fields(r: redis.Redis, outcome: recording.Outcome, level: int, now_ms:
         found = recording.current_level(r, unit, stream_id)
         if found:
             level, tapped, _ = found
-    return {"level": level,
-            "change_until": None if outcome.status == "duplicate" else change_until(tapped)}
+    config = current_app.config
+    until = recording.change_until(tapped, config["RATING_CHANGE_SECONDS"], config["TIMEZONE"])
+    return {"level": level, "change_until": None if outcome.status == "duplicate" else until}
 
 
 def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
@@ -254,50 +246,3 @@ def details(body: dict, rating_id: str):
         raise Conflict("这条评价已经补充过意见。", code="details_exist")
     return {"status": "saved"}, 201
 
-
-#: a change refused: the error, its message and code, by the status change.lua gave
-CHANGE_REFUSED: dict[str, tuple[type[ApiError], str, str]] = {
-    "unknown": (NotFound, "没有找到这条评价。", "unknown_rating"),
-    "forbidden": (Forbidden, "无法确认是您的评价。", "not_your_rating"),
-    "closed": (Forbidden, "修改评价的时间已过。", "change_closed"),
-    "not_changeable": (Conflict, "这条评价不能再修改。", "not_changeable"),
-}
-
-
-def change_refused(status: str) -> ApiError:
-    error, message, code = CHANGE_REFUSED[status]
-    return error(message, code=code)
-
-
-@blp.route("/ratings/<rating_id>/level", methods=["POST"])
-@local_citizen_limit("LIMIT_RATING_IP")
-@blp.arguments(LevelChangeSchema)
-@blp.response(200, LevelChangeAnswerSchema)
-@blp.error(403, "not_your_rating, or change_closed: more than RATING_CHANGE_SECONDS after the tap")
-@blp.error(409, "not_changeable: a duplicate, or a held tap already decided in review")
-@blp.error(422, "bad_level: the level is not 1-5")
-def change_level(body: dict, rating_id: str):
-    """A rater changes the level of their own tap shortly after it (a mistaken face): counted
-    once, at the new level; logged. The level it has already answers "unchanged"."""
-    if body["level"] not in LEVELS:
-        raise Unprocessable("请选择1到5之间的评价等级。", code="bad_level")
-    parsed = recording.parse_rating_id(rating_id)
-    if parsed is None:
-        raise change_refused("unknown")
-    rater = current_rater()
-    if rater is None:
-        raise change_refused("forbidden")
-    r = get_redis()
-    wait_aof_ms = durable_wait_ms(r)
-    try:
-        done = recording.change_level(
-            r, parsed[0], parsed[1], rater=get_signing().person_hash(*rater), level=body["level"],
-            now_ms=int(now() * 1000), window_ms=current_app.config["RATING_CHANGE_SECONDS"] * 1000,
-            wait_aof_ms=wait_aof_ms)
-    except recording.NotDurable as exc:
-        raise not_durable(f"change not confirmed on disk: {exc}") from None
-    metrics.CHANGES.labels(done.status).inc()
-    if done.status in CHANGE_REFUSED:
-        raise change_refused(done.status)
-    return {"status": done.status, "rating_id": rating_id, "level": done.level,
-            "change_until": change_until(done.tapped_ms or 0)}

@@ -1,0 +1,66 @@
+"""Citizens: changing the level of one's own tap shortly after it (a mistaken face)."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from .. import metrics, recording
+from ..errors import ApiError, Conflict, Forbidden, NotFound, Unprocessable
+from ..extensions import ApiBlueprint, get_redis, get_signing, now
+from ..limiting import local_citizen_limit
+from ..schemas import LEVELS, LevelChangeAnswerSchema, LevelChangeSchema
+from .citizen import durable_wait_ms, not_durable
+from .identity import current_rater
+
+blp = ApiBlueprint("level", __name__, url_prefix="/api/v1",
+                   description="Citizens: change a tap's level shortly after it")
+
+
+#: a change refused: the error, its message and code, by the status change.lua gave
+CHANGE_REFUSED: dict[str, tuple[type[ApiError], str, str]] = {
+    "unknown": (NotFound, "没有找到这条评价。", "unknown_rating"),
+    "forbidden": (Forbidden, "无法确认是您的评价。", "not_your_rating"),
+    "closed": (Forbidden, "修改评价的时间已过。", "change_closed"),
+    "not_changeable": (Conflict, "这条评价不能再修改。", "not_changeable"),
+}
+
+
+def change_refused(status: str) -> ApiError:
+    error, message, code = CHANGE_REFUSED[status]
+    return error(message, code=code)
+
+
+@blp.route("/ratings/<rating_id>/level", methods=["POST"])
+@local_citizen_limit("LIMIT_RATING_IP")
+@blp.arguments(LevelChangeSchema)
+@blp.response(200, LevelChangeAnswerSchema)
+@blp.error(403, "not_your_rating, or change_closed: more than RATING_CHANGE_SECONDS after the tap")
+@blp.error(409, "not_changeable: a duplicate, or a held tap already decided in review")
+@blp.error(422, "bad_level: the level is not 1-5")
+def change_level(body: dict, rating_id: str):
+    """A rater changes the level of their own tap shortly after it (a mistaken face): counted
+    once, at the new level; logged. The level it has already answers "unchanged"."""
+    if body["level"] not in LEVELS:
+        raise Unprocessable("请选择1到5之间的评价等级。", code="bad_level")
+    parsed = recording.parse_rating_id(rating_id)
+    if parsed is None:
+        raise change_refused("unknown")
+    rater = current_rater()
+    if rater is None:
+        raise change_refused("forbidden")
+    r = get_redis()
+    wait_aof_ms = durable_wait_ms(r)
+    try:
+        done = recording.change_level(
+            r, parsed[0], parsed[1], rater=get_signing().person_hash(*rater), level=body["level"],
+            now_ms=int(now() * 1000), window_ms=current_app.config["RATING_CHANGE_SECONDS"] * 1000,
+            wait_aof_ms=wait_aof_ms)
+    except recording.NotDurable as exc:
+        raise not_durable(f"change not confirmed on disk: {exc}") from None
+    metrics.CHANGES.labels(done.status).inc()
+    if done.status in CHANGE_REFUSED:
+        raise change_refused(done.status)
+    config = current_app.config
+    return {"status": done.status, "rating_id": rating_id, "level": done.level,
+            "change_until": recording.change_until(done.tapped_ms or 0, config["RATING_CHANGE_SECONDS"],
+                                                   config["TIMEZONE"])}
