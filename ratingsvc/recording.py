@@ -38,6 +38,7 @@ class Outcome:
     replayed: bool = False
     reasons: list[str] = field(default_factory=list)  # why held, or which limit
     retry_after: int = 0
+    earlier_level: int | None = None  # a duplicate: the level of the tap it repeats, now
 
 
 def rating_id(unit: str, stream_id: str) -> str:
@@ -112,7 +113,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000]
     reply = run_script(r, script, script_keys, script_args, wait_aof_ms)
-    status, stream_id, stored_fp, replayed, why = reply
+    status, stream_id, stored_fp, replayed, why, *earlier = reply
     if replayed == "1" and stored_fp != fingerprint:
         return Outcome("mismatch")
     if status == "limited":
@@ -120,7 +121,8 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         wait = int(limit.seconds - now_s % limit.seconds) + 1
         return Outcome("limited", reasons=[why], retry_after=wait)
     return Outcome(status, rating_id(tap.unit, stream_id) if stream_id else None, replayed == "1",
-                   why.split(",") if why else [])
+                   why.split(",") if why else [],
+                   earlier_level=int(earlier[0]) if earlier and earlier[0] else None)
 
 
 def add_details(r: redis.Redis, unit: str, stream_id: str, *, rater: str, now_ms: int,
@@ -165,8 +167,8 @@ def change_until(tapped_ms: int, seconds: int, tz: str) -> str | None:
     return iso_time(tapped_ms + seconds * 1000, tz) if seconds > 0 else None
 
 
-def current_level(r: redis.Redis, unit: str, stream_id: str) -> tuple[int, int, str] | None:
-    """(level now, time tapped in ms, status when tapped) of a recorded tap; for a duplicate,
+def current_level(r: redis.Redis, unit: str, stream_id: str) -> tuple[int, int] | None:
+    """(level now, time tapped in ms) of a recorded tap; for a duplicate,
     the level and time of the rater's earlier tap it repeats. None if there is no such tap."""
     keys = UnitKeys(unit)
     for _ in range(3):  # a duplicate names the tap it repeats (which may be one itself)
@@ -178,4 +180,4 @@ def current_level(r: redis.Redis, unit: str, stream_id: str) -> tuple[int, int, 
             break
         stream_id = f["of"]
     changed = r.hget(keys.dedupe(f["d"]), f"l:{stream_id}")
-    return int(changed or f["l"]), int(f["t"]), f["s"]
+    return int(changed or f["l"]), int(f["t"])

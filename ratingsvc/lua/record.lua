@@ -11,7 +11,8 @@
 --       15 minute of the day  16 hour  17 hours grace (min)  18 IP-window max
 --       19 burst min  20 burst factor  21 rater windows max  22 rater limit
 --       23 its seconds  24 window limit  25 its seconds  26 how long an IP stays flagged (ms)
--- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name};
+-- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
+-- duplicate the level the rater's earlier tap of this window today has now};
 -- status: counted | held | duplicate | expired | revoked | limited
 local A = ARGV
 local window, level, rater, day, now = A[1], A[3], A[4], A[5], A[6]
@@ -58,10 +59,17 @@ local function num(v) return tonumber(v) or 0 end
 local dd, pair, ticket = KEYS[3], window .. ':' .. rater, 't:' .. A[7]
 local seen = redis.call('HMGET', dd, ticket, pair)
 local first = seen[1] or seen[2]
-local status, why = 'counted', ''
+local status, why, earlier = 'counted', '', ''
 if first then
   status = 'duplicate'
   redis.call('HINCRBY', KEYS[5], 'dup', 1)
+  if seen[2] then  -- its level now: as changed by its rater (change.lua), else as tapped
+    earlier = redis.call('HGET', dd, 'l:' .. seen[2])
+    if not earlier then
+      local e = redis.call('XRANGE', KEYS[8], seen[2], seen[2])[1]
+      for i = 1, e and #e[2] or 0, 2 do if e[2][i] == 'l' then earlier = e[2][i + 1] end end
+    end
+  end
 else
   local reasons = {}
   for r in string.gmatch(A[13], '[^,]+') do reasons[#reasons + 1] = r end
@@ -142,4 +150,4 @@ end
 if use_idem then
   redis.call('SET', KEYS[9], status .. '|' .. id .. '|' .. A[8] .. '|' .. why, 'EX', A[9])
 end
-return {status, id, A[8], '0', why}
+return {status, id, A[8], '0', why, earlier or ''}

@@ -66,11 +66,13 @@ def level_fields(r: redis.Redis, outcome: recording.Outcome, level: int, now_ms:
     """A tap's answer's "level" and "change_until": the level sent, changeable until the
     window closes; for a replay or a duplicate, what the stored rating says now."""
     tapped = now_ms
-    if (outcome.replayed or outcome.status == "duplicate") and outcome.rating_id:
+    if outcome.earlier_level is not None:
+        level = outcome.earlier_level
+    elif (outcome.replayed or outcome.status == "duplicate") and outcome.rating_id:
         unit, stream_id = recording.parse_rating_id(outcome.rating_id) or ("", "")
         found = recording.current_level(r, unit, stream_id)
         if found:
-            level, tapped, _ = found
+            level, tapped = found
     config = current_app.config
     until = recording.change_until(tapped, config["RATING_CHANGE_SECONDS"], config["TIMEZONE"])
     return {"level": level, "change_until": None if outcome.status == "duplicate" else until}
