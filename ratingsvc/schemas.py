@@ -153,6 +153,7 @@ class RatingSchema(Schema):
 
 def change_until_field() -> fields.String:
     return fields.String(allow_none=True, metadata={
+        "format": "date-time", "example": "2026-06-01T10:02:05+08:00",
         "description": "ISO time with offset until which its rater may change the level "
                        "(RATING_CHANGE_SECONDS after the tap); null: it cannot be changed"})
 

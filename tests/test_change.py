@@ -307,3 +307,22 @@ def test_changes_are_counted_in_the_metrics(h, win):
     before = changed()
     change(phone, rid, 5)
     assert changed() == before + 1
+
+
+def test_a_change_the_server_would_not_keep_on_disk_is_refused(h, win, config, r):
+    """TAP_DURABILITY=always and a server that no longer fsyncs each write: 503, nothing moved."""
+    from ratingsvc import create_app
+
+    phone = h.rater()
+    rid = tap_from(h, win, level=1, rater=phone).json["rating_id"]
+    r.config_set("appendfsync", "everysec")
+    try:
+        other = create_app(config).test_client()  # a worker that looks at the server afresh
+        other.set_cookie("rs_dev", phone.get_cookie("rs_dev").value)
+        resp = change(other, rid, 5)
+        assert resp.status_code == 503 and resp.json["error"]["code"] == "not_durable"
+        assert resp.headers["Retry-After"] == "1"
+    finally:
+        r.config_set("appendfsync", "always")
+    assert levels(h.counts())["1"] == 1 and not log(h)
+    assert change(phone, rid, 5).status_code == 200
