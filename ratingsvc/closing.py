@@ -132,13 +132,18 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
     problems: list[str] = []
     chain, taps = chain_start(result["period"]), []
     for number, line in enumerate(lines, 1):
-        tap = json.loads(line)
-        stored = tap.pop("chain", "")
+        try:
+            tap = json.loads(line)
+            stored = tap.pop("chain", "")
+            entry = {"unit": tap["unit"], "level": int(tap["level"]), "status": tap["status"]}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            problems.append(f"line {number}: not a tap of an export: {line[:60]!r}")
+            continue
         if chained(chain, line_body(tap)) != stored:
             problems.append(f"line {number} (unit {tap.get('unit')}): the chain breaks here, so "
                             "this line was changed (or removed, or one was put before it)")
         chain = stored  # go on from the stored value, so each changed line shows by itself
-        taps.append({"unit": tap["unit"], "level": tap["level"], "status": tap["status"]})
+        taps.append(entry)
     if chain != result["digest"]:
         problems.append(f"digest: the export ends at {chain[:16]}…, the result says "
                         f"{result['digest'][:16]}…")
