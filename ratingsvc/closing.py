@@ -13,14 +13,13 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 
 import redis
 
 from . import registry, rkeys, scoring
 from .periods import Period
 from .rkeys import UnitKeys
-from .timeutil import day_key
+from .timeutil import day_key, iso_time
 
 CHUNK = 10_000
 
@@ -43,8 +42,9 @@ def _log(r: redis.Redis, unit: str) -> Iterator[tuple[str, dict]]:
         start = f"({batch[-1][0]}"
 
 
-def unit_taps(r: redis.Redis, unit: str, first: str, last: str) -> list[dict]:
-    """The unit's taps on days first..last (YYYYMMDD), with their final status, in log order."""
+def unit_taps(r: redis.Redis, unit: str, first: str, last: str, tz: str) -> list[dict]:
+    """The unit's taps on days first..last (YYYYMMDD), with their final status, in log order;
+    times as iso_time in zone tz."""
     taps, final = [], {}
     for eid, f in _log(r, unit):
         kind = f.get("k")
@@ -54,7 +54,7 @@ def unit_taps(r: redis.Redis, unit: str, first: str, last: str) -> list[dict]:
             final[f["of"]] = "held"
         elif kind == "review":
             final[f["of"]] = "counted" if f["a"] == "release" else "rejected"
-    return [{"time": datetime.fromtimestamp(int(f["t"]) / 1000, UTC).isoformat(timespec="milliseconds"),
+    return [{"time": iso_time(int(f["t"]), tz),
              "unit": unit, "window": int(f["w"]), "level": int(f["l"]),
              "status": final.get(eid, f["s"]), "rater": f["r"], "id": eid} for eid, f in taps]
 
@@ -63,12 +63,12 @@ def line_body(tap: dict) -> str:
     return json.dumps(tap, ensure_ascii=False, sort_keys=True)
 
 
-def export_lines(r: redis.Redis, period: Period) -> Iterator[tuple[dict, str, str]]:
+def export_lines(r: redis.Redis, period: Period, tz: str) -> Iterator[tuple[dict, str, str]]:
     """The export, unit by unit: each tap, its line (with the chain value), the chain value."""
     chain = chain_start(period.id)
     first, last = day_key(period.start), day_key(period.end)
     for unit in sorted(r.smembers(rkeys.UNITS)):
-        for tap in unit_taps(r, unit, first, last):
+        for tap in unit_taps(r, unit, first, last, tz):
             chain = chained(chain, line_body(tap))
             yield tap, line_body({**tap, "chain": chain}), chain
 
@@ -99,13 +99,14 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
 
 
 def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min_n: int,
-          now: float) -> dict:
-    """Write the export to path, compute the frozen result from it, store both facts."""
+          now: float, tz: str) -> dict:
+    """Write the export to path, compute the frozen result from it, store both facts. Times
+    in zone tz (iso_time), days as ISO dates."""
     written: dict = {"lines": 0, "digest": chain_start(period.id)}
 
     def taps() -> Iterator[dict]:
         with open(path, "w", encoding="utf-8") as out:
-            for tap, line, chain in export_lines(r, period):
+            for tap, line, chain in export_lines(r, period, tz):
                 out.write(line + "\n")
                 written["lines"] += 1
                 written["digest"] = chain
@@ -114,7 +115,7 @@ def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min
     tallies = tally(taps())
     units = {u.id: (u.name, u.category) for u in registry.list_units(r) if u.active}
     result = {"period": period.id, "start": period.start.isoformat(), "end": period.end.isoformat(),
-              "closed_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
+              "closed_at": iso_time(now * 1000, tz),
               "taps": written["lines"], "digest": written["digest"], "prior_weight": prior_weight,
               "min_n": min_n, **result_from(tallies, units, prior_weight=prior_weight, min_n=min_n)}
     if not r.hsetnx(rkeys.CLOSED, period.id, json.dumps(result, ensure_ascii=False)):
