@@ -5,14 +5,27 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint bench bench-profile bench-tap bench-redis fraud posters-bench clean
 
-$(BIN)/ratingsvc: pyproject.toml
+# Two installs, each remembered by a stamp file: the app alone (make run), and the app with
+# the dev extras (tests, lint, benchmarks: pytest, playwright, mypy, matplotlib, py-spy, ...).
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV): $(RUNTIME)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# The name the docs and helpers use for "the dev venv".
+$(BIN)/ratingsvc: $(DEV)
+	touch $@
+
 ## run: the app under gunicorn on 127.0.0.1:8000, with an embedded Redis and demo data
-run: $(BIN)/ratingsvc
+run: $(RUNTIME)
 	$(BIN)/ratingsvc serve
 
 ## test: lint, types, and the whole suite against a redis-server the suite starts itself

@@ -61,7 +61,8 @@ def main() -> None:
             period = Period("p", "2026", date(2026, 5, 1), date(2026, 9, 30))
             export = Path(tmp) / "p.jsonl"
             t0 = time.perf_counter()
-            result = closing.close(r, period, str(export), prior_weight=20, min_n=30, now=time.time())
+            result = closing.close(r, period, str(export), prior_weight=20, min_n=30, now=time.time(),
+                                    tz="Asia/Shanghai")
             closed = time.perf_counter() - t0
             size = export.stat().st_size
             print(f"closed: {result['taps']:,} lines, {size / 1e6:.0f} MB, in {closed:.1f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -9,9 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import redis
 from flask import Flask
 
-from . import apikeys, create_app, importer
+from . import apikeys, create_app, importer, localredis
 from .extensions import get_redis
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -19,12 +21,29 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 @contextmanager
 def app_context(config: dict | None = None) -> Iterator[Flask]:
-    app = create_app(config)
+    """An app on the Redis the command line uses (see localredis), said on stderr."""
+    url, why = localredis.choose(PROJECT, os.environ)
+    click.echo(f"Redis: {localredis.shown(url)} ({why})", err=True)
+    click.get_current_context().meta["ratingsvc.redis_url"] = url
+    app = create_app({"REDIS_URL": url, **(config or {})})
     with app.app_context():
         yield app
 
 
-@click.group()
+class Commands(click.Group):
+    """A Redis that does not answer is one line and exit 1, in every command, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except redis.RedisError as exc:
+            url = localredis.shown(ctx.meta.get("ratingsvc.redis_url", "?"))
+            what = ("cannot reach Redis" if isinstance(exc, redis.ConnectionError | redis.TimeoutError)
+                    else "Redis refused")
+            raise click.ClickException(f"{what} at {url}: {exc}") from None
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """ratingsvc: signed QR codes per service window, one-tap ratings, mobile scores."""
 
@@ -140,15 +159,28 @@ def verify(export: str, result_path: str | None) -> None:
     """Check an export against its published result: its digest chain, every unit's counts."""
     import json
     import time
-    from pathlib import Path
 
     from .closing import verify as check
 
     result_file = Path(result_path) if result_path else Path(export).with_suffix(".result.json")
-    result = json.loads(result_file.read_text(encoding="utf-8"))
+    try:
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise click.ClickException(
+            f"{result_file}: no such file. It is the result `periods close` wrote next to the "
+            "export (EXPORT with .result.json); give another with --result") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(f"{result_file}: not a result file: {exc}") from None
     start = time.perf_counter()
-    with open(export, encoding="utf-8") as lines:
-        problems = check(lines, result)
+    try:
+        with open(export, encoding="utf-8") as lines:
+            problems = check(lines, result)
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{export}: not an export (not UTF-8 text: {exc})") from None
+    except OSError as exc:
+        raise click.ClickException(f"{export}: cannot read it: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise click.ClickException(f"{result_file}: not a result file (at {exc!r})") from None
     took = time.perf_counter() - start
     for problem in problems:
         click.echo(problem, err=True)

@@ -15,14 +15,13 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 
 import redis
 
 from . import registry, rkeys, scoring
 from .periods import Period
 from .rkeys import UnitKeys
-from .timeutil import day_key
+from .timeutil import day_key, iso_time
 
 CHUNK = 10_000
 TALLIED = ("kind", "unit", "id", "level", "status", "rater", "of", "from", "to")  # what verify keeps
@@ -46,13 +45,9 @@ def _log(r: redis.Redis, unit: str) -> Iterator[tuple[str, dict]]:
         start = f"({batch[-1][0]}"
 
 
-def _time(ms: str) -> str:
-    return datetime.fromtimestamp(int(ms) / 1000, UTC).isoformat(timespec="milliseconds")
-
-
-def unit_taps(r: redis.Redis, unit: str, first: str, last: str) -> list[dict]:
+def unit_taps(r: redis.Redis, unit: str, first: str, last: str, tz: str) -> list[dict]:
     """The unit's taps on days first..last (YYYYMMDD), with their final status, and the
-    changes of their levels by their raters, in log order."""
+    changes of their levels by their raters, in log order; times as iso_time in zone tz."""
     taps, final = [], {}
     for eid, f in _log(r, unit):
         kind = f.get("k")
@@ -62,10 +57,10 @@ def unit_taps(r: redis.Redis, unit: str, first: str, last: str) -> list[dict]:
             final[f["of"]] = "held"
         elif kind == "review":
             final[f["of"]] = "counted" if f["a"] == "release" else "rejected"
-    return [{"kind": "change", "time": _time(f["t"]), "unit": unit, "window": int(f["w"]),
+    return [{"kind": "change", "time": iso_time(int(f["t"]), tz), "unit": unit, "window": int(f["w"]),
              "of": f["of"], "from": int(f["from"]), "to": int(f["to"]), "rater": f["r"], "id": eid}
             if f["k"] == "change" else
-            {"time": _time(f["t"]), "unit": unit, "window": int(f["w"]), "level": int(f["l"]),
+            {"time": iso_time(int(f["t"]), tz), "unit": unit, "window": int(f["w"]), "level": int(f["l"]),
              "status": final.get(eid, f["s"]), "rater": f["r"], "id": eid} for eid, f in taps]
 
 
@@ -73,12 +68,12 @@ def line_body(tap: dict) -> str:
     return json.dumps(tap, ensure_ascii=False, sort_keys=True)
 
 
-def export_lines(r: redis.Redis, period: Period) -> Iterator[tuple[dict, str, str]]:
+def export_lines(r: redis.Redis, period: Period, tz: str) -> Iterator[tuple[dict, str, str]]:
     """The export, unit by unit: each tap, its line (with the chain value), the chain value."""
     chain = chain_start(period.id)
     first, last = day_key(period.start), day_key(period.end)
     for unit in sorted(r.smembers(rkeys.UNITS)):
-        for tap in unit_taps(r, unit, first, last):
+        for tap in unit_taps(r, unit, first, last, tz):
             chain = chained(chain, line_body(tap))
             yield tap, line_body({**tap, "chain": chain}), chain
 
@@ -142,13 +137,14 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
 
 
 def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min_n: int,
-          now: float) -> dict:
-    """Write the export to path, compute the frozen result from it, store both facts."""
+          now: float, tz: str) -> dict:
+    """Write the export to path, compute the frozen result from it, store both facts. Times
+    in zone tz (iso_time), days as ISO dates."""
     written: dict = {"lines": 0, "digest": chain_start(period.id)}
 
     def taps() -> Iterator[dict]:
         with open(path, "w", encoding="utf-8") as out:
-            for tap, line, chain in export_lines(r, period):
+            for tap, line, chain in export_lines(r, period, tz):
                 out.write(line + "\n")
                 written["lines"] += tap.get("kind") != "change"
                 written["digest"] = chain
@@ -157,7 +153,7 @@ def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min
     tallies = tally(taps())
     units = {u.id: (u.name, u.category) for u in registry.list_units(r) if u.active}
     result = {"period": period.id, "start": period.start.isoformat(), "end": period.end.isoformat(),
-              "closed_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
+              "closed_at": iso_time(now * 1000, tz),
               "taps": written["lines"], "digest": written["digest"], "prior_weight": prior_weight,
               "min_n": min_n, **result_from(tallies, units, prior_weight=prior_weight, min_n=min_n)}
     if not r.hsetnx(rkeys.CLOSED, period.id, json.dumps(result, ensure_ascii=False)):
@@ -175,13 +171,21 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
     problems: list[str] = []
     chain, taps = chain_start(result["period"]), []
     for number, line in enumerate(lines, 1):
-        tap = json.loads(line)
-        stored = tap.pop("chain", "")
+        try:
+            tap = json.loads(line)
+            stored = tap.pop("chain", "")
+            entry = {k: tap[k] for k in TALLIED if k in tap}
+            if entry.get("kind") != "change":
+                entry["level"], entry["status"] = int(tap["level"]), tap["status"]
+            entry["unit"], entry["id"] = str(tap["unit"]), str(tap["id"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            problems.append(f"line {number}: not a tap of an export: {line[:60]!r}")
+            continue
         if chained(chain, line_body(tap)) != stored:
             problems.append(f"line {number} (unit {tap.get('unit')}): the chain breaks here, so "
                             "this line was changed (or removed, or one was put before it)")
         chain = stored  # go on from the stored value, so each changed line shows by itself
-        taps.append({k: tap.get(k) for k in TALLIED if k in tap})
+        taps.append(entry)
     if chain != result["digest"]:
         problems.append(f"digest: the export ends at {chain[:16]}…, the result says "
                         f"{result['digest'][:16]}…")

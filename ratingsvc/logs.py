@@ -13,14 +13,22 @@ import time
 from flask import Flask, Response, g, request
 
 from .extensions import client_hash
+from .settings import SETTINGS
+from .timeutil import iso_time
 
 log = logging.getLogger("ratingsvc.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class JsonFormatter(logging.Formatter):
+    """A JSON object a line; "t" as every time in ratingsvc (iso_time in zone tz)."""
+
+    def __init__(self, tz: str = SETTINGS["TIMEZONE"][0]) -> None:
+        super().__init__()
+        self.tz = tz
+
     def format(self, record: logging.LogRecord) -> str:
-        body = {"t": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+        body = {"t": iso_time(record.created * 1000, self.tz),
                 "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
         body.update(getattr(record, "fields", {}))
         if record.exc_info and record.exc_info[0] is not None:
@@ -32,7 +40,7 @@ class JsonFormatter(logging.Formatter):
 def init_app(app: Flask) -> None:
     if not app.config.get("TESTING") and not logging.getLogger("ratingsvc").handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonFormatter(app.config["TIMEZONE"]))
         logging.getLogger("ratingsvc").addHandler(handler)
         logging.getLogger("ratingsvc").setLevel(logging.INFO)
 

@@ -10,7 +10,7 @@ import redis
 from .recording import rating_id
 from .rkeys import UnitKeys
 from .store import load_script
-from .timeutil import local_day
+from .timeutil import iso_time, local_day
 
 ACTIONS = ("release", "reject")
 
@@ -65,3 +65,11 @@ def decisions(r: redis.Redis, units: list[str]) -> list[dict]:
     out = [{"rating_id": rating_id(uid, sid), **json.loads(v)}
            for uid, d in zip(units, per_unit, strict=True) for sid, v in d.items()]
     return sorted(out, key=lambda d: d["t"])
+
+
+def decision_out(d: dict, tz: str) -> dict:
+    """A decision as answers carry it: its time, and the held tap's, as ISO times."""
+    held = _held("", "", d["held"])
+    return {**{k: v for k, v in d.items() if k != "t"}, "time": iso_time(int(d["t"]), tz),
+            "held": {"window": held.window, "level": held.level, "reasons": held.reasons,
+                     "time": iso_time(held.time_ms, tz)}}

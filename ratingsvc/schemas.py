@@ -15,6 +15,10 @@ NAME = validate.Length(min=1, max=100)
 LEVELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
 
 
+#: every point in time in an answer (timeutil.iso_time); calendar days are ISO dates
+TIME = "ISO 8601 with the offset of TIMEZONE, e.g. 2026-11-23T09:30:05+08:00"
+
+
 class StrictInt(fields.Integer):
     """An integer that must be a JSON number: no strings, no booleans, no fractions."""
 
@@ -251,7 +255,7 @@ class HeldTapSchema(Schema):
     window = fields.Integer()
     level = fields.Integer()
     reasons = fields.List(fields.String(), metadata={"description": "the rules that held it"})
-    time = fields.DateTime(metadata={"description": "when it was tapped"})
+    time = fields.String(metadata={"description": f"when it was tapped: {TIME}"})
 
 
 class HeldCountSchema(Schema):
@@ -276,15 +280,22 @@ class DecisionAnswerSchema(Schema):
     decision = fields.String(metadata={"description": "the decision's entry in the unit's log"})
 
 
+class HeldAsSchema(Schema):
+    window = fields.Integer()
+    level = fields.Integer()
+    reasons = fields.List(fields.String())
+    time = fields.String(metadata={"description": f"when it was held: {TIME}"})
+
+
 class DecisionRecordSchema(Schema):
     rating_id = fields.String()
     action = fields.String()
     by = fields.String(metadata={"description": "id of the API key that decided"})
     name = fields.String(metadata={"description": "name of that key"})
     why = fields.String()
-    t = fields.Integer(metadata={"description": "when, in ms since 1970"})
+    time = fields.String(metadata={"description": f"when it was decided: {TIME}"})
     decision = fields.String()
-    held = fields.String(metadata={"description": "window|level|reasons|ms as held"})
+    held = fields.Nested(HeldAsSchema, metadata={"description": "the tap as it was held"})
 
 
 CURSOR = r"^(0|[0-9]{1,20}-[0-9]{1,20})$"
@@ -307,7 +318,8 @@ class ChangeSchema(Schema):
     unit = fields.String()
     kind = fields.String(metadata={"description": "counted | held | hold | release | change (a "
                                                   "counted tap's level changed by its rater)"})
-    day = fields.String()
+    day = fields.String(metadata={"description": "the day whose counts changed: an ISO date, "
+                                                 "e.g. 2026-11-23, counted in TIMEZONE"})
     score = fields.Nested(UnitScoreSchema, allow_none=True, metadata={
         "description": "the unit's aggregates now; null for a unit that is not scored (deactivated)"})
 
@@ -323,7 +335,7 @@ class ClosedSchema(Schema):
     period = fields.String()
     taps = fields.Integer(metadata={"description": "lines in the export"})
     digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
-    closed_at = fields.String()
+    closed_at = fields.String(metadata={"description": TIME})
     export = fields.String(metadata={"description": "the export's file name"})
 
 
@@ -331,7 +343,7 @@ class ResultSchema(TableSchema):
     period = fields.String()
     start = fields.Date()
     end = fields.Date()
-    closed_at = fields.String()
+    closed_at = fields.String(metadata={"description": TIME})
     taps = fields.Integer(metadata={"description": "lines in the export"})
     digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import create_app, demo, registry
+from . import create_app, demo, localredis, registry
 from .embedded import RedisServer
 from .extensions import get_redis
 from .settings import SETTINGS
@@ -35,6 +35,18 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen) -> bool:
         except OSError:
             time.sleep(0.1)
     return False
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why gunicorn could not listen on host:port, or None: checked before anything starts."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+            s.bind(infos[0][4])
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def prepare(env: dict[str, str], base: str) -> list[str]:
@@ -77,8 +89,14 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
     env.setdefault("PROMETHEUS_MULTIPROC_DIR",
                    str(project / env.get("RATINGSVC_VAR_DIR", "var") / "metrics"))
     base = env["RATINGSVC_PUBLIC_URL"].rstrip("/")
+    taken = port_taken(host, port)
+    if taken:
+        click.echo(f"cannot listen on {host}:{port}: {taken}. Stop what uses it, or choose "
+                   "another port: ratingsvc serve --port N", err=True)
+        return 1
     redis_server = None
     gunicorn = None
+    state = localredis.state_file(project, env)
     try:
         if "RATINGSVC_REDIS_URL" not in env:
             data = project / env.get("RATINGSVC_VAR_DIR", "var") / "redis"
@@ -93,6 +111,7 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
             redis_server.start()
             env["RATINGSVC_REDIS_URL"] = redis_server.url
             click.echo(f"embedded Redis on {redis_server.url} (append-only file in {data})")
+        localredis.write_state(state, env["RATINGSVC_REDIS_URL"])  # the command line finds it
         banner = prepare(env, base)
         gunicorn = subprocess.Popen(gunicorn_command(host, port, workers, project),
                                     env={**os.environ, **env})
@@ -104,6 +123,7 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        localredis.remove_state(state)
         if gunicorn and gunicorn.poll() is None:
             gunicorn.terminate()
             try:

@@ -35,7 +35,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "PUBLIC_URL": ("http://127.0.0.1:8000",
                    "scheme and host that QR codes point to (https:// in production)"),
     "MAX_BODY_BYTES": (65536, "largest request body the app reads; a bigger one is refused with 413"),
-    "TIMEZONE": ("Asia/Shanghai", "time zone of the calendar day used for dedupe and day counters"),
+    "TIMEZONE": ("Asia/Shanghai", "time zone of the calendar day (dedupe, day counters), and the "
+                 "offset of every time in answers, files and logs"),
     "TICKET_MAX_AGE": (1800, "seconds a scan ticket stays valid"),
     "DETAILS_MAX_AGE": (1800, "seconds after a tap during which its rater may add a reason"),
     "RATING_CHANGE_SECONDS": (120, "seconds after a tap during which its rater may change its level "

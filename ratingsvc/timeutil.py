@@ -25,6 +25,11 @@ def day_after(d: date) -> str:
     return day_key(d + timedelta(days=1))
 
 
+def iso_day(key: str) -> str:
+    """A YYYYMMDD day key as the ISO date answers and files carry, e.g. 2026-11-23."""
+    return f"{key[:4]}-{key[4:6]}-{key[6:8]}"
+
+
 def iso_time(ms: int | float, tz: str) -> str:
     """The one form of a point in time in every answer and file: ISO 8601 to the second, in
     zone tz with its offset, e.g. 2026-11-23T09:30:05+08:00."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ratingsvc import registry
+from ratingsvc.timeutil import iso_time
 from tests.helpers import tap_from
 
 
@@ -62,7 +63,10 @@ def test_release_counts_the_tap_from_then_on_and_is_audited(held, clock):
     assert (decision["k"], decision["a"], decision["why"]) == ("review", "release", "家属代评，已核实")
     made = h.client.get("/api/v1/review/decisions", headers=h.admin).json
     assert len(made) == 1 and made[0]["rating_id"] == h.ids[0] and made[0]["name"] == "test admin"
-    assert made[0]["t"] == int(clock() * 1000) and made[0]["decision"] == resp.json["decision"]
+    assert made[0]["time"] == iso_time(clock() * 1000, "Asia/Shanghai")
+    assert made[0]["decision"] == resp.json["decision"]
+    assert made[0]["held"] == {"window": h.a.id, "level": 1, "reasons": ["automation"],
+                               "time": "2026-06-01T10:00:05+08:00"}  # START + 5.1 s
 
 
 def test_reject_keeps_the_tap_out(held):

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +31,7 @@ class Served:
     def __init__(self, var: Path, port: int) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RATINGSVC_")}
         env.update(RATINGSVC_VAR_DIR=str(var), PYTHONUNBUFFERED="1")
+        self.env = env
         self.log = open(var.parent / f"serve-{port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ratingsvc", "serve", "--port", str(port), "--workers", "2"],
@@ -118,8 +120,18 @@ def test_serve_prints_urls_and_keys_and_the_loop_works_end_to_end(tmp_path):
         units = json.loads(body)["units"]
         assert status == 200 and len(units) == 330
         assert [(u["unit"], u["counts"]["4"]) for u in units if u["n"]] == [("of-001", 1)]
+
+        # The command line, without RATINGSVC_REDIS_URL, uses the Redis `make run` started.
+        made = subprocess.run([sys.executable, "-m", "ratingsvc", "keys", "create", "--role", "scorer",
+                               "--name", "cli"], env=served.env, capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        sock = tmp_path / "var" / "redis" / "redis.sock"
+        assert f"Redis: unix://{sock}?db=0 (the one `make run` uses)" in made.stderr
+        status, body = call(phone, f"{served.base}/api/v1/scores?period={period}", key=made.stdout.strip())
+        assert status == 200
     finally:
         assert served.stop() == 0
+    assert not (tmp_path / "var" / "run" / "redis.json").exists()
 
     again = Served(tmp_path / "var", port)  # same data: nothing reloaded, the tap kept
     try:
@@ -134,3 +146,19 @@ def test_serve_prints_urls_and_keys_and_the_loop_works_end_to_end(tmp_path):
         assert again.stop() == 0
     assert (tmp_path / "var" / "redis" / "appendonlydir").is_dir() or list(
         (tmp_path / "var" / "redis").glob("*.aof"))
+
+
+def test_serve_says_the_port_is_taken_before_it_starts_anything(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RATINGSVC_")}
+        done = subprocess.run([sys.executable, "-m", "ratingsvc", "serve", "--port", str(port)],
+                              env={**env, "RATINGSVC_VAR_DIR": str(tmp_path / "var")},
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"cannot listen on 127.0.0.1:{port}: Address already in use. Stop "
+                                   "what uses it, or choose another port: ratingsvc serve --port N")
+    assert "ratingsvc is up" not in done.stdout and "rsk_" not in done.stdout
+    assert not (tmp_path / "var" / "redis").exists()  # no Redis was started

@@ -24,7 +24,7 @@ from ..extensions import ApiBlueprint, get_redis
 from ..feedhub import Hub
 from ..limiting import per_key_limit
 from ..schemas import TEXT, ChangesQuerySchema, ChangesSchema
-from ..timeutil import day_key, local_day
+from ..timeutil import day_key, iso_day, local_day
 from .scores import compute
 
 blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1", description="Following the counts")
@@ -57,7 +57,8 @@ class PeriodFeed:
         if not relevant:
             return []
         table = (scores or self.scores)()
-        return [{"id": c.id, "unit": c.unit, "kind": c.kind, "day": c.day, "score": table.get(c.unit)}
+        return [{"id": c.id, "unit": c.unit, "kind": c.kind, "day": iso_day(c.day),
+                 "score": table.get(c.unit)}
                 for c in relevant]
 
     def encode(self, changes: list[feed.Change], scores) -> list[tuple[str, str]]:

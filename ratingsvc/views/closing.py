@@ -39,7 +39,7 @@ def close_period(period: periods.Period) -> dict:
         raise Conflict(f"Period {period.id} is closed already.", code="period_closed")
     path = export_path(period.id)
     result = closing.close(get_redis(), period, str(path), prior_weight=config["SCORE_PRIOR_WEIGHT"],
-                           min_n=config["SCORE_MIN_N"], now=now())
+                           min_n=config["SCORE_MIN_N"], now=now(), tz=config["TIMEZONE"])
     path.with_suffix(".result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
     return {**result, "export": path.name}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -19,6 +18,7 @@ from ..schemas import (
     ReviewQuerySchema,
     ReviewQueueSchema,
 )
+from ..timeutil import iso_time
 
 blp = ApiBlueprint("review", __name__, url_prefix="/api/v1/review",
                    description="Held taps: release or reject, audited")
@@ -41,13 +41,14 @@ def _units(unit: str | None) -> list[str]:
 @blp.error(404, "unknown_unit")
 def queue(args: dict):
     """Held taps, oldest first, with counts by window and reason."""
+    tz = current_app.config["TIMEZONE"]
     taps = review.list_held(get_redis(), _units(args.get("unit")), window=args.get("window"),
                             reason=args.get("reason"))
     counts = Counter((t.unit, t.window, reason) for t in taps for reason in t.reasons)
     return {
         "by_window_and_reason": [{"unit": u, "window": w, "reason": why, "count": n}
                                  for (u, w, why), n in sorted(counts.items())],
-        "taps": [{**t.__dict__, "time": datetime.fromtimestamp(t.time_ms / 1000, UTC)} for t in taps],
+        "taps": [{**t.__dict__, "time": iso_time(t.time_ms, tz)} for t in taps],
     }
 
 
@@ -58,7 +59,8 @@ def queue(args: dict):
 @blp.error(404, "unknown_unit")
 def decisions(args: dict):
     """Every decision taken: who, when, why."""
-    return review.decisions(get_redis(), _units(args.get("unit")))
+    tz = current_app.config["TIMEZONE"]
+    return [review.decision_out(d, tz) for d in review.decisions(get_redis(), _units(args.get("unit")))]
 
 
 @blp.route("/<rating_id>", methods=["POST"])
