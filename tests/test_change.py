@@ -290,7 +290,7 @@ def test_the_feed_carries_a_change_with_the_counts_moved(h, win):
     change(phone, rid, 5)
     change(phone, rid, 5)  # unchanged: nothing to follow
     got = h.client.get(f"/api/v1/scores/changes?period=p1&after={cursor}", headers=scorer).json
-    assert [(c["unit"], c["kind"], c["day"]) for c in got["changes"]] == [("u1", "change", "20260601")]
+    assert [(c["unit"], c["kind"], c["day"]) for c in got["changes"]] == [("u1", "change", "2026-06-01")]
     assert got["changes"][0]["score"]["counts"] == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}
 
 
