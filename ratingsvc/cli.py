@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import apikeys, create_app, importer
+from . import apikeys, create_app
 from .extensions import get_redis
+from .importcmd import import_units
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -46,18 +47,7 @@ def units() -> None:
     """Categories, units and windows."""
 
 
-@units.command("import")
-@click.argument("csv_file", type=click.File(encoding="utf-8-sig"))
-def import_units(csv_file) -> None:
-    """Load units from CSV_FILE (columns: category_id,category_name,unit_id,unit_name,windows)."""
-    try:
-        rows = importer.read_rows(csv_file)
-    except importer.CsvError as exc:
-        raise click.ClickException(f"{csv_file.name}: {exc}; nothing was imported") from None
-    with app_context():
-        done = importer.import_rows(get_redis(), rows)
-    summary = ", ".join(f"{n} {what}" for what, n in sorted(done.items())) or "nothing new"
-    click.echo(f"{csv_file.name}: {len(rows)} rows: {summary}")
+units.add_command(import_units)
 
 
 @main.group()
