@@ -16,7 +16,7 @@ KIND = {"category": "类别", "unit": "单位", "window": "窗口"}
 FIELD = {"name": "名称 name", "category": "类别 category", "active": "状态 active",
          "windows": "窗口 windows"}
 STATUS = [("new", "新增 new"), ("changed", "变更 changed"), ("unchanged", "不变 unchanged")]
-LISTED = 20  # new and unchanged objects are listed up to this many; changes and conflicts all
+LISTED = 20  # new units are listed up to this many; changes and conflicts all
 
 
 def _value(value: object) -> str:
@@ -41,16 +41,19 @@ def describe(plan: Plan) -> list[str]:
         line = f"  {label}：类别 {counts['category', status]}，单位 {counts['unit', status]}"
         out.append(line + (f"，窗口 {plan.new_windows}" if status == "new" else ""))
     out.append(f"  冲突 conflicts：{len(plan.conflicts)}")
-    for status, label in STATUS[:2]:
-        items = [i for i in plan.items if i.status == status]
-        shown = items if status == "changed" else items[:LISTED]
+    for status, kind in [("new", "category"), ("new", "unit"), ("changed", "category"),
+                         ("changed", "unit")]:
+        items = [i for i in plan.items if i.status == status and i.kind == kind]
+        word = "新增" if status == "new" else "变更"
+        shown = items if status == "changed" or kind == "category" else items[:LISTED]
         for i in shown:
             detail = f"：{_change(i)}" if i.changes else ""
-            if status == "new" and i.kind == "unit":
-                detail = f"：{len(i.windows)} 个窗口" + ("" if i.active else "，停用")
-            out.append(f"  {label.split()[0]} {KIND[i.kind]} {i.id} {i.name}{detail}")
+            if status == "new" and kind == "unit":
+                detail = f"：{len(i.windows)} 个窗口" + ("，停用" if not i.active else "")
+            out.append(f"  {word} {KIND[kind]} {i.id} {i.name}{detail}")
         if len(items) > len(shown):
-            out.append(f"  {label.split()[0]} ……另 {len(items) - len(shown)} 个 ({len(items)} in all)")
+            out.append(f"  {word} ……另 {len(items) - len(shown)} 个{KIND[kind]} "
+                       f"(and {len(items) - len(shown)} more)")
     for i in plan.conflicts:
         out.append(f"  冲突 {KIND[i.kind]} {i.id}：{i.problem}")
     return out
@@ -88,7 +91,7 @@ def import_units(file: str, dry_run: bool, yes: bool, rename_categories: bool) -
         click.echo("\n".join(describe(plan)))
         if plan.conflicts:
             raise click.ClickException(f"{len(plan.conflicts)} 处冲突，未导入任何内容 / "
-                                       f"{len(plan.conflicts)} conflicts: nothing was imported")
+                                       f"conflicts: {len(plan.conflicts)}; nothing was imported")
         if dry_run:
             click.echo("试运行：未写入任何内容 / dry run: nothing was written")
             return
