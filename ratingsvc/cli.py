@@ -86,11 +86,12 @@ def list_keys() -> None:
 def revoke_key(key_id: str) -> None:
     """Delete the key with this id (as `keys list` shows it)."""
     if len(key_id) != 12:
-        raise click.ClickException("give the 12-character id that `ratingsvc keys list` shows")
+        raise click.ClickException("请给出 `ratingsvc keys list` 显示的 12 位编号 "
+                                   "(give the 12-character id that `ratingsvc keys list` shows)")
     with app_context():
         n = apikeys.revoke(get_redis(), key_id=key_id)
     if not n:
-        raise click.ClickException(f"no key {key_id}")
+        raise click.ClickException(f"没有编号为 {key_id} 的密钥 (no key {key_id})")
     click.echo(f"revoked {key_id}")
 
 
@@ -115,7 +116,8 @@ def close_period(period_id: str) -> None:
         try:
             result = close_it(periods_mod.get_period(get_redis(), period_id))
         except (ApiError, LookupError) as exc:
-            raise click.ClickException(str(exc)) from None
+            english = getattr(exc, "message_en", None)
+            raise click.ClickException(str(exc) + (f" ({english})" if english else "")) from None
         path = export_path(period_id)
     click.echo(f"closed {period_id}: {result['taps']} taps in {time.perf_counter() - start:.1f} s")
     click.echo(f"export: {path}\nresult: {path.with_suffix('.result.json')}")
@@ -143,7 +145,8 @@ def verify(export: str, result_path: str | None) -> None:
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
-        raise click.ClickException(f"{len(problems)} problems; the export does not match its result")
+        raise click.ClickException(f"{len(problems)} 处不符，导出文件与公布的结果不一致 "
+                                   f"({len(problems)} problems; the export does not match its result)")
     click.echo(f"OK: {result['taps']} taps, {len(result['units'])} units, digest {result['digest']}"
                f" ({took:.1f} s)")
 
