@@ -59,6 +59,11 @@ def describe(plan: Plan) -> list[str]:
     return out
 
 
+def interactive() -> bool:
+    """Whether someone at a terminal can answer the question."""
+    return sys.stdin.isatty()
+
+
 @click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Show what the import would change; write nothing.")
@@ -98,7 +103,7 @@ def import_units(file: str, dry_run: bool, yes: bool, rename_categories: bool) -
         if not plan.writes:
             click.echo("没有需要写入的变更 / nothing to write")
             return
-        if sys.stdin.isatty() and not yes:
+        if interactive() and not yes:
             click.confirm("写入以上变更？/ write these changes?", abort=True)
         done = importplan.apply(r, plan)
     summary = "，".join(f"{KIND[kind]} {'新增' if status == 'new' else '变更'} {n}"

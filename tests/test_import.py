@@ -131,3 +131,30 @@ def test_the_plan_is_a_pure_diff():
     assert unit1.changes == {"name": ("单位", "单位一"), "windows": ("", "+2号窗口")}
     assert unit2.status == "new" and unit2.active is False
     assert plan.counts()["category", "unchanged"] == 1 and not plan.conflicts
+
+
+def test_on_a_terminal_it_asks_before_writing_unless_yes(r, redis_server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ratingsvc import importcmd
+    from ratingsvc.cli import main
+
+    monkeypatch.setattr(importcmd, "interactive", lambda: True)
+    cli, path = CliRunner(env={"RATINGSVC_REDIS_URL": redis_server.url}), write(tmp_path, [HEADER, *ROWS])
+    refused = cli.invoke(main, ["units", "import", path], input="n\n")
+    assert refused.exit_code == 1 and "write these changes?" in refused.output and names(r) == {}
+    agreed = cli.invoke(main, ["units", "import", path], input="y\n")
+    assert agreed.exit_code == 0 and "已写入" in agreed.output and len(names(r)) == 2
+    renamed = write(tmp_path, [HEADER, ROWS[0].replace("区委办公室", "区委办")])
+    result = cli.invoke(main, ["units", "import", "--yes", renamed])
+    assert result.exit_code == 0 and "?" not in result.output and names(r)["of-001"] == ("区委办", True)
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (b"\xd0\xcf\x11\xe0" + b"\0" * 100, "不支持旧版 Excel .xls"),
+    (b"PK\x03\x04" + b"\0" * 100, "无法读取 Excel 文件")])
+def test_an_old_or_broken_workbook_is_refused(r, runner, tmp_path, data, said):
+    path = tmp_path / "units.xls"
+    path.write_bytes(data)
+    result = runner.invoke(["units", "import", str(path)])
+    assert result.exit_code == 1 and said in result.output and "nothing was imported" in result.output
