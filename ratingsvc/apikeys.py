@@ -34,9 +34,9 @@ def _digest(key: str) -> str:
 def create_key(r: redis.Redis, *, name: str, role: str, units: list[str] | None = None,
                now: float) -> tuple[str, ApiKey]:
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        raise ValueError(f"角色应为 {'、'.join(ROLES)} 之一 (role must be one of {', '.join(ROLES)})")
     if role == "manager" and not units:
-        raise ValueError("a manager key names at least one unit")
+        raise ValueError("manager 密钥至少要指定一个单位（--unit） (a manager key names at least one unit)")
     key = PREFIX + secrets.token_urlsafe(32)
     digest = _digest(key)
     record = ApiKey(id=digest[:12], name=name, role=role, units=list(units or []), created=now)

@@ -44,9 +44,11 @@ def require(*roles: str) -> Callable:
                 raise Unauthorized()
             key = request_key()
             if key is None:
-                raise Unauthorized("This API key is not valid.", code="invalid_key")
+                raise Unauthorized("API 密钥无效（已吊销或输入有误）。", code="invalid_key",
+                                   message_en="This API key is not valid.")
             if key.role not in roles:
-                raise Forbidden(f"A key of role {' or '.join(roles)} is needed.", code="wrong_role")
+                raise Forbidden(f"需要 {' 或 '.join(roles)} 角色的密钥。", code="wrong_role",
+                                message_en=f"A key of role {' or '.join(roles)} is needed.")
             g.api_key = key
             return view(*args, **kwargs)
 
@@ -58,4 +60,5 @@ def require(*roles: str) -> Callable:
 def check_unit(unit_id: str) -> None:
     """403 unless the current key may manage this unit (admins may manage all)."""
     if not current_key().may_manage(unit_id):
-        raise Forbidden("This key may not manage that unit.", code="other_unit")
+        raise Forbidden("此密钥无权管理该单位。", code="other_unit",
+                        message_en="This key may not manage that unit.")

@@ -13,8 +13,9 @@ import click
 import redis
 from flask import Flask
 
-from . import apikeys, create_app, importer, localredis
+from . import apikeys, create_app, localredis
 from .extensions import get_redis
+from .importcmd import import_units
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -65,18 +66,7 @@ def units() -> None:
     """Categories, units and windows."""
 
 
-@units.command("import")
-@click.argument("csv_file", type=click.File(encoding="utf-8-sig"))
-def import_units(csv_file) -> None:
-    """Load units from CSV_FILE (columns: category_id,category_name,unit_id,unit_name,windows)."""
-    try:
-        rows = importer.read_rows(csv_file)
-    except importer.CsvError as exc:
-        raise click.ClickException(f"{csv_file.name}: {exc}; nothing was imported") from None
-    with app_context():
-        done = importer.import_rows(get_redis(), rows)
-    summary = ", ".join(f"{n} {what}" for what, n in sorted(done.items())) or "nothing new"
-    click.echo(f"{csv_file.name}: {len(rows)} rows: {summary}")
+units.add_command(import_units)
 
 
 @main.group()
@@ -115,11 +105,12 @@ def list_keys() -> None:
 def revoke_key(key_id: str) -> None:
     """Delete the key with this id (as `keys list` shows it)."""
     if len(key_id) != 12:
-        raise click.ClickException("give the 12-character id that `ratingsvc keys list` shows")
+        raise click.ClickException("请给出 `ratingsvc keys list` 显示的 12 位编号 "
+                                   "(give the 12-character id that `ratingsvc keys list` shows)")
     with app_context():
         n = apikeys.revoke(get_redis(), key_id=key_id)
     if not n:
-        raise click.ClickException(f"no key {key_id}")
+        raise click.ClickException(f"没有编号为 {key_id} 的密钥 (no key {key_id})")
     click.echo(f"revoked {key_id}")
 
 
@@ -144,7 +135,8 @@ def close_period(period_id: str) -> None:
         try:
             result = close_it(periods_mod.get_period(get_redis(), period_id))
         except (ApiError, LookupError) as exc:
-            raise click.ClickException(str(exc)) from None
+            english = getattr(exc, "message_en", None)
+            raise click.ClickException(str(exc) + (f" ({english})" if english else "")) from None
         path = export_path(period_id)
     click.echo(f"closed {period_id}: {result['taps']} taps in {time.perf_counter() - start:.1f} s")
     click.echo(f"export: {path}\nresult: {path.with_suffix('.result.json')}")
@@ -185,7 +177,8 @@ def verify(export: str, result_path: str | None) -> None:
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
-        raise click.ClickException(f"{len(problems)} problems; the export does not match its result")
+        raise click.ClickException(f"{len(problems)} 处不符，导出文件与公布的结果不一致 "
+                                   f"({len(problems)} problems; the export does not match its result)")
     click.echo(f"OK: {result['taps']} taps, {len(result['units'])} units, digest {result['digest']}"
                f" ({took:.1f} s)")
 

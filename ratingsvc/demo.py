@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from . import apikeys, importer, periods, registry, rkeys
+from . import apikeys, importer, importplan, periods, registry, rkeys
 from .timeutil import zone
 
 EXAMPLE_CSV = Path(__file__).resolve().parent.parent / "examples" / "units.csv"
@@ -19,8 +19,8 @@ def load_once(r: redis.Redis, *, now: float, tz: str, csv_path: Path = EXAMPLE_C
     """Import the example units and create this year's period, unless done before."""
     if r.exists(rkeys.DEMO_MARK):
         return False
-    with csv_path.open(encoding="utf-8") as f:
-        importer.import_rows(r, importer.read_rows(f))
+    rows = importer.read_file(csv_path).rows
+    importplan.apply(r, importplan.make_plan(rows, importplan.read_current(r)))
     year = datetime.fromtimestamp(now, zone(tz)).year
     period = periods.Period(f"{year}", f"{year}年度评议", datetime(year, 1, 1).date(),
                             datetime(year, 12, 31).date())

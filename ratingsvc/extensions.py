@@ -13,7 +13,7 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from . import errors
+from . import errors, errortext
 from .rules import Rules
 from .signing import Signing
 from .store import RedisStore
@@ -22,7 +22,10 @@ from .wechat import WeChat
 
 class ErrorBodySchema(Schema):
     code = fields.String(required=True, metadata={"description": "machine-readable error code"})
-    message = fields.String(required=True, metadata={"description": "what went wrong, for people"})
+    message = fields.String(required=True, metadata={
+        "description": "what went wrong, for people: in Chinese (citizens and the office)"})
+    message_en = fields.String(metadata={"description": "the same in English, for engineers, "
+                                                        "where there is an English text"})
     details = fields.Raw(metadata={"description": "field errors, where there are any"})
 
 
@@ -49,6 +52,11 @@ def has_lone_surrogate(data: Any) -> bool:
     return False
 
 
+def invalid(details: dict) -> errors.BadRequest:
+    return errors.BadRequest(errortext.invalid_request(details), code="invalid_request",
+                             details=details, message_en=errors.INVALID_EN)
+
+
 class JsonOnlyParser(FlaskParser):
     """webargs' parser, answering 415 to a body that is not JSON and 400 to a bad one: also
     to JSON that Python parses but cannot use (nested too deep, a number of thousands of
@@ -64,11 +72,9 @@ class JsonOnlyParser(FlaskParser):
         except json.JSONDecodeError:
             raise  # webargs answers these itself
         except (RecursionError, ValueError):
-            raise errors.BadRequest("The request body or parameters are not valid.", code="invalid_request",
-                                    details={"json": ["Nested too deeply, or a number too long."]}) from None
+            raise invalid({"json": ["Nested too deeply, or a number too long."]}) from None
         if has_lone_surrogate(data):
-            raise errors.BadRequest("The request body or parameters are not valid.", code="invalid_request",
-                                    details={"json": ["A string holds a lone surrogate (not UTF-8)."]})
+            raise invalid({"json": ["A string holds a lone surrogate (not UTF-8)."]})
         return data
 
 

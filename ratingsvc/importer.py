@@ -1,80 +1,97 @@
-"""`ratingsvc units import FILE.csv`: categories, units and windows from one CSV file.
+"""`ratingsvc units import FILE`: categories, units and windows from one table file.
 
-Columns: category_id, category_name, unit_id, unit_name, windows (window names joined by "|").
-Every row is checked before anything is written. Importing again updates names and adds
-windows that are new; it never removes anything.
+Columns: category_id, category_name, unit_id, unit_name, windows (window names joined by "|"),
+and an optional `active` (1/0, 是/否, 启用/停用, true/false, yes/no; empty: leave as it is).
+The file is CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or .xlsx (ratingsvc.tablefile). Every row
+is checked before anything is written; ratingsvc.importplan says what an import would change.
 """
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass
-from typing import IO
+from pathlib import Path
 
-import redis
-
-from . import registry
-from .registry import ID_RE, Category, Unit
+from .registry import ID_RE
+from .tablefile import Table, TableError, read_table
 
 COLUMNS = ["category_id", "category_name", "unit_id", "unit_name", "windows"]
+OPTIONAL = ["active"]
+YES = {"1", "true", "yes", "y", "是", "启用", "有效"}
+NO = {"0", "false", "no", "n", "否", "停用", "无效"}
+FIELD_ZH = {"category_id": "类别编号", "category_name": "类别名称", "unit_id": "单位编号",
+            "unit_name": "单位名称", "windows": "窗口", "active": "启用"}
 
 
-class CsvError(ValueError):
+class CsvError(TableError):
     """The file is not valid; nothing was written."""
 
 
 @dataclass
 class Row:
     line: int
-    category: Category
-    unit: Unit
+    category_id: str
+    category_name: str
+    unit_id: str
+    unit_name: str
     windows: list[str]
+    active: bool | None = None  # None: the file does not say
 
 
-def read_rows(stream: IO[str]) -> list[Row]:
-    reader = csv.DictReader(stream)
-    if reader.fieldnames != COLUMNS:
-        raise CsvError(f"the header must be: {','.join(COLUMNS)}")
+@dataclass
+class ImportFile:
+    table: Table
+    rows: list[Row]
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS + OPTIONAL]
+    if missing or unknown or len(set(header)) != len(header):
+        raise CsvError(f"表头应为 / the header must be: {','.join(COLUMNS)}[,active]"
+                       + (f"；缺少 missing: {','.join(missing)}" if missing else "")
+                       + (f"；多余 unknown: {','.join(unknown)}" if unknown else ""))
+    return {name: i for i, name in enumerate(header)}
+
+
+def _active(value: str) -> bool | None | str:
+    v = value.strip().lower()
+    if not v:
+        return None
+    return True if v in YES else False if v in NO else "bad"
+
+
+def parse(table: Table) -> list[Row]:
+    at = _columns(table.header)
     rows, problems = [], []
-    for line, rec in enumerate(reader, start=2):
-        values = {k: (rec.get(k) or "").strip() for k in COLUMNS}
-        windows = [w.strip() for w in values["windows"].split("|") if w.strip()]
+    for line, cells in table.rows:
+        cells = cells + [""] * (len(table.header) - len(cells))
+        values = {k: cells[i].strip() for k, i in at.items()}
+        windows = list(dict.fromkeys(w.strip() for w in values["windows"].split("|") if w.strip()))
+        active = _active(values.get("active", ""))
         bad = [k for k in ("category_id", "unit_id") if not ID_RE.match(values[k])]
         bad += [k for k in ("category_name", "unit_name") if not 0 < len(values[k]) <= 100]
         if not windows or any(len(w) > 100 for w in windows):
             bad.append("windows")
+        if active == "bad":
+            bad.append("active")
+        if any(c.strip() for c in cells[len(table.header):]):
+            bad.append("（表头之外的单元格 cells beyond the header）")
         if bad:
-            problems.append(f"line {line}: bad {', '.join(bad)}")
+            names = "、".join(FIELD_ZH.get(k, k) for k in bad)
+            problems.append(f"第 {line} 行 {names} 不合规 (line {line}: bad {', '.join(bad)})")
             continue
-        rows.append(Row(line, Category(values["category_id"], values["category_name"]),
-                        Unit(values["unit_id"], values["unit_name"], values["category_id"]),
-                        windows))
-    dupes = [u for u, n in Counter(r.unit.id for r in rows).items() if n > 1]
+        rows.append(Row(line, values["category_id"], values["category_name"], values["unit_id"],
+                        values["unit_name"], windows, active if isinstance(active, bool) else None))
+    dupes = [u for u, n in Counter(r.unit_id for r in rows).items() if n > 1]
     if dupes:
-        problems.append(f"units listed twice: {', '.join(dupes[:10])}")
+        problems.append(f"单位重复出现 / units listed twice: {', '.join(dupes[:10])}")
     if problems:
-        raise CsvError("; ".join(problems[:20]))
+        raise CsvError("；".join(problems[:20]) + ("……" if len(problems) > 20 else ""))
     return rows
 
 
-def import_rows(r: redis.Redis, rows: list[Row]) -> Counter:
-    done: Counter = Counter()
-    known_cats = {c.id for c in registry.list_categories(r)}
-    known_units = set(r.smembers(registry.rkeys.UNITS))
-    for row in rows:
-        new_cat = row.category.id not in known_cats
-        registry.save_category(r, row.category, create=new_cat)
-        if new_cat:
-            known_cats.add(row.category.id)
-            done["categories created"] += 1
-        new = row.unit.id not in known_units
-        registry.save_unit(r, row.unit, create=new)
-        done["units created" if new else "units updated"] += 1
-        existing = {w.name for w in registry.list_windows(r, row.unit.id)}
-        for name in row.windows:
-            if name not in existing:
-                registry.create_window(r, row.unit.id, name)
-                existing.add(name)
-                done["windows created"] += 1
-    return done
+def read_file(path: str | Path) -> ImportFile:
+    """Read and check a whole file: CSV in any of its encodings, or .xlsx."""
+    table = read_table(Path(path).read_bytes())
+    return ImportFile(table, parse(table))

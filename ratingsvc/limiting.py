@@ -68,6 +68,7 @@ def storage_uri(redis_url: str) -> str:
 
 
 CITIZEN_MESSAGE = "操作太频繁，请稍后再试。"
+KEY_MESSAGE = "此 API 密钥的请求太频繁，请稍后再试（RATINGSVC_LIMIT_API_KEY）。"
 
 
 def scanned_window() -> str:
@@ -185,7 +186,8 @@ def _locally_limited() -> bool:
 
 def per_key_limit(blueprint) -> None:
     """LIMIT_API_KEY on every route of a management or scoring blueprint."""
-    limiter.limit(setting("LIMIT_API_KEY"), key_func=api_key_bucket)(blueprint)
+    limiter.limit(setting("LIMIT_API_KEY"), key_func=api_key_bucket,
+                  error_message=KEY_MESSAGE)(blueprint)
 
 
 def init_app(app: Flask) -> None:

@@ -31,7 +31,7 @@ def _load(pid: str, raw: str) -> Period:
 
 def create_period(r: redis.Redis, period: Period) -> Period:
     if period.end < period.start:
-        raise ValueError("a period ends on or after its first day")
+        raise ValueError("评议期的结束日期不能早于开始日期 (a period ends on or after its first day)")
     if not r.hsetnx(rkeys.PERIODS, period.id, period.to_json()):
         raise RegistryError("period", period.id, "existing")
     return period

@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from . import rkeys
+from . import errortext, rkeys
 from .hours import compile_hours, decompile_hours
 from .rkeys import UnitKeys
 from .store import load_script
@@ -20,7 +20,8 @@ class RegistryError(LookupError):
     """An unknown or clashing id; ``kind`` names the object."""
 
     def __init__(self, kind: str, ident: object, problem: str = "unknown") -> None:
-        super().__init__(f"{problem} {kind} {ident!r}")
+        chinese, english = errortext.lookup(kind, ident, problem)
+        super().__init__(f"{chinese} ({english})")
         self.kind, self.ident, self.problem = kind, ident, problem
 
 

@@ -71,9 +71,10 @@ def test_import_the_example_district_from_the_command_line(r, runner):
     assert {u.category for u in units} == {"office", "station"}
     assert sum(1 for u in units if u.category == "office") == 57
     windows = sum(len(registry.list_windows(r, u.id)) for u in units)
-    assert "330 units created" in result.output and f"{windows} windows created" in result.output
+    assert f"新增 new：类别 2，单位 330，窗口 {windows}" in result.output
+    assert f"已写入 written：类别 新增 2，单位 新增 330，窗口 新增 {windows}" in result.output
     again = runner.invoke(args=["units", "import", str(EXAMPLE)])
-    assert "330 units updated" in again.output and "windows created" not in again.output
+    assert "不变 unchanged：类别 2，单位 330" in again.output and "nothing to write" in again.output
 
 
 def test_a_bad_csv_writes_nothing(r, runner, tmp_path):
@@ -82,5 +83,6 @@ def test_a_bad_csv_writes_nothing(r, runner, tmp_path):
                    "c1,类别,u1,单位,1号窗口\n"
                    "c1,类别,u 2,单位,1号窗口\n", encoding="utf-8")
     result = runner.invoke(args=["units", "import", str(bad)])
-    assert result.exit_code != 0 and "line 3" in result.output and "nothing was imported" in result.output
+    assert result.exit_code != 0 and "第 3 行 单位编号 不合规 (line 3: bad unit_id)" in result.output
+    assert "nothing was imported" in result.output
     assert registry.list_units(r) == []

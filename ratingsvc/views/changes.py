@@ -148,12 +148,14 @@ def changes(args: dict):
     if "text/event-stream" in request.headers.get("Accept", ""):
         cursor = request.headers.get("Last-Event-ID") or args["after"]
         if not feed.valid_cursor(cursor):
-            raise BadRequest("Last-Event-ID is not a cursor.", code="invalid_request")
+            raise BadRequest("Last-Event-ID 不是有效的游标。", code="invalid_request",
+                             message_en="Last-Event-ID is not a cursor.")
         if not may_stream():
             raise ServiceUnavailable(
-                "Change streams are served by gevent workers (RATINGSVC_WORKER_CLASS=gevent; "
-                "nginx.conf sends /api/v1/scores/changes there). JSON pages work here.",
-                code="streams_elsewhere")
+                "此服务器不提供变更推送流，请按页获取 JSON（推送流由 gevent 工作进程提供）。",
+                code="streams_elsewhere", message_en=(
+                    "Change streams are served by gevent workers (RATINGSVC_WORKER_CLASS=gevent; "
+                    "nginx.conf sends /api/v1/scores/changes there). JSON pages work here."))
         hub = hub_for(period)  # before the 200: a storage fault here is a 503
         return Response(stream_with_context(event_stream(period, cursor, hub)),
                         mimetype="text/event-stream",

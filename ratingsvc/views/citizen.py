@@ -172,7 +172,8 @@ def rate(body: dict):
     config = current_app.config
     idempotency_key = request.headers.get("Idempotency-Key")
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ApiError("Idempotency-Key: 1-128 letters, digits or _ . : -", code="invalid_request")
+        raise ApiError("Idempotency-Key 应为 1-128 个字母、数字或 _ . : -", code="invalid_request",
+                       message_en="Idempotency-Key: 1-128 letters, digits or _ . : -")
     signing = get_signing()
     try:
         ticket = signing.read_ticket(body["ticket"])
@@ -210,8 +211,8 @@ def rate(body: dict):
     if outcome.status == "limited":
         raise TooManyRequests(code="too_many_taps", headers=retry_after(outcome.retry_after))
     if outcome.status == "mismatch":
-        raise Unprocessable("This Idempotency-Key was used for a different rating.",
-                            code="idempotency_key_reused")
+        raise Unprocessable("此 Idempotency-Key 已用于另一条评价。", code="idempotency_key_reused",
+                            message_en="This Idempotency-Key was used for a different rating.")
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     answer = {"status": outcome.status, "rating_id": outcome.rating_id,
               **level_fields(r, outcome, body["level"], now_ms)}

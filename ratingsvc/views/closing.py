@@ -33,10 +33,12 @@ def close_period(period: periods.Period) -> dict:
     config = current_app.config
     today = datetime.fromtimestamp(now(), zone(config["TIMEZONE"])).date()
     if today <= period.end:
-        raise Conflict(f"Period {period.id} runs until {period.end}; close it after that.",
-                       code="period_running")
+        raise Conflict(f"评议期 {period.id} 到 {period.end} 才结束，请在此之后再关闭。",
+                       code="period_running",
+                       message_en=f"Period {period.id} runs until {period.end}; close it after that.")
     if closing.stored_result(get_redis(), period.id):
-        raise Conflict(f"Period {period.id} is closed already.", code="period_closed")
+        raise Conflict(f"评议期 {period.id} 已经关闭。", code="period_closed",
+                       message_en=f"Period {period.id} is closed already.")
     path = export_path(period.id)
     result = closing.close(get_redis(), period, str(path), prior_weight=config["SCORE_PRIOR_WEIGHT"],
                            min_n=config["SCORE_MIN_N"], now=now(), tz=config["TIMEZONE"])
@@ -49,7 +51,8 @@ def closed_result(period_id: str) -> dict:
     periods.get_period(get_redis(), period_id)
     result = closing.stored_result(get_redis(), period_id)
     if result is None:
-        raise Conflict(f"Period {period_id} is not closed.", code="period_open")
+        raise Conflict(f"评议期 {period_id} 尚未关闭。", code="period_open",
+                       message_en=f"Period {period_id} is not closed.")
     return result
 
 

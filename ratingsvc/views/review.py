@@ -24,6 +24,7 @@ blp = ApiBlueprint("review", __name__, url_prefix="/api/v1/review",
                    description="Held taps: release or reject, audited")
 per_key_limit(blp)
 DONE = {"release": "released", "reject": "rejected"}
+NO_HELD_TAP = "没有这条待核的评价。"
 
 
 def _units(unit: str | None) -> list[str]:
@@ -72,13 +73,14 @@ def decide(body: dict, rating_id: str):
     """Release a held tap (counted from today on) or reject it; the tap itself stays."""
     parsed = recording.parse_rating_id(rating_id)
     if parsed is None:
-        raise NotFound("No such held tap.", code="unknown_rating")
+        raise NotFound(NO_HELD_TAP, code="unknown_rating", message_en="No such held tap.")
     key = current_key()
     status, decision = review.decide(
         get_redis(), parsed[0], parsed[1], action=body["action"], key_id=key.id, key_name=key.name,
         why=body["why"], now_ms=int(now() * 1000), tz=current_app.config["TIMEZONE"])
     if status == "unknown":
-        raise NotFound("No such held tap.", code="unknown_rating")
+        raise NotFound(NO_HELD_TAP, code="unknown_rating", message_en="No such held tap.")
     if status == "decided":
-        raise Conflict("This tap has been decided already.", code="already_decided")
+        raise Conflict("这条评价已经处理过了。", code="already_decided",
+                       message_en="This tap has been decided already.")
     return {"status": DONE[body["action"]], "decision": decision}

@@ -1,0 +1,155 @@
+"""What an import would change: `make_plan(rows, current)` is a pure diff of the file's rows
+against the registry as it is (new, changed with field: old → new, unchanged, conflicts);
+`apply(r, plan)` writes it. The command line shows the plan before writing; a console can too.
+
+A unit's `active` changes only where the file says so (its optional `active` column): a unit
+the office deactivated stays inactive. A category whose name differs between rows of the file
+is a conflict; one whose name differs from the stored name is a conflict unless the caller
+asks to rename categories. An import never removes anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+import redis
+
+from . import registry, rkeys
+from .importer import Row
+from .registry import Category, Unit
+
+Status = Literal["new", "changed", "unchanged", "conflict"]
+
+
+@dataclass
+class Current:
+    """The registry an import is compared with: categories, units, each unit's window names."""
+    categories: dict[str, Category]
+    units: dict[str, Unit]
+    windows: dict[str, set[str]]
+
+
+@dataclass
+class Item:
+    kind: Literal["category", "unit"]
+    id: str
+    name: str
+    status: Status
+    changes: dict[str, tuple[object, object]] = field(default_factory=dict)  # field: (old, new)
+    windows: list[str] = field(default_factory=list)  # windows to add
+    category: str = ""
+    active: bool = True
+    problem: str = ""  # a conflict's reason
+
+
+@dataclass
+class Plan:
+    items: list[Item]
+
+    def counts(self) -> Counter:
+        return Counter((i.kind, i.status) for i in self.items)
+
+    @property
+    def conflicts(self) -> list[Item]:
+        return [i for i in self.items if i.status == "conflict"]
+
+    @property
+    def new_windows(self) -> int:
+        return sum(len(i.windows) for i in self.items)
+
+    @property
+    def writes(self) -> bool:
+        return any(i.status in ("new", "changed") for i in self.items)
+
+
+def read_current(r: redis.Redis) -> Current:
+    units = {u.id: u for u in registry.list_units(r)}
+    with r.pipeline(transaction=False) as p:
+        for uid in units:
+            p.hvals(rkeys.UnitKeys(uid).wname)
+        names = p.execute()
+    return Current({c.id: c for c in registry.list_categories(r)}, units,
+                   {uid: set(n) for uid, n in zip(units, names, strict=True)})
+
+
+def _category(cid: str, rows: list[Row], stored: Category | None, rename: bool) -> Item:
+    first: dict[str, int] = {}
+    for row in rows:
+        first.setdefault(row.category_name, row.line)
+    name = rows[0].category_name
+    if len(first) > 1:
+        seen = "，".join(f"第 {line} 行“{n}”" for n, line in first.items())
+        return Item("category", cid, name, "conflict",
+                    problem=f"文件中名称不一致 / names differ within the file: {seen}")
+    if stored is None:
+        return Item("category", cid, name, "new")
+    if stored.name == name:
+        return Item("category", cid, name, "unchanged")
+    change: dict[str, tuple[object, object]] = {"name": (stored.name, name)}
+    if rename:
+        return Item("category", cid, name, "changed", change)
+    return Item("category", cid, name, "conflict", change,
+                problem=f"与已存名称“{stored.name}”不同（第 {rows[0].line} 行“{name}”），"
+                        "要改名请加 --rename-categories / differs from the stored name")
+
+
+def _unit(row: Row, stored: Unit | None, windows: set[str]) -> Item:
+    add = [w for w in row.windows if w not in windows]
+    if stored is None:
+        active = True if row.active is None else row.active
+        return Item("unit", row.unit_id, row.unit_name, "new", windows=add,
+                    category=row.category_id, active=active)
+    changes: dict[str, tuple[object, object]] = {}
+    if row.unit_name != stored.name:
+        changes["name"] = (stored.name, row.unit_name)
+    if row.category_id != stored.category:
+        changes["category"] = (stored.category, row.category_id)
+    active = stored.active if row.active is None else row.active
+    if active != stored.active:
+        changes["active"] = (stored.active, active)
+    if add:
+        changes["windows"] = ("", "+" + "|".join(add))
+    return Item("unit", row.unit_id, row.unit_name, "changed" if changes else "unchanged", changes,
+                add, row.category_id, active)
+
+
+def make_plan(rows: list[Row], current: Current, *, rename_categories: bool = False) -> Plan:
+    """The diff of the file's rows against the registry; nothing is read or written here."""
+    by_category: dict[str, list[Row]] = {}
+    for row in rows:
+        by_category.setdefault(row.category_id, []).append(row)
+    items = [_category(cid, crows, current.categories.get(cid), rename_categories)
+             for cid, crows in by_category.items()]
+    items += [_unit(row, current.units.get(row.unit_id), current.windows.get(row.unit_id, set()))
+              for row in rows]
+    return Plan(items)
+
+
+def apply(r: redis.Redis, plan: Plan) -> Counter:
+    """Write a plan without conflicts; fields the plan does not change stay as stored now."""
+    if plan.conflicts:
+        raise ValueError("a plan with conflicts is not written")
+    done: Counter = Counter()
+    for item in plan.items:
+        if item.status not in ("new", "changed"):
+            continue
+        if item.kind == "category":
+            cat = Category(item.id, item.name) if item.status == "new" else registry.get_category(
+                r, item.id)
+            cat.name = item.name
+            registry.save_category(r, cat, create=item.status == "new")
+        else:
+            unit = Unit(item.id, item.name, item.category, item.active)
+            if item.status == "changed":  # re-read: only the planned fields change
+                unit = registry.get_unit(r, item.id)
+                for name, (_old, new) in item.changes.items():
+                    if name != "windows":
+                        setattr(unit, name, new)
+            registry.save_unit(r, unit, create=item.status == "new")
+            for name in item.windows:
+                registry.create_window(r, item.id, name)
+        done[(item.kind, item.status)] += 1
+    done[("window", "new")] = plan.new_windows
+    return done
