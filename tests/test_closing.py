@@ -131,3 +131,27 @@ def test_the_score_table_is_what_its_schema_would_dump_live_and_frozen(ph, clock
     assert close(ph).status_code == 201
     frozen, dumped = both()
     assert frozen["frozen"] is True and frozen == dumped
+
+
+def test_the_export_downloads_with_the_default_relative_export_dir(config, r, clock, tmp_path,
+                                                                    monkeypatch):
+    """RATINGSVC_EXPORT_DIR's default is relative ("var/exports"): it is resolved once, against
+    the working directory at start, and both closing and the download use that folder."""
+    from ratingsvc import create_app
+    from ratingsvc.settings import defaults
+
+    monkeypatch.chdir(tmp_path)
+    relative = defaults()["EXPORT_DIR"]
+    assert not relative.startswith("/")
+    h = Helper(create_app({**config, "EXPORT_DIR": relative}), r, clock)
+    h.period("p1", "2026-05-01", "2026-06-01")
+    tap_from(h, h.window("u1", "A"), level=5)
+    clock.advance(86400)
+    assert close(h).status_code == 201
+    assert (tmp_path / relative / "p1.jsonl").exists()
+    with h.client.get("/api/v1/periods/p1/export", headers=h.admin) as resp:
+        assert resp.status_code == 200, resp.data[:200]
+        assert [json.loads(line)["unit"] for line in resp.data.decode().splitlines()] == ["u1"]
+    monkeypatch.chdir("/")  # a later change of directory moves nothing
+    with h.client.get("/api/v1/periods/p1/export", headers=h.admin) as resp:
+        assert resp.status_code == 200
