@@ -74,27 +74,31 @@ def export_lines(r: redis.Redis, period: Period) -> Iterator[tuple[dict, str, st
 
 
 def tally(taps: Iterable[dict]) -> dict[str, dict]:
-    """unit -> {"counts": [c1..c5], "held": n} from export lines (held and rejected: held)."""
-    out: dict[str, dict] = defaultdict(lambda: {"counts": [0] * 5, "held": 0})
+    """unit -> {"counts": [c1..c5], "pending": n, "rejected": n} from export lines (status
+    held: still awaiting review, so pending)."""
+    out: dict[str, dict] = defaultdict(lambda: {"counts": [0] * 5, "pending": 0, "rejected": 0})
     for tap in taps:
         if tap["status"] == "counted":
             out[tap["unit"]]["counts"][tap["level"] - 1] += 1
-        elif tap["status"] in ("held", "rejected"):
-            out[tap["unit"]]["held"] += 1
+        elif tap["status"] == "held":
+            out[tap["unit"]]["pending"] += 1
+        elif tap["status"] == "rejected":
+            out[tap["unit"]]["rejected"] += 1
     return out
 
 
 def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
                 prior_weight: float, min_n: int) -> dict:
     """The score table and category means from tallies; units: id -> (name, category)."""
-    counts = [scoring.UnitCounts(uid, name, cat, tallies.get(uid, {}).get("counts", [0] * 5),
-                                 held=tallies.get(uid, {}).get("held", 0))
-              for uid, (name, cat) in sorted(units.items())]
+    none = {"counts": [0] * 5, "pending": 0, "rejected": 0}
+    counts = [scoring.UnitCounts(uid, name, cat, t["counts"], pending=t["pending"], rejected=t["rejected"])
+              for uid, (name, cat) in sorted(units.items()) for t in [tallies.get(uid, none)]]
     scores = scoring.score_units(counts, prior_weight=prior_weight, min_n=min_n)
     return {
         "categories": {c: {"mean": m, "n": n} for c, (m, n) in scoring.category_means(counts).items()},
         "units": [{"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts,
-                   "n": s.n, "held": s.held, "raw": s.raw, "score": s.score, "ci95": list(s.ci95),
+                   "n": s.n, "pending": s.pending, "rejected": s.rejected, "raw": s.raw, "score": s.score,
+                   "ci95": list(s.ci95),
                    "good_rate": s.good_rate, "status": s.status, "rank": s.rank} for s in scores]}
 
 
@@ -150,8 +154,8 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
     published = {u["unit"]: u for u in result["units"]}
     for u in again["units"]:
         p = published[u["unit"]]
-        for field in ("counts", "n", "held", "score", "rank"):
-            if u[field] != p[field]:
+        for field in ("counts", "n", "pending", "rejected", "score", "rank"):
+            if field in p and u[field] != p[field]:  # a result from before: "held", unchecked
                 problems.append(f"unit {u['unit']}: {field} is {u[field]} from the export, "
                                 f"{p[field]} in the result")
     return problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-ROW_FIELDS = ("unit", "name", "rank", "score", "ci95", "n", "held", "raw", "good_rate")
+ROW_FIELDS = ("unit", "name", "rank", "score", "ci95", "n", "pending", "rejected", "raw", "good_rate")
 
 
 def build(table: dict, names: dict[str, str], top: int) -> list[dict]:
@@ -24,12 +24,12 @@ def build(table: dict, names: dict[str, str], top: int) -> list[dict]:
 
 def csv_rows(categories: list[dict]) -> list[list]:
     rows: list[list] = [["category", "list", "position", "unit", "name", "rank", "score", "ci95_low",
-             "ci95_high", "n", "held"]]
+             "ci95_high", "n", "pending", "rejected"]]
     for c in categories:
         for which in ("best", "worst", "insufficient"):
             for i, u in enumerate(c[which], 1):
                 rows.append([c["id"], which, i, u["unit"], u["name"], u["rank"], u["score"],
-                             *u["ci95"], u["n"], u["held"]])
+                             *u["ci95"], u["n"], u["pending"], u["rejected"]])
     return rows
 
 
@@ -57,11 +57,13 @@ def chart(rows: list[dict], colour: str) -> str:
 
 
 def table_html(rows: list[dict]) -> str:
-    head = "<tr><th>名次</th><th>单位</th><th>得分</th><th>95%区间</th><th>评价数</th><th>待核</th></tr>"
+    head = ("<tr><th>名次</th><th>单位</th><th>得分</th><th>95%区间</th><th>评价数</th><th>待核</th>"
+            "<th>已剔除</th></tr>")
     body = "".join(
         f'<tr><td>{u["rank"] if u["rank"] is not None else "—"}</td><td>{escape(u["name"])}</td>'
         f'<td>{u["score"]:.2f}</td><td>{u["ci95"][0]:.2f}–{u["ci95"][1]:.2f}</td>'
-        f'<td>{u["n"]}</td><td>{u["held"]}</td></tr>' for u in rows)
+        f'<td>{u["n"]}</td><td>{u["pending"]}</td><td>{"—" if u["rejected"] is None else u["rejected"]}</td>'
+        '</tr>' for u in rows)
     return f"<table>{head}{body}</table>"
 
 

@@ -188,7 +188,10 @@ class UnitScoreSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
                          metadata={"description": "counted taps per level '1'..'5'"})
     n = fields.Integer(metadata={"description": "counted taps"})
-    held = fields.Integer(metadata={"description": "taps held for review and not released"})
+    pending = fields.Integer(metadata={"description": "taps held for review, not decided yet"})
+    rejected = fields.Integer(allow_none=True, metadata={
+        "description": "held taps rejected on review (null: a period closed before they were "
+                       "told apart from pending ones)"})
     raw = fields.Float(allow_none=True, metadata={"description": "mean index / 10, 0-10"})
     score = fields.Float(metadata={"description": "shrunk toward the category mean; ranked on"})
     ci95 = fields.List(fields.Float(), metadata={"description": "95% interval of raw"})
@@ -283,7 +286,7 @@ class ChangesQuerySchema(Schema):
 class ChangeSchema(Schema):
     id = fields.String(metadata={"description": "the cursor after this change"})
     unit = fields.String()
-    kind = fields.String(metadata={"description": "counted | held | hold | release"})
+    kind = fields.String(metadata={"description": "counted | held | hold | release | reject"})
     day = fields.String()
     score = fields.Nested(UnitScoreSchema, allow_none=True, metadata={
         "description": "the unit's aggregates now; null for a unit that is not scored (deactivated)"})
@@ -327,7 +330,8 @@ class ReportRowSchema(Schema):
     score = fields.Float()
     ci95 = fields.List(fields.Float())
     n = fields.Integer()
-    held = fields.Integer()
+    pending = fields.Integer()
+    rejected = fields.Integer(allow_none=True)
     raw = fields.Float(allow_none=True)
     good_rate = fields.Float(allow_none=True)
 

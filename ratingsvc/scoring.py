@@ -35,7 +35,8 @@ class UnitCounts:
     category: str
     counts: list[int]  # counted taps per level 1..5
     active: bool = True
-    held: int = 0  # held for review and not released: not in counts
+    pending: int = 0  # held, awaiting review: not in counts
+    rejected: int = 0  # held, then rejected on review: not in counts
 
 
 @dataclass(slots=True)
@@ -50,7 +51,8 @@ class UnitScore:
     ci95: tuple[float, float]
     good_rate: float | None
     status: str  # ok | insufficient
-    held: int = 0
+    pending: int = 0
+    rejected: int = 0
     rank: int | None = None
 
 
@@ -103,7 +105,7 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
             unit=u.unit, name=u.name, category=u.category,
             counts=dict(zip(LEVEL_KEYS, u.counts, strict=True)), n=n, raw=raw, score=shrunk,
             ci95=wilson(raw, n), good_rate=good, status="ok" if n >= min_n else "insufficient",
-            held=u.held))
+            pending=u.pending, rejected=u.rejected))
     by_category: dict[str, list[UnitScore]] = defaultdict(list)
     for s in scores:
         if s.status == "ok":
@@ -130,7 +132,7 @@ class CountsCache:
 
     LIMIT = 200_000  # entries kept before starting afresh (units x periods asked for)
     server: str = ""
-    entries: dict[tuple[str, str, str], tuple[list, list[int], int]] = field(default_factory=dict)
+    entries: dict[tuple[str, str, str], tuple[list, list[int], tuple[int, int]]] = field(default_factory=dict)
 
 
 def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
@@ -161,24 +163,25 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
         (name, category, active), tot = replies[2 * i], replies[2 * i + 1]
         hit = entries.get((first, after, uid))
         if hit is not None and hit[0] == tot:
-            out.append(UnitCounts(uid, name or "", category or "", list(hit[1]), active == "1", hit[2]))
+            out.append(UnitCounts(uid, name or "", category or "", list(hit[1]), active == "1", *hit[2]))
         else:
             out.append(None)
             misses.append((i, uid))
     rows = _run_period(r, [uid for _, uid in misses], first, after)
     for (i, uid), row in zip(misses, rows, strict=True):
         counts = out[i] = _from_script(uid, row)
-        totals = [v if v != "" else None for v in row[9:15]]  # as HMGET reads them
-        entries[(first, after, uid)] = (totals, counts.counts, counts.held)
+        totals = [v if v != "" else None for v in row[10:17]]  # as HMGET reads them
+        entries[(first, after, uid)] = (totals, counts.counts, (counts.pending, counts.rejected))
     return out  # type: ignore[return-value]  # every None was filled
 
 
-TOTALS = ("1", "2", "3", "4", "5", "h")
+TOTALS = ("1", "2", "3", "4", "5", "h", "x")
 
 
 def _from_script(uid: str, row: list) -> UnitCounts:
-    name, category, active, *counts, held = row[:9]
-    return UnitCounts(uid, name, category, [int(c) for c in counts], active == "1", int(held))
+    name, category, active, *counts, pending, rejected = row[:10]
+    return UnitCounts(uid, name, category, [int(c) for c in counts], active == "1", int(pending),
+                      int(rejected))
 
 
 def _run_period(r: redis.Redis, unit_ids: list[str], first: str, after: str) -> list:

@@ -50,9 +50,9 @@ def test_closing_freezes_the_scores(ph, clock):
     tap_from(ph, ph.a, level=1)  # after the end, and a late release: nothing moves
     scores = ph.client.get("/api/v1/scores?period=p1", headers=ph.admin).json
     assert scores["frozen"] is True and scores["digest"] == resp.json["digest"]
-    frozen = {u["unit"]: (u["n"], u["held"], u["counts"]) for u in scores["units"]}
-    assert frozen == {"u1": (1, 1, {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}),
-                      "u2": (2, 0, {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0})}
+    frozen = {u["unit"]: (u["n"], u["pending"], u["rejected"], u["counts"]) for u in scores["units"]}
+    assert frozen == {"u1": (1, 0, 1, {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}),
+                      "u2": (2, 0, 0, {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0})}
     assert [u["n"] for u in before] == [1, 2]
     result = ph.client.get("/api/v1/periods/p1/result", headers=ph.key("scorer"))
     assert result.status_code == 200 and result.json["digest"] == resp.json["digest"]

@@ -55,7 +55,7 @@ def test_best_and_worst_per_category_with_too_few_apart(ranked):
     assert [u["rank"] for u in c1["worst"]] == [8, 7, 6]  # the worst first
     assert c1["best"][0]["unit"] == "c1-7" and c1["worst"][0]["unit"] == "c1-0"
     assert {u["unit"] for u in c1["insufficient"]} == {"c1-8", "c1-9"}
-    assert all({"n", "ci95", "held", "score"} <= set(u) for u in c1["best"])
+    assert all({"n", "ci95", "pending", "rejected", "score"} <= set(u) for u in c1["best"])
     assert [c["id"] for c in report(ranked, "&category=c2").json["categories"]] == ["c2"]
 
 
