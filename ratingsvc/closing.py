@@ -98,7 +98,7 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
         "categories": {c: {"mean": m, "n": n} for c, (m, n) in scoring.category_means(counts).items()},
         "units": [{"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts,
                    "n": s.n, "pending": s.pending, "rejected": s.rejected, "raw": s.raw, "score": s.score,
-                   "ci95": list(s.ci95),
+                   "ci95": s.ci95 and list(s.ci95),
                    "good_rate": s.good_rate, "status": s.status, "rank": s.rank} for s in scores]}
 
 

@@ -193,10 +193,13 @@ class UnitScoreSchema(Schema):
         "description": "held taps rejected on review (null: a period closed before they were "
                        "told apart from pending ones)"})
     raw = fields.Float(allow_none=True, metadata={"description": "mean index / 10, 0-10"})
-    score = fields.Float(metadata={"description": "shrunk toward the category mean; ranked on"})
-    ci95 = fields.List(fields.Float(), metadata={"description": "95% interval of raw"})
+    score = fields.Float(allow_none=True, metadata={
+        "description": "shrunk toward the category mean; ranked on; null: no ratings"})
+    ci95 = fields.List(fields.Float(), allow_none=True, metadata={
+        "description": "95% interval of raw; null: no ratings"})
     good_rate = fields.Float(allow_none=True, metadata={"description": "share of levels 3-5"})
-    status = fields.String(metadata={"description": "ok | insufficient"})
+    status = fields.String(metadata={
+        "description": "ok | insufficient (fewer than min_n counted taps) | no_ratings (none)"})
     rank = fields.Integer(allow_none=True)
 
 
@@ -327,8 +330,8 @@ class ReportRowSchema(Schema):
     unit = fields.String()
     name = fields.String()
     rank = fields.Integer(allow_none=True)
-    score = fields.Float()
-    ci95 = fields.List(fields.Float())
+    score = fields.Float(allow_none=True, metadata={"description": "null: no ratings"})
+    ci95 = fields.List(fields.Float(), allow_none=True, metadata={"description": "null: no ratings"})
     n = fields.Integer()
     pending = fields.Integer()
     rejected = fields.Integer(allow_none=True)

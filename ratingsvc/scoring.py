@@ -6,6 +6,8 @@ Units are ranked on the shrunk score, the Bayesian average toward their category
 where m is the pooled mean raw of every counted tap in the category (5.0 if it has none).
 The 95% interval is the Wilson score interval of the mean satisfaction raw/10 on [0, 1]:
 conservative, because a [0, 1] variable's variance is at most p(1-p), and never of zero width.
+A unit without a counted tap has no score and no interval (None, status "no_ratings"): it is
+never ranked, and never shown with the category mean as if it had been rated.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ class UnitScore:
     counts: dict[str, int]
     n: int
     raw: float | None
-    score: float
-    ci95: tuple[float, float]
+    score: float | None  # None: no ratings
+    ci95: tuple[float, float] | None  # None: no ratings
     good_rate: float | None
-    status: str  # ok | insufficient
+    status: str  # ok | insufficient | no_ratings
     pending: int = 0
     rejected: int = 0
     rank: int | None = None
@@ -91,7 +93,8 @@ def category_means(units: list[UnitCounts]) -> dict[str, tuple[float, int]]:
 
 def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
                 means: dict[str, tuple[float, int]] | None = None) -> list[UnitScore]:
-    """Scores and in-category ranks (1, 2, 2, 4 on ties); units below min_n are not ranked.
+    """Scores and in-category ranks (1, 2, 2, 4 on ties); units below min_n, and units without
+    ratings, are not ranked.
     means: category_means(units), if the caller has them already."""
     means = category_means(units) if means is None else means
     scores = []
@@ -99,22 +102,23 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
         n = sum(u.counts)
         raw = points(u.counts) / n if n else None
         m = means[u.category][0]
-        shrunk = (prior_weight * m + n * (raw or 0.0)) / (prior_weight + n) if prior_weight + n else m
+        shrunk = (prior_weight * m + n * raw) / (prior_weight + n) if raw is not None else None
         good = sum(u.counts[2:]) / n if n else None
+        status = "no_ratings" if not n else "ok" if n >= min_n else "insufficient"
         scores.append(UnitScore(
             unit=u.unit, name=u.name, category=u.category,
             counts=dict(zip(LEVEL_KEYS, u.counts, strict=True)), n=n, raw=raw, score=shrunk,
-            ci95=wilson(raw, n), good_rate=good, status="ok" if n >= min_n else "insufficient",
+            ci95=wilson(raw, n) if n else None, good_rate=good, status=status,
             pending=u.pending, rejected=u.rejected))
-    by_category: dict[str, list[UnitScore]] = defaultdict(list)
+    by_category: dict[str, list[tuple[float, UnitScore]]] = defaultdict(list)
     for s in scores:
-        if s.status == "ok":
-            by_category[s.category].append(s)
+        if s.status == "ok" and s.score is not None:  # ok: it has ratings, so a score
+            by_category[s.category].append((s.score, s))
     for ranked in by_category.values():
-        ranked.sort(key=lambda s: -s.score)
-        for i, s in enumerate(ranked):
-            tied = i and round(s.score, 9) == round(ranked[i - 1].score, 9)
-            s.rank = ranked[i - 1].rank if tied else i + 1
+        ranked.sort(key=lambda pair: -pair[0])
+        for i, (score, s) in enumerate(ranked):
+            tied = i and round(score, 9) == round(ranked[i - 1][0], 9)
+            s.rank = ranked[i - 1][1].rank if tied else i + 1
     return scores
 
 

@@ -24,16 +24,19 @@ CSV_COLUMNS = ["unit", "name", "category", "n", "pending", "rejected", "level_1"
                "level_4", "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank"]
 
 
+NO_INTERVAL = (None, None)  # CSV cells of a unit without ratings: empty
+
+
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
 def unit_out(s: scoring.UnitScore) -> dict:
-    raw, good = s.raw, s.good_rate  # rounded inline: this runs once per unit of the table
+    raw, good, ci = s.raw, s.good_rate, s.ci95  # rounded inline: this runs once per unit of the table
     return {"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts, "n": s.n,
             "pending": s.pending, "rejected": s.rejected, "raw": None if raw is None else round(raw, 4),
-            "score": round(s.score, 4),
-            "ci95": [round(s.ci95[0], 4), round(s.ci95[1], 4)],
+            "score": None if s.score is None else round(s.score, 4),
+            "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
             "good_rate": None if good is None else round(good, 4), "status": s.status, "rank": s.rank}
 
 
@@ -54,7 +57,7 @@ def frozen(result: dict, category: str | None) -> dict:
         "categories": {c: {"mean": round(v["mean"], 4), "n": v["n"]}
                        for c, v in result["categories"].items() if category in (None, c)},
         "units": [{**row, "raw": _round(row["raw"]), "score": _round(row["score"]),
-                   "ci95": [_round(x) for x in row["ci95"]],
+                   "ci95": row["ci95"] and [_round(x) for x in row["ci95"]],
                    "good_rate": _round(row["good_rate"])} for row in rows],
     }
 
@@ -137,7 +140,7 @@ def as_csv(result: dict) -> Response:
     rows = [CSV_COLUMNS] + [
         [u["unit"], u["name"], u["category"], u["n"], u["pending"], u["rejected"],
          *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
-         *u["ci95"], u["good_rate"], u["status"], u["rank"]] for u in result["units"]]
+         *(u["ci95"] or NO_INTERVAL), u["good_rate"], u["status"], u["rank"]] for u in result["units"]]
     pid = result["period"] if isinstance(result["period"], str) else result["period"].id
     return csv_response(rows, f"scores-{pid}.csv")
 
