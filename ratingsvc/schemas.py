@@ -337,6 +337,7 @@ class ReportRowSchema(Schema):
     rejected = fields.Integer(allow_none=True)
     raw = fields.Float(allow_none=True)
     good_rate = fields.Float(allow_none=True)
+    status = fields.String(metadata={"description": "ok | insufficient | no_ratings"})
 
 
 class ReportCategorySchema(Schema):
@@ -344,9 +345,12 @@ class ReportCategorySchema(Schema):
     name = fields.String()
     mean = fields.Float()
     ranked = fields.Integer(metadata={"description": "units ranked (enough ratings)"})
+    listed = fields.Integer(metadata={
+        "description": "units on each of best and worst: min(n, ranked // 2), so no unit is on both"})
     best = fields.List(fields.Nested(ReportRowSchema))
     worst = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "the last first"})
-    insufficient = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "too few ratings"})
+    insufficient = fields.List(fields.Nested(ReportRowSchema), metadata={
+        "description": "too few ratings, then none (status no_ratings)"})
 
 
 class ReportSchema(Schema):

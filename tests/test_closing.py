@@ -155,3 +155,21 @@ def test_the_export_downloads_with_the_default_relative_export_dir(config, r, cl
     monkeypatch.chdir("/")  # a later change of directory moves nothing
     with h.client.get("/api/v1/periods/p1/export", headers=h.admin) as resp:
         assert resp.status_code == 200
+
+
+def test_a_result_closed_before_rejected_taps_were_counted_apart_still_serves(ph, clock):
+    """A result stored with "held" (pending and rejected together) is shown with that as
+    pending and rejected unknown (null); its report still renders."""
+    from ratingsvc import rkeys
+
+    clock.advance(86400)
+    close(ph)
+    stored = json.loads(ph.r.hget(rkeys.CLOSED, "p1"))
+    for unit in stored["units"]:
+        unit["held"] = unit.pop("pending") + unit.pop("rejected")
+    ph.r.hset(rkeys.CLOSED, "p1", json.dumps(stored, ensure_ascii=False))
+    units = ph.client.get("/api/v1/scores?period=p1", headers=ph.admin).json["units"]
+    assert [(u["unit"], u["pending"], u["rejected"]) for u in units] == [("u1", 1, None), ("u2", 0, None)]
+    page = ph.client.get("/api/v1/periods/p1/report?format=html", headers=ph.admin)
+    assert page.status_code == 200 and "已剔除" in page.data.decode()
+    assert ph.client.get("/api/v1/periods/p1/report?format=csv", headers=ph.admin).status_code == 200
