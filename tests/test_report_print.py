@@ -62,18 +62,20 @@ def pages_of(pdf: Path) -> list[list[str]]:
     return [p for p in pages if p]
 
 
-def test_each_category_starts_a_page_and_no_page_ends_with_a_heading(district, browser, tmp_path):
+def test_each_category_starts_a_page_and_no_page_ends_with_a_heading(district, browser):
     h = district
     resp = h.client.get("/api/v1/periods/p1/report?format=html", headers=h.admin)
     assert resp.status_code == 200
     tab = browser.new_page()
     tab.set_content(resp.data.decode())
     headings = [t.strip() for t in tab.locator("h1, h2, h3").all_inner_texts()]
-    pdf = tmp_path / "report.pdf"
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.set_viewport_size({"width": 900, "height": 1400})
+    tab.screenshot(path=str(ARTIFACTS / "report-screen.png"))  # to look at, as on screen
+    pdf = ARTIFACTS / "report-print.pdf"
     tab.pdf(path=str(pdf), format="A4")
     tab.close()
     pages = pages_of(pdf)
-    ARTIFACTS.mkdir(exist_ok=True)
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(ARTIFACTS / "report-print")],
                        check=True)
