@@ -238,7 +238,7 @@ def staff_trickle(sim: Sim, scale: float) -> Result:
 def settle(sim: Sim, res: Result) -> Result:
     """What the unit's score holds at the end of the scenario."""
     counts = scoring.period_counts(sim.r, ["hall"], date(2026, 6, 1), date(2026, 6, 7))[0]
-    res.counted, res.held = sum(counts.counts), counts.held
+    res.counted, res.held = sum(counts.counts), counts.pending
     return res
 
 

@@ -49,6 +49,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     configcheck.finalize(app.config)
+    # Relative to the working directory at start, once: closing writes there and the download
+    # reads there, whatever the working directory is later (send_file would take a relative
+    # path against the app's package).
+    app.config["EXPORT_DIR"] = str(Path(app.config["EXPORT_DIR"]).resolve())
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.session_interface = NoSessions()

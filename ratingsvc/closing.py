@@ -92,10 +92,10 @@ def _misfit(change: dict, tap: dict | None) -> str | None:
 
 
 def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str, dict]:
-    """unit -> {"counts": [c1..c5], "held": n} from export lines (held and rejected: held),
-    each tap at its level after its changes. A change that does not fit its tap is not
+    """unit -> {"counts": [c1..c5], "pending": n, "rejected": n} from export lines (status
+    held: still awaiting review, so pending), each tap at its level after its changes. A change that does not fit its tap is not
     applied, and said in problems. Lines come unit by unit: one unit's taps are held at a time."""
-    out: dict[str, dict] = defaultdict(lambda: {"counts": [0] * 5, "held": 0})
+    out: dict[str, dict] = defaultdict(lambda: {"counts": [0] * 5, "pending": 0, "rejected": 0})
     unit: str | None = None
     taps: dict[str, dict] = {}  # the current unit's taps by id, at their level now
 
@@ -103,8 +103,10 @@ def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str,
         for tap in taps.values():
             if tap["status"] == "counted":
                 out[tap["unit"]]["counts"][tap["level"] - 1] += 1
-            elif tap["status"] in ("held", "rejected"):
-                out[tap["unit"]]["held"] += 1
+            elif tap["status"] == "held":
+                out[tap["unit"]]["pending"] += 1
+            elif tap["status"] == "rejected":
+                out[tap["unit"]]["rejected"] += 1
 
     for number, line in enumerate(lines, 1):
         if line["unit"] != unit:
@@ -125,14 +127,15 @@ def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str,
 def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
                 prior_weight: float, min_n: int) -> dict:
     """The score table and category means from tallies; units: id -> (name, category)."""
-    counts = [scoring.UnitCounts(uid, name, cat, tallies.get(uid, {}).get("counts", [0] * 5),
-                                 held=tallies.get(uid, {}).get("held", 0))
-              for uid, (name, cat) in sorted(units.items())]
+    none = {"counts": [0] * 5, "pending": 0, "rejected": 0}
+    counts = [scoring.UnitCounts(uid, name, cat, t["counts"], pending=t["pending"], rejected=t["rejected"])
+              for uid, (name, cat) in sorted(units.items()) for t in [tallies.get(uid, none)]]
     scores = scoring.score_units(counts, prior_weight=prior_weight, min_n=min_n)
     return {
         "categories": {c: {"mean": m, "n": n} for c, (m, n) in scoring.category_means(counts).items()},
         "units": [{"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts,
-                   "n": s.n, "held": s.held, "raw": s.raw, "score": s.score, "ci95": list(s.ci95),
+                   "n": s.n, "pending": s.pending, "rejected": s.rejected, "raw": s.raw, "score": s.score,
+                   "ci95": s.ci95 and list(s.ci95),
                    "good_rate": s.good_rate, "status": s.status, "rank": s.rank} for s in scores]}
 
 
@@ -198,8 +201,8 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
     published = {u["unit"]: u for u in result["units"]}
     for u in again["units"]:
         p = published[u["unit"]]
-        for field in ("counts", "n", "held", "score", "rank"):
-            if u[field] != p[field]:
+        for field in ("counts", "n", "pending", "rejected", "score", "rank"):
+            if field in p and u[field] != p[field]:  # a result from before: "held", unchecked
                 problems.append(f"unit {u['unit']}: {field} is {u[field]} from the export, "
                                 f"{p[field]} in the result")
     return problems

@@ -2,9 +2,9 @@
 
 Each unit's log stream is its outbox: the recording script writes it atomically with the
 counts, in the unit's own slot. A relay copies the entries that change aggregates (counted and
-held taps, later holds, releases, a counted tap's level changed by its rater) into one change
-stream in the {feed} slot; a script there appends them and moves the unit's relayed offset in
-one step, so concurrent relays never copy twice. The cursor is a position in that stream:
+held taps, later holds, releases, rejections, a counted tap's level changed by its rater) into
+one change stream in the {feed} slot; a script there appends them and moves the unit's relayed
+offset in one step, so concurrent relays never copy twice. The cursor is a position in that stream:
 resuming from any cursor yields every later change once, in order, also after a restart. Units
 may live on any cluster shard.
 """
@@ -31,7 +31,7 @@ class Change:
     unit: str
     entry: str  # the unit's log entry it came from
     day: str  # YYYYMMDD the counts changed on
-    kind: str  # counted | held | hold | release | change
+    kind: str  # counted | held | hold | release | reject | change
 
 
 def _kind(fields: dict[str, str]) -> str | None:
@@ -40,8 +40,8 @@ def _kind(fields: dict[str, str]) -> str | None:
         return fields["s"]
     if fields.get("k") == "hold":
         return "hold"
-    if fields.get("k") == "review" and fields.get("a") == "release":
-        return "release"
+    if fields.get("k") == "review" and fields.get("a") in ("release", "reject"):
+        return fields["a"]
     if fields.get("k") == "change" and fields.get("s") == "counted":  # a held one's counts stay
         return "change"
     return None

@@ -5,31 +5,43 @@ from __future__ import annotations
 
 from html import escape
 
-ROW_FIELDS = ("unit", "name", "rank", "score", "ci95", "n", "held", "raw", "good_rate")
+ROW_FIELDS = ("unit", "name", "rank", "score", "ci95", "n", "pending", "rejected", "raw", "good_rate",
+              "status")
 
 
 def build(table: dict, names: dict[str, str], top: int) -> list[dict]:
-    """table: what /api/v1/scores answers; names: category id -> name."""
+    """table: what /api/v1/scores answers; names: category id -> name.
+
+    The best and the worst lists never share a unit: each has min(top, ranked // 2) units, so
+    with fewer than 2 x top ranked units both are shorter, and the middle unit of an odd
+    number is on neither. Units with too few ratings, and those without any (last), are set
+    apart in "insufficient"."""
     out = []
     for cid in sorted({u["category"] for u in table["units"]}):
         units = [u for u in table["units"] if u["category"] == cid]
         ranked = sorted((u for u in units if u["rank"] is not None), key=lambda u: (u["rank"], u["unit"]))
         rows = [{k: u[k] for k in ROW_FIELDS} for u in ranked]
+        listed = min(top, len(rows) // 2)
+        apart = sorted((u for u in units if u["rank"] is None), key=lambda u: u["status"] == "no_ratings")
         out.append({
             "id": cid, "name": names.get(cid, cid), "mean": table["categories"][cid]["mean"],
-            "ranked": len(rows), "best": rows[:top], "worst": list(reversed(rows[-top:])),
-            "insufficient": [{k: u[k] for k in ROW_FIELDS} for u in units if u["rank"] is None]})
+            "ranked": len(rows), "listed": listed, "best": rows[:listed],
+            "worst": list(reversed(rows[len(rows) - listed:])),
+            "insufficient": [{k: u[k] for k in ROW_FIELDS} for u in apart]})
     return out
 
 
 def csv_rows(categories: list[dict]) -> list[list]:
-    rows: list[list] = [["category", "list", "position", "unit", "name", "rank", "score", "ci95_low",
-             "ci95_high", "n", "held"]]
+    """A row per listed unit; "ranked": units ranked in its category; a unit without ratings
+    has status no_ratings and empty score and interval."""
+    rows: list[list] = [["category", "ranked", "list", "position", "unit", "name", "rank", "score",
+                         "ci95_low", "ci95_high", "n", "pending", "rejected", "status"]]
     for c in categories:
         for which in ("best", "worst", "insufficient"):
             for i, u in enumerate(c[which], 1):
-                rows.append([c["id"], which, i, u["unit"], u["name"], u["rank"], u["score"],
-                             *u["ci95"], u["n"], u["held"]])
+                rows.append([c["id"], c["ranked"], which, i, u["unit"], u["name"], u["rank"], u["score"],
+                             *(u["ci95"] or (None, None)), u["n"], u["pending"], u["rejected"],
+                             u["status"]])
     return rows
 
 
@@ -56,25 +68,48 @@ def chart(rows: list[dict], colour: str) -> str:
     return "".join(parts)
 
 
+def cells(u: dict) -> str:
+    """A unit's score and interval cells: 无评价 without ratings, never the category mean."""
+    if u["score"] is None:
+        return '<td class="none">无评价</td><td>—</td>'
+    return f'<td>{u["score"]:.2f}</td><td>{u["ci95"][0]:.2f}–{u["ci95"][1]:.2f}</td>'
+
+
 def table_html(rows: list[dict]) -> str:
-    head = "<tr><th>名次</th><th>单位</th><th>得分</th><th>95%区间</th><th>评价数</th><th>待核</th></tr>"
+    head = ("<thead><tr><th>名次</th><th>单位</th><th>得分</th><th>95%区间</th><th>评价数</th>"
+            "<th>待核</th><th>已剔除</th></tr></thead>")
     body = "".join(
         f'<tr><td>{u["rank"] if u["rank"] is not None else "—"}</td><td>{escape(u["name"])}</td>'
-        f'<td>{u["score"]:.2f}</td><td>{u["ci95"][0]:.2f}–{u["ci95"][1]:.2f}</td>'
-        f'<td>{u["n"]}</td><td>{u["held"]}</td></tr>' for u in rows)
-    return f"<table>{head}{body}</table>"
+        f'{cells(u)}<td>{u["n"]}</td><td>{u["pending"]}</td>'
+        f'<td>{"—" if u["rejected"] is None else u["rejected"]}</td></tr>' for u in rows)
+    return f"<table>{head}<tbody>{body}</tbody></table>"
 
 
-def html(title: str, subtitle: str, categories: list[dict], top: int) -> str:
-    sections = []
-    for c in categories:
-        sections.append(
-            f'<section><h2>{escape(c["name"])}</h2>'
-            f'<p class="note">参与排名 {c["ranked"]} 个单位，类别平均分 {c["mean"]:.2f}</p>'
-            f'<h3>评价最好的 {top} 个单位</h3>{table_html(c["best"])}{chart(c["best"], "#07a35a")}'
-            f'<h3>评价最差的 {top} 个单位</h3>{table_html(c["worst"])}{chart(c["worst"], "#d9363e")}'
-            + (f'<h3>评价数不足、不参与排名</h3>{table_html(c["insufficient"])}'
-               if c["insufficient"] else "") + "</section>")
+def section(c: dict, top: int, min_n: int) -> str:
+    ranked, listed = c["ranked"], c["listed"]
+    note = f"参与排名 {ranked} 个单位（评价数不少于 {min_n} 条），类别平均分 {c['mean']:.2f}。"
+    if not listed:
+        note += "参与排名的单位少于 2 个，不列最好与最差名单。"
+    elif listed < top:
+        middle = ranked - 2 * listed
+        note += (f"参与排名的单位不足 {2 * top} 个：最好与最差各列 {listed} 个，两份名单不重复"
+                 + (f"，居中的 {middle} 个单位均不列入。" if middle else "。"))
+    parts = [f'<section><h2>{escape(c["name"])}</h2><p class="note">{note}</p>']
+    if listed:
+        parts += [f'<div class="list"><h3>评价最好的 {listed} 个单位</h3>{table_html(c["best"])}'
+                  f'{chart(c["best"], "#07a35a")}</div>',
+                  f'<div class="list"><h3>评价最差的 {listed} 个单位</h3>{table_html(c["worst"])}'
+                  f'{chart(c["worst"], "#d9363e")}</div>']
+    if c["insufficient"]:
+        none = sum(u["status"] == "no_ratings" for u in c["insufficient"])
+        parts.append(f'<h3>评价数不足、不参与排名（{len(c["insufficient"])} 个单位，'
+                     f'其中无评价 {none} 个）</h3>{table_html(c["insufficient"])}')
+    return "".join(parts) + "</section>"
+
+
+def html(title: str, subtitle: str, categories: list[dict], top: int, min_n: int) -> str:
+    """The printable page: A4, each category from a new page, a heading never last on a page
+    (kept with what follows it), a table's header row repeated on each page it spans."""
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>
@@ -86,9 +121,12 @@ h3 {{ font-size: 14px; margin: 12px 0 4px; }} .note {{ color: #444; margin: 0 0 
 table {{ border-collapse: collapse; width: 100%; margin: 4px 0; }}
 th, td {{ border: 1px solid #999; padding: 3px 6px; text-align: left; }}
 th {{ background: #eee; }} .chart {{ width: 100%; max-width: 520px; display: block; }}
+td.none {{ color: #666; }}
 section {{ break-before: page; }} section:first-of-type {{ break-before: auto; }}
-table, .chart {{ break-inside: avoid; }}
+h1, h2, h3, .note {{ break-after: avoid; }}
+.list, tr, .chart {{ break-inside: avoid; }}
+thead {{ display: table-header-group; }}
 </style></head><body>
 <h1>{escape(title)}</h1><p class="note">{escape(subtitle)}</p>
-{"".join(sections)}
+{"".join(section(c, top, min_n) for c in categories)}
 </body></html>"""

@@ -28,7 +28,9 @@ Per unit (hash tag ``{u.ID}``):
     lr:<P>, lw:<P> hash  taps per rater / per window in fixed limit period P
     hq          hash  held tap id -> "<window>|<level>|<reasons>|<ms>": the review queue
     hd          hash  decided tap id -> "<action>|<key id>|<ms>|<decision id>"
-    Counts also have "h": held taps (not counted) that were not released.
+    Counts also have "h": held taps (not counted) awaiting review (pending), and "x": held taps
+    that were rejected (from the day of the decision on). Before "x", a rejected tap stayed in
+    "h"; such data is not migrated.
 """
 
 from __future__ import annotations

@@ -214,12 +214,18 @@ class UnitScoreSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
                          metadata={"description": "counted taps per level '1'..'5'"})
     n = fields.Integer(metadata={"description": "counted taps"})
-    held = fields.Integer(metadata={"description": "taps held for review and not released"})
+    pending = fields.Integer(metadata={"description": "taps held for review, not decided yet"})
+    rejected = fields.Integer(allow_none=True, metadata={
+        "description": "held taps rejected on review (null: a period closed before they were "
+                       "told apart from pending ones)"})
     raw = fields.Float(allow_none=True, metadata={"description": "mean index / 10, 0-10"})
-    score = fields.Float(metadata={"description": "shrunk toward the category mean; ranked on"})
-    ci95 = fields.List(fields.Float(), metadata={"description": "95% interval of raw"})
+    score = fields.Float(allow_none=True, metadata={
+        "description": "shrunk toward the category mean; ranked on; null: no ratings"})
+    ci95 = fields.List(fields.Float(), allow_none=True, metadata={
+        "description": "95% interval of raw; null: no ratings"})
     good_rate = fields.Float(allow_none=True, metadata={"description": "share of levels 3-5"})
-    status = fields.String(metadata={"description": "ok | insufficient"})
+    status = fields.String(metadata={
+        "description": "ok | insufficient (fewer than min_n counted taps) | no_ratings (none)"})
     rank = fields.Integer(allow_none=True)
 
 
@@ -316,8 +322,9 @@ class ChangesQuerySchema(Schema):
 class ChangeSchema(Schema):
     id = fields.String(metadata={"description": "the cursor after this change"})
     unit = fields.String()
-    kind = fields.String(metadata={"description": "counted | held | hold | release | change (a "
-                                                  "counted tap's level changed by its rater)"})
+    kind = fields.String(metadata={"description": "counted | held | hold | release | reject | "
+                                                  "change (a counted tap's level changed by its "
+                                                  "rater)"})
     day = fields.String(metadata={"description": "the day whose counts changed: an ISO date, "
                                                  "e.g. 2026-11-23, counted in TIMEZONE"})
     score = fields.Nested(UnitScoreSchema, allow_none=True, metadata={
@@ -359,12 +366,14 @@ class ReportRowSchema(Schema):
     unit = fields.String()
     name = fields.String()
     rank = fields.Integer(allow_none=True)
-    score = fields.Float()
-    ci95 = fields.List(fields.Float())
+    score = fields.Float(allow_none=True, metadata={"description": "null: no ratings"})
+    ci95 = fields.List(fields.Float(), allow_none=True, metadata={"description": "null: no ratings"})
     n = fields.Integer()
-    held = fields.Integer()
+    pending = fields.Integer()
+    rejected = fields.Integer(allow_none=True)
     raw = fields.Float(allow_none=True)
     good_rate = fields.Float(allow_none=True)
+    status = fields.String(metadata={"description": "ok | insufficient | no_ratings"})
 
 
 class ReportCategorySchema(Schema):
@@ -372,9 +381,12 @@ class ReportCategorySchema(Schema):
     name = fields.String()
     mean = fields.Float()
     ranked = fields.Integer(metadata={"description": "units ranked (enough ratings)"})
+    listed = fields.Integer(metadata={
+        "description": "units on each of best and worst: min(n, ranked // 2), so no unit is on both"})
     best = fields.List(fields.Nested(ReportRowSchema))
     worst = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "the last first"})
-    insufficient = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "too few ratings"})
+    insufficient = fields.List(fields.Nested(ReportRowSchema), metadata={
+        "description": "too few ratings, then none (status no_ratings)"})
 
 
 class ReportSchema(Schema):

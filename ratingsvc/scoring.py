@@ -6,6 +6,8 @@ Units are ranked on the shrunk score, the Bayesian average toward their category
 where m is the pooled mean raw of every counted tap in the category (5.0 if it has none).
 The 95% interval is the Wilson score interval of the mean satisfaction raw/10 on [0, 1]:
 conservative, because a [0, 1] variable's variance is at most p(1-p), and never of zero width.
+A unit without a counted tap has no score and no interval (None, status "no_ratings"): it is
+never ranked, and never shown with the category mean as if it had been rated.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class UnitCounts:
     category: str
     counts: list[int]  # counted taps per level 1..5
     active: bool = True
-    held: int = 0  # held for review and not released: not in counts
+    pending: int = 0  # held, awaiting review: not in counts
+    rejected: int = 0  # held, then rejected on review: not in counts
 
 
 @dataclass(slots=True)
@@ -46,11 +49,12 @@ class UnitScore:
     counts: dict[str, int]
     n: int
     raw: float | None
-    score: float
-    ci95: tuple[float, float]
+    score: float | None  # None: no ratings
+    ci95: tuple[float, float] | None  # None: no ratings
     good_rate: float | None
-    status: str  # ok | insufficient
-    held: int = 0
+    status: str  # ok | insufficient | no_ratings
+    pending: int = 0
+    rejected: int = 0
     rank: int | None = None
 
 
@@ -89,7 +93,8 @@ def category_means(units: list[UnitCounts]) -> dict[str, tuple[float, int]]:
 
 def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
                 means: dict[str, tuple[float, int]] | None = None) -> list[UnitScore]:
-    """Scores and in-category ranks (1, 2, 2, 4 on ties); units below min_n are not ranked.
+    """Scores and in-category ranks (1, 2, 2, 4 on ties); units below min_n, and units without
+    ratings, are not ranked.
     means: category_means(units), if the caller has them already."""
     means = category_means(units) if means is None else means
     scores = []
@@ -97,22 +102,23 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
         n = sum(u.counts)
         raw = points(u.counts) / n if n else None
         m = means[u.category][0]
-        shrunk = (prior_weight * m + n * (raw or 0.0)) / (prior_weight + n) if prior_weight + n else m
+        shrunk = (prior_weight * m + n * raw) / (prior_weight + n) if raw is not None else None
         good = sum(u.counts[2:]) / n if n else None
+        status = "no_ratings" if not n else "ok" if n >= min_n else "insufficient"
         scores.append(UnitScore(
             unit=u.unit, name=u.name, category=u.category,
             counts=dict(zip(LEVEL_KEYS, u.counts, strict=True)), n=n, raw=raw, score=shrunk,
-            ci95=wilson(raw, n), good_rate=good, status="ok" if n >= min_n else "insufficient",
-            held=u.held))
-    by_category: dict[str, list[UnitScore]] = defaultdict(list)
+            ci95=wilson(raw, n) if n else None, good_rate=good, status=status,
+            pending=u.pending, rejected=u.rejected))
+    by_category: dict[str, list[tuple[float, UnitScore]]] = defaultdict(list)
     for s in scores:
-        if s.status == "ok":
-            by_category[s.category].append(s)
+        if s.status == "ok" and s.score is not None:  # ok: it has ratings, so a score
+            by_category[s.category].append((s.score, s))
     for ranked in by_category.values():
-        ranked.sort(key=lambda s: -s.score)
-        for i, s in enumerate(ranked):
-            tied = i and round(s.score, 9) == round(ranked[i - 1].score, 9)
-            s.rank = ranked[i - 1].rank if tied else i + 1
+        ranked.sort(key=lambda pair: -pair[0])
+        for i, (score, s) in enumerate(ranked):
+            tied = i and round(score, 9) == round(ranked[i - 1][0], 9)
+            s.rank = ranked[i - 1][1].rank if tied else i + 1
     return scores
 
 
@@ -130,7 +136,7 @@ class CountsCache:
 
     LIMIT = 200_000  # entries kept before starting afresh (units x periods asked for)
     server: str = ""
-    entries: dict[tuple[str, str, str], tuple[list, list[int], int]] = field(default_factory=dict)
+    entries: dict[tuple[str, str, str], tuple[list, list[int], tuple[int, int]]] = field(default_factory=dict)
 
 
 def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
@@ -161,24 +167,25 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
         (name, category, active), tot = replies[2 * i], replies[2 * i + 1]
         hit = entries.get((first, after, uid))
         if hit is not None and hit[0] == tot:
-            out.append(UnitCounts(uid, name or "", category or "", list(hit[1]), active == "1", hit[2]))
+            out.append(UnitCounts(uid, name or "", category or "", list(hit[1]), active == "1", *hit[2]))
         else:
             out.append(None)
             misses.append((i, uid))
     rows = _run_period(r, [uid for _, uid in misses], first, after)
     for (i, uid), row in zip(misses, rows, strict=True):
         counts = out[i] = _from_script(uid, row)
-        totals = [v if v != "" else None for v in row[9:15]]  # as HMGET reads them
-        entries[(first, after, uid)] = (totals, counts.counts, counts.held)
+        totals = [v if v != "" else None for v in row[10:17]]  # as HMGET reads them
+        entries[(first, after, uid)] = (totals, counts.counts, (counts.pending, counts.rejected))
     return out  # type: ignore[return-value]  # every None was filled
 
 
-TOTALS = ("1", "2", "3", "4", "5", "h")
+TOTALS = ("1", "2", "3", "4", "5", "h", "x")
 
 
 def _from_script(uid: str, row: list) -> UnitCounts:
-    name, category, active, *counts, held = row[:9]
-    return UnitCounts(uid, name, category, [int(c) for c in counts], active == "1", int(held))
+    name, category, active, *counts, pending, rejected = row[:10]
+    return UnitCounts(uid, name, category, [int(c) for c in counts], active == "1", int(pending),
+                      int(rejected))
 
 
 def _run_period(r: redis.Redis, unit_ids: list[str], first: str, after: str) -> list:

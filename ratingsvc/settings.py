@@ -51,7 +51,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "WECHAT_API_URL": ("https://api.weixin.qq.com", "base URL of WeChat's code-for-openid API"),
     "WECHAT_TIMEOUT": (3.0, "seconds to wait for WeChat's API"),
     "POW_BITS": (0, "proof of work on each tap: leading zero bits (0: off; 14 takes a phone <1 s)"),
-    "EXPORT_DIR": ("var/exports", "where closing a period writes its export and result"),
+    "EXPORT_DIR": ("var/exports", "where closing a period writes its export and result; a relative "
+                   "path is taken from the working directory at start"),
     "SSE_MAX_SECONDS": (300.0, "a change stream (SSE) ends after this; the client reconnects"),
     "SSE_HEARTBEAT": (15.0, "seconds between heartbeat comments on a quiet change stream"),
     "SSE_POLL": (0.5, "seconds between looks for new changes on a change stream"),

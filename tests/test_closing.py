@@ -50,9 +50,9 @@ def test_closing_freezes_the_scores(ph, clock):
     tap_from(ph, ph.a, level=1)  # after the end, and a late release: nothing moves
     scores = ph.client.get("/api/v1/scores?period=p1", headers=ph.admin).json
     assert scores["frozen"] is True and scores["digest"] == resp.json["digest"]
-    frozen = {u["unit"]: (u["n"], u["held"], u["counts"]) for u in scores["units"]}
-    assert frozen == {"u1": (1, 1, {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}),
-                      "u2": (2, 0, {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0})}
+    frozen = {u["unit"]: (u["n"], u["pending"], u["rejected"], u["counts"]) for u in scores["units"]}
+    assert frozen == {"u1": (1, 0, 1, {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}),
+                      "u2": (2, 0, 0, {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0})}
     assert [u["n"] for u in before] == [1, 2]
     result = ph.client.get("/api/v1/periods/p1/result", headers=ph.key("scorer"))
     assert result.status_code == 200 and result.json["digest"] == resp.json["digest"]
@@ -131,3 +131,45 @@ def test_the_score_table_is_what_its_schema_would_dump_live_and_frozen(ph, clock
     assert close(ph).status_code == 201
     frozen, dumped = both()
     assert frozen["frozen"] is True and frozen == dumped
+
+
+def test_the_export_downloads_with_the_default_relative_export_dir(config, r, clock, tmp_path,
+                                                                    monkeypatch):
+    """RATINGSVC_EXPORT_DIR's default is relative ("var/exports"): it is resolved once, against
+    the working directory at start, and both closing and the download use that folder."""
+    from ratingsvc import create_app
+    from ratingsvc.settings import defaults
+
+    monkeypatch.chdir(tmp_path)
+    relative = defaults()["EXPORT_DIR"]
+    assert not relative.startswith("/")
+    h = Helper(create_app({**config, "EXPORT_DIR": relative}), r, clock)
+    h.period("p1", "2026-05-01", "2026-06-01")
+    tap_from(h, h.window("u1", "A"), level=5)
+    clock.advance(86400)
+    assert close(h).status_code == 201
+    assert (tmp_path / relative / "p1.jsonl").exists()
+    with h.client.get("/api/v1/periods/p1/export", headers=h.admin) as resp:
+        assert resp.status_code == 200, resp.data[:200]
+        assert [json.loads(line)["unit"] for line in resp.data.decode().splitlines()] == ["u1"]
+    monkeypatch.chdir("/")  # a later change of directory moves nothing
+    with h.client.get("/api/v1/periods/p1/export", headers=h.admin) as resp:
+        assert resp.status_code == 200
+
+
+def test_a_result_closed_before_rejected_taps_were_counted_apart_still_serves(ph, clock):
+    """A result stored with "held" (pending and rejected together) is shown with that as
+    pending and rejected unknown (null); its report still renders."""
+    from ratingsvc import rkeys
+
+    clock.advance(86400)
+    close(ph)
+    stored = json.loads(ph.r.hget(rkeys.CLOSED, "p1"))
+    for unit in stored["units"]:
+        unit["held"] = unit.pop("pending") + unit.pop("rejected")
+    ph.r.hset(rkeys.CLOSED, "p1", json.dumps(stored, ensure_ascii=False))
+    units = ph.client.get("/api/v1/scores?period=p1", headers=ph.admin).json["units"]
+    assert [(u["unit"], u["pending"], u["rejected"]) for u in units] == [("u1", 1, None), ("u2", 0, None)]
+    page = ph.client.get("/api/v1/periods/p1/report?format=html", headers=ph.admin)
+    assert page.status_code == 200 and "已剔除" in page.data.decode()
+    assert ph.client.get("/api/v1/periods/p1/report?format=csv", headers=ph.admin).status_code == 200

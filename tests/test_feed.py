@@ -58,7 +58,7 @@ def test_every_change_once_in_order_from_every_cursor(fh):
     full, _ = everything(fh)
     assert [(c["unit"], c["kind"]) for c in full] == expected
     last = {c["unit"]: c for c in full}
-    assert last["u3"]["score"]["n"] == 1 and last["u3"]["score"]["held"] == 0
+    assert last["u3"]["score"]["n"] == 1 and last["u3"]["score"]["pending"] == 0
     assert last["u2"]["score"]["counts"] == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0}
     for i, cursor in enumerate(["0"] + [c["id"] for c in full]):
         rest, _ = everything(fh, cursor)

@@ -41,8 +41,8 @@ def ranked(h):
     return h
 
 
-def report(h, query=""):
-    resp = h.client.get(f"/api/v1/periods/p1/report?n=3{query}", headers=h.key("scorer"))
+def report(h, query="", n=3):
+    resp = h.client.get(f"/api/v1/periods/p1/report?n={n}{query}", headers=h.key("scorer"))
     assert resp.status_code == 200, resp.json if resp.is_json else resp.status
     return resp
 
@@ -55,7 +55,7 @@ def test_best_and_worst_per_category_with_too_few_apart(ranked):
     assert [u["rank"] for u in c1["worst"]] == [8, 7, 6]  # the worst first
     assert c1["best"][0]["unit"] == "c1-7" and c1["worst"][0]["unit"] == "c1-0"
     assert {u["unit"] for u in c1["insufficient"]} == {"c1-8", "c1-9"}
-    assert all({"n", "ci95", "held", "score"} <= set(u) for u in c1["best"])
+    assert all({"n", "ci95", "pending", "rejected", "score"} <= set(u) for u in c1["best"])
     assert [c["id"] for c in report(ranked, "&category=c2").json["categories"]] == ["c2"]
 
 
@@ -106,3 +106,45 @@ def test_bad_report_queries(ranked, query, status):
 def test_managers_do_not_get_the_report(ranked):
     m = ranked.key("manager", ("c1-0",))
     assert ranked.client.get("/api/v1/periods/p1/report", headers=m).status_code == 403
+
+
+def test_best_and_worst_never_share_a_unit_with_fewer_than_2n_ranked(ranked):
+    """c1 has 8 ranked units: with n=5 each list has 4 (8 // 2). c2, with one unit
+    deactivated, has 7: with n=10 each list has 3, and the middle unit is on neither."""
+    registry.save_unit(ranked.r, registry.Unit("c2-7", "单位c2-7", "c2", active=False), create=False)
+    ten = report(ranked, "&category=c2", n=10).json["categories"][0]
+    assert not {u["unit"] for u in ten["best"]} & {u["unit"] for u in ten["worst"]}
+    assert [u["rank"] for u in ten["best"]] == [1, 2, 3] and [u["rank"] for u in ten["worst"]] == [7, 6, 5]
+    assert (ten["ranked"], ten["listed"]) == (7, 3)
+    c1 = report(ranked, n=5).json["categories"][0]
+    assert [u["rank"] for u in c1["best"]] == [1, 2, 3, 4]
+    assert [u["rank"] for u in c1["worst"]] == [8, 7, 6, 5]
+    assert (c1["ranked"], c1["listed"]) == (8, 4)
+    text = report(ranked, "&category=c2&format=csv", n=10).data.decode().lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["ranked"] for r in rows} == {"7"} and len({r["unit"] for r in rows}) == len(rows) == 6
+    page = report(ranked, "&category=c2&format=html", n=10).data.decode()
+    assert "参与排名 7 个单位" in page and "评价最好的 3 个单位" in page and "评价最差的 3 个单位" in page
+    assert "居中的 1 个单位均不列入" in page
+
+
+def test_a_unit_without_ratings_is_shown_as_having_none(ranked):
+    """Not with the category mean and a 0-10 interval: no score, 无评价, set apart."""
+    ranked.window("c1-none")
+    [unit] = [u for u in ranked.client.get("/api/v1/scores?period=p1", headers=ranked.admin).json["units"]
+              if u["unit"] == "c1-none"]
+    assert (unit["score"], unit["ci95"], unit["rank"]) == (None, None, None)
+    c1 = report(ranked).json["categories"][0]
+    listed = {u["unit"]: u for u in c1["best"] + c1["worst"]}
+    none = c1["insufficient"][-1]
+    assert "c1-none" not in listed and none["unit"] == "c1-none"
+    assert (none["score"], none["ci95"], none["n"], none["status"]) == (None, None, 0, "no_ratings")
+    text = report(ranked, "&format=csv").data.decode().lstrip("\ufeff")
+    [row] = [r for r in csv.DictReader(io.StringIO(text)) if r["unit"] == "c1-none"]
+    assert (row["list"], row["score"], row["ci95_low"]) == ("insufficient", "", "")
+    assert row["status"] == "no_ratings"
+    page = report(ranked, "&format=html").data.decode()
+    assert "其中无评价 1 个" in page and '<td>单位c1-none</td><td class="none">无评价</td><td>—</td>' in page
+    scores = ranked.client.get("/api/v1/scores?period=p1&format=csv", headers=ranked.admin).data.decode()
+    [row] = [r for r in csv.DictReader(io.StringIO(scores.lstrip("\ufeff"))) if r["unit"] == "c1-none"]
+    assert (row["score"], row["ci95_low"], row["status"]) == ("", "", "no_ratings")

@@ -25,7 +25,7 @@ def held(rules):
 
 def score(h):
     u = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
-    return u["n"], u["held"], u["counts"]
+    return u["n"], u["pending"], u["counts"]
 
 
 def test_the_queue_lists_held_taps_by_window_and_reason(held):
@@ -74,7 +74,7 @@ def test_reject_keeps_the_tap_out(held):
     resp = h.client.post(f"/api/v1/review/{h.ids[2]}", headers=h.admin,
                          json={"action": "reject", "why": "ticket used 17 minutes after the scan"})
     assert resp.status_code == 200 and resp.json["status"] == "rejected"
-    assert score(h) == (1, 3, {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0})
+    assert score(h) == (1, 2, {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0})  # pending: 2 (rejected: 1)
     assert len(h.client.get("/api/v1/review", headers=h.admin).json["taps"]) == 2
 
 
@@ -111,7 +111,7 @@ def test_cached_period_counts_are_the_computed_ones_through_days_releases_and_re
         for start, end in spans:
             cached = scoring.period_counts(h.r, ["u1"], start, end, cache)
             assert cached == scoring.period_counts(h.r, ["u1"], start, end)
-            out.append(cached[0].counts + [cached[0].held])
+            out.append(cached[0].counts + [cached[0].pending, cached[0].rejected])
         return out
 
     first = same()
@@ -130,3 +130,38 @@ def test_cached_period_counts_are_the_computed_ones_through_days_releases_and_re
     [renamed] = scoring.period_counts(h.r, ["u1"], *spans[0], cache)
     assert (renamed.name, renamed.active) == ("改名后的单位", False)
     same()
+
+
+def test_a_rejected_tap_is_rejected_not_pending_everywhere(rules):
+    """Held, then rejected: pending 0 and rejected 1 in the scores (JSON and CSV), the report
+    (JSON, CSV and the page) and the feed, which says the tap was rejected."""
+    import csv
+    import io
+
+    h = rules(RULE_MIN_TAP_MS=800)
+    h.period("p1")
+    rid = tap_from(h, h.window(), level=1, wait=0.1).json["rating_id"]  # automation: held
+    pending = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert (pending["pending"], pending["rejected"]) == (1, 0)
+    resp = h.client.post(f"/api/v1/review/{rid}", headers=h.admin, json={"action": "reject", "why": "x"})
+    assert resp.status_code == 200
+    assert h.client.get("/api/v1/review", headers=h.admin).json["taps"] == []
+
+    def rows(path: str) -> list[dict]:
+        text = h.client.get(path, headers=h.admin).data.decode().lstrip("\ufeff")
+        return list(csv.DictReader(io.StringIO(text)))
+
+    [unit] = h.client.get("/api/v1/scores?period=p1", headers=h.admin).json["units"]
+    assert (unit["n"], unit["pending"], unit["rejected"]) == (0, 0, 1) and "held" not in unit
+    [row] = rows("/api/v1/scores?period=p1&format=csv")
+    assert (row["pending"], row["rejected"]) == ("0", "1")
+    report = h.client.get("/api/v1/periods/p1/report", headers=h.admin).json
+    [listed] = report["categories"][0]["insufficient"]
+    assert (listed["pending"], listed["rejected"]) == (0, 1)
+    [row] = rows("/api/v1/periods/p1/report?format=csv")
+    assert (row["pending"], row["rejected"]) == ("0", "1")
+    page = h.client.get("/api/v1/periods/p1/report?format=html", headers=h.admin).data.decode()
+    assert "<th>待核</th><th>已剔除</th>" in page
+    changes = h.client.get("/api/v1/scores/changes?period=p1", headers=h.admin).json["changes"]
+    assert [c["kind"] for c in changes] == ["held", "reject"]
+    assert (changes[-1]["score"]["pending"], changes[-1]["score"]["rejected"]) == (0, 1)

@@ -112,7 +112,7 @@ def test_one_rater_on_a_second_window_of_a_unit_is_held_with_its_counted_tap(rul
     assert statuses([first]) == ["counted"]
     assert statuses(tap_from(h, w, rater=phone) for w in (b, elsewhere)) == ["held", "counted"]
     unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
-    assert (unit["n"], unit["held"]) == (0, 2)  # the earlier counted tap went to review too
+    assert (unit["n"], unit["pending"]) == (0, 2)  # the earlier counted tap went to review too
     assert held_reasons(h) == ["multi_window", "multi_window"]
     assert first.json["rating_id"].endswith(h.r.xrange(registry.UnitKeys("u1").log)[-1][1]["of"])
     assert statuses([tap_from(h, a, rater=phone)]) == ["duplicate"]
@@ -146,6 +146,6 @@ def test_held_taps_show_beside_n_and_are_not_counted(rules):
     held = tap_from(h, win, level=1, wait=0.1)
     assert held.status_code == 202
     unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
-    assert (unit["n"], unit["held"], unit["counts"]["1"]) == (1, 1, 0)
+    assert (unit["n"], unit["pending"], unit["counts"]["1"]) == (1, 1, 0)
     entry = h.r.xrange(registry.UnitKeys("u1").log)[-1][1]
     assert (entry["s"], entry["why"]) == ("held", "automation")

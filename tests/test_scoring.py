@@ -22,7 +22,7 @@ def test_shrunk_score_pulls_small_samples_to_the_category_mean():
     units = [uc("big", [0, 0, 0, 100, 0]), uc("tiny", [0, 0, 0, 0, 1]), uc("none", [0] * 5)]
     s = {x.unit: x for x in score_units(units, prior_weight=20, min_n=30)}
     m = (100 * 7.5 + 10) / 101
-    assert s["none"].score == pytest.approx(m) and s["none"].raw is None
+    assert s["none"].score is None and s["none"].raw is None and s["none"].ci95 is None
     assert s["tiny"].score == pytest.approx((20 * m + 10) / 21)
     assert s["big"].score == pytest.approx((20 * m + 100 * 7.5) / 120)
     assert s["tiny"].raw == 10.0 and s["tiny"].score < 8.0  # one 5-star tap does not top the list
@@ -35,7 +35,7 @@ def test_half_way_when_n_equals_the_prior_weight():
 
 
 def test_category_means_are_separate():
-    units = [uc("a", [0, 0, 0, 0, 10], "x"), uc("b", [10, 0, 0, 0, 0], "y"), uc("c", [0] * 5, "y")]
+    units = [uc("a", [0, 0, 0, 0, 10], "x"), uc("b", [10, 0, 0, 0, 0], "y"), uc("c", [1, 0, 0, 0, 0], "y")]
     s = {x.unit: x for x in score_units(units, prior_weight=20, min_n=1)}
     assert s["c"].score == pytest.approx(0.0)
 
@@ -61,3 +61,12 @@ def test_wilson_interval_contains_raw_within_bounds_and_narrows(raw, n):
 
 def test_wilson_without_ratings_is_the_whole_scale():
     assert wilson(None, 0) == (0.0, 10.0)
+
+
+@pytest.mark.parametrize("min_n", [0, 1, 30])
+def test_a_unit_without_ratings_has_no_score_and_is_never_ranked(min_n):
+    """Not the category mean with a 0-10 interval, as if it had been rated: no score at all."""
+    units = [uc("rated", [0, 0, 0, 0, 40]), uc("none", [0] * 5)]
+    s = {x.unit: x for x in score_units(units, prior_weight=20, min_n=min_n)}
+    assert (s["none"].score, s["none"].ci95, s["none"].raw, s["none"].good_rate) == (None, None, None, None)
+    assert s["none"].status == "no_ratings" and s["none"].rank is None and s["rated"].rank == 1

@@ -1,8 +1,9 @@
 -- Shared by the scripts that change counts (prepended by ratingsvc.store.load_script).
--- A unit's counted taps per level '1'..'5' and its held taps 'h' are kept all time (tot),
+-- A unit's counted taps per level '1'..'5', its held taps awaiting review 'h' (pending) and
+-- its rejected taps 'x' are kept all time (tot),
 -- per day (day:<D>), and as start-of-day snapshots (snap, with the days that have one in
 -- days), so that any period's counts are two snapshot lookups.
-local COUNT_FIELDS = {'1', '2', '3', '4', '5', 'h'}
+local COUNT_FIELDS = {'1', '2', '3', '4', '5', 'h', 'x'}
 
 -- Add delta to field for day (YYYYMMDD), for the unit and for one of its windows.
 local function add_count(tot, daykey, days, snap, day, window, field, delta)

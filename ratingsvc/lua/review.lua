@@ -1,5 +1,6 @@
--- Decide a held tap: release (counted from today on) or reject (kept out). The tap is never
--- deleted: the decision is appended to the unit's log and kept in the decided hash.
+-- Decide a held tap: release (counted from today on) or reject (kept out, and counted as
+-- rejected 'x' from today on). Either way it leaves the pending count 'h' today. The tap is
+-- never deleted: the decision is appended to the unit's log and kept in the decided hash.
 -- KEYS: 1 hq  2 hd  3 tot  4 day:<today>  5 days  6 snap  7 log
 -- ARGV: 1 tap id  2 release|reject  3 key id  4 key name  5 why  6 now (ms)  7 today
 -- Returns {done | unknown | decided, decision id}
@@ -9,10 +10,8 @@ if not held then
   return {'unknown', ''}
 end
 local window, level = string.match(held, '^([^|]*)|([^|]*)|')
-if ARGV[2] == 'release' then
-  add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, 'h', -1)
-  add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, level, 1)
-end
+add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, 'h', -1)
+add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, ARGV[2] == 'release' and level or 'x', 1)
 local id = redis.call('XADD', KEYS[7], '*', 'k', 'review', 'of', ARGV[1], 'a', ARGV[2],
                       'by', ARGV[3], 'name', ARGV[4], 'why', ARGV[5], 't', ARGV[6])
 redis.call('HDEL', KEYS[1], ARGV[1])

@@ -107,6 +107,7 @@ def ranking(args: dict, pid: str):
         return csv_response(report.csv_rows(categories), f"report-{pid}.csv")
     if args["format"] == "html":
         title = f"{period.name} 移动端评价：评价最好与最差的单位"
-        return Response(report.html(title, subtitle, categories, args["n"]), mimetype="text/html")
+        return Response(report.html(title, subtitle, categories, args["n"], table["min_n"]),
+                        mimetype="text/html")
     return jsonify(period=pid, frozen=bool(table.get("frozen")), digest=table.get("digest"),
                    n=args["n"], basis=subtitle, categories=categories)  # ReportSchema documents it

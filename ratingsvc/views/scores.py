@@ -20,8 +20,11 @@ from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchem
 blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
 per_key_limit(blp)
 
-CSV_COLUMNS = ["unit", "name", "category", "n", "held", "level_1", "level_2", "level_3", "level_4",
-               "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank"]
+CSV_COLUMNS = ["unit", "name", "category", "n", "pending", "rejected", "level_1", "level_2", "level_3",
+               "level_4", "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank"]
+
+
+NO_INTERVAL = (None, None)  # CSV cells of a unit without ratings: empty
 
 
 def _round(x: float | None) -> float | None:
@@ -29,23 +32,32 @@ def _round(x: float | None) -> float | None:
 
 
 def unit_out(s: scoring.UnitScore) -> dict:
-    raw, good = s.raw, s.good_rate  # rounded inline: this runs once per unit of the table
+    raw, good, ci = s.raw, s.good_rate, s.ci95  # rounded inline: this runs once per unit of the table
     return {"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts, "n": s.n,
-            "held": s.held, "raw": None if raw is None else round(raw, 4), "score": round(s.score, 4),
-            "ci95": [round(s.ci95[0], 4), round(s.ci95[1], 4)],
+            "pending": s.pending, "rejected": s.rejected, "raw": None if raw is None else round(raw, 4),
+            "score": None if s.score is None else round(s.score, 4),
+            "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
             "good_rate": None if good is None else round(good, 4), "status": s.status, "rank": s.rank}
+
+
+def before_rejected(row: dict) -> dict:
+    """A unit of a result closed before pending and rejected taps were told apart: its "held"
+    was both, so it is shown as pending, and rejected as unknown (None)."""
+    if "held" not in row:
+        return row
+    return {**{k: v for k, v in row.items() if k != "held"}, "pending": row["held"], "rejected": None}
 
 
 def frozen(result: dict, category: str | None) -> dict:
     """A closed period's stored result, shaped as a live one."""
-    rows = [r for r in result["units"] if category is None or r["category"] == category]
+    rows = [before_rejected(r) for r in result["units"] if category is None or r["category"] == category]
     return {
         "period": result["period"], "prior_weight": result["prior_weight"],
         "min_n": result["min_n"], "frozen": True, "digest": result["digest"],
         "categories": {c: {"mean": round(v["mean"], 4), "n": v["n"]}
                        for c, v in result["categories"].items() if category in (None, c)},
         "units": [{**row, "raw": _round(row["raw"]), "score": _round(row["score"]),
-                   "ci95": [_round(x) for x in row["ci95"]],
+                   "ci95": row["ci95"] and [_round(x) for x in row["ci95"]],
                    "good_rate": _round(row["good_rate"])} for row in rows],
     }
 
@@ -126,9 +138,9 @@ def csv_response(rows: list[list], name: str) -> Response:
 
 def as_csv(result: dict) -> Response:
     rows = [CSV_COLUMNS] + [
-        [u["unit"], u["name"], u["category"], u["n"], u["held"],
+        [u["unit"], u["name"], u["category"], u["n"], u["pending"], u["rejected"],
          *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
-         *u["ci95"], u["good_rate"], u["status"], u["rank"]] for u in result["units"]]
+         *(u["ci95"] or NO_INTERVAL), u["good_rate"], u["status"], u["rank"]] for u in result["units"]]
     pid = result["period"] if isinstance(result["period"], str) else result["period"].id
     return csv_response(rows, f"scores-{pid}.csv")
 
