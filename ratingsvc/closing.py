@@ -93,8 +93,9 @@ def _misfit(change: dict, tap: dict | None) -> str | None:
 
 def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str, dict]:
     """unit -> {"counts": [c1..c5], "pending": n, "rejected": n} from export lines (status
-    held: still awaiting review, so pending), each tap at its level after its changes. A change that does not fit its tap is not
-    applied, and said in problems. Lines come unit by unit: one unit's taps are held at a time."""
+    held: still awaiting review, so pending), each tap at its level after its changes. A change
+    that does not fit its tap is not applied, and said in problems. Lines come unit by unit:
+    one unit's taps are held at a time."""
     out: dict[str, dict] = defaultdict(lambda: {"counts": [0] * 5, "pending": 0, "rejected": 0})
     unit: str | None = None
     taps: dict[str, dict] = {}  # the current unit's taps by id, at their level now
