@@ -198,9 +198,10 @@ def rate(body: dict):
 @blp.arguments(DetailsSchema)
 @blp.response(201, DetailsAnswerSchema)
 @blp.error(403, "not_your_rating, or details_closed: too late")
-@blp.error(409, "details_exist: the reason was given already")
+@blp.error(409, "details_exist: another reason was given already")
 def details(body: dict, rating_id: str):
-    """The optional reason after a tap: problem tags and a comment, by the same rater."""
+    """The optional reason after a tap: problem tags and a comment, by the same rater. Sending
+    the same reason again (a retry) answers as the first time, with Idempotent-Replayed."""
     parsed = recording.parse_rating_id(rating_id)
     if parsed is None:
         raise NotFound("没有找到这条评价。", code="unknown_rating")
@@ -221,4 +222,5 @@ def details(body: dict, rating_id: str):
         raise Forbidden("补充意见的时间已过。", code="details_closed")
     if status == "exists":
         raise Conflict("这条评价已经补充过意见。", code="details_exist")
-    return {"status": "saved"}, 201
+    headers = {"Idempotent-Replayed": "true"} if status == "replayed" else {}
+    return {"status": "saved"}, 201, headers
