@@ -27,6 +27,18 @@ def test_scan_gives_names_levels_a_ticket_and_a_device_cookie(h, win):
     assert "Set-Cookie" not in h.client.get(f"/api/v1/scan/{h.token(win)}").headers
 
 
+def test_scan_says_who_runs_the_evaluation_and_the_current_period(h, win, rules):
+    body = h.client.get(f"/api/v1/scan/{h.token(win)}").json
+    assert body["office"] == "示例区纠风办（演示）" and body["period"] is None  # no period yet
+    assert body["now"] == "2026-06-01T10:00:00+08:00"
+    h.period("p0", "2026-01-01", "2026-05-31")
+    h.period("p1", "2026-06-01", "2026-06-30")
+    body = h.client.get(f"/api/v1/scan/{h.token(win)}").json
+    assert body["period"] == {"id": "p1", "name": "p1", "start": "2026-06-01", "end": "2026-06-30"}
+    office = rules(EVALUATION_OFFICE="蔡甸区纠风办")
+    assert office.client.get(f"/api/v1/scan/{h.token(win)}").json["office"] == "蔡甸区纠风办"
+
+
 @pytest.mark.parametrize("case", [str.upper, str.lower])
 def test_rating_page_accepts_the_path_in_any_case(h, win, case):
     token = h.token(win)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from pathlib import Path
 
 import flask
 import redis
 from flask import after_this_request, current_app, request
 
-from .. import metrics, proofofwork, recording, registry
+from .. import metrics, periods, proofofwork, recording, registry
 from ..errors import (
     ApiError,
     Conflict,
@@ -33,6 +34,7 @@ from ..schemas import (
     ScanSchema,
 )
 from ..signing import BadTicket, BadToken
+from ..timeutil import iso_time
 from . import pages_html
 from .identity import current_rater, set_identity_cookie, wechat_gate
 
@@ -118,12 +120,19 @@ def scan(token: str):
             return response
 
     nonce = signing.new_nonce()
+    t = now()
+    stamp = iso_time(t * 1000, config["TIMEZONE"])
+    period = periods.current_period(get_redis(), date.fromisoformat(stamp[:10]))
     answer = {
         "unit": {"id": unit.id, "name": unit.name},
         "window": {"id": window.id, "name": window.name},
         "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
         "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce),
         "expires_in": config["TICKET_MAX_AGE"],
+        "office": config["EVALUATION_OFFICE"],
+        "period": period and {"id": period.id, "name": period.name, "start": period.start,
+                              "end": period.end},
+        "now": stamp,
     }
     if config["POW_BITS"] > 0:
         answer["pow"] = {"bits": config["POW_BITS"], "challenge": nonce}
