@@ -4,6 +4,8 @@ viewport against the app on a live local server. Screenshots go to tests/artifac
 from __future__ import annotations
 
 import gzip
+import http.client
+import re
 import threading
 from pathlib import Path
 
@@ -16,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 PHONE = ("Mozilla/5.0 (Linux; Android 13; V2183A) AppleWebKit/537.36 (KHTML, like Gecko) "
          "Chrome/116.0 Mobile Safari/537.36 MicroMessenger/8.0.49 NetType/WIFI Language/zh_CN")
-FIRST_LOAD = ["rate.html", "rate.css", "rate.js", "rate-words.js", "pow.js", "vendor/weui-2.6.26/weui.min.css"]
+FIRST_LOAD = ["rate.html", "rate.css", "rate.js", "rate-words.js", "pow.js",
+              "vendor/weui-2.6.26/weui.min.css"]
 
 
 def test_first_load_is_at_most_60_kb_gzipped():
@@ -288,7 +291,8 @@ def test_the_reason_step_says_the_rating_is_recorded_and_labels_the_comment(h, l
     label = page.query_selector("label[for='comment']")
     box = label.bounding_box()
     assert label.inner_text() == "补充说明（可不填）" and box["width"] > 40 and box["height"] > 10
-    assert page.get_attribute("#comment", "placeholder") and page.get_attribute("#comment", "maxlength") == "500"
+    assert page.get_attribute("#comment", "placeholder")
+    assert page.get_attribute("#comment", "maxlength") == "500"
     page.fill("#comment", "等了两个小时")
     assert page.inner_text("#count") == "6" and "/500" in page.inner_text(".weui-textarea-counter")
     page.click("#comment")
@@ -374,3 +378,42 @@ def test_the_rater_changes_a_mistaken_tap_from_the_thanks_screen(h, live, phone,
     assert page.get_attribute("#chosen", "data-level") == "5" and page.inner_text("#chosen").endswith("非常满意")
     shot(page, "18-changed")
     assert score(h, win).get("5") == "1" and score(h, win).get("1", "0") == "0"
+
+
+FIRST_LOAD_BUDGET = 40 * 1024  # bytes over the wire: ~2 s at 150 kbit/s
+
+
+def test_the_app_serves_the_first_load_compressed_versioned_and_small(h, live, phone, win):
+    page = open_page(h, live, phone(), win)
+    loads = page.evaluate("""performance.getEntriesByType('navigation').concat(
+        performance.getEntriesByType('resource')).map(e => [e.name, e.transferSize, e.decodedBodySize])""")
+    files = [name.split("/static/")[1] for name, _, _ in loads if "/static/" in name]
+    assert sorted(f.split("?v=")[0] for f in files) == sorted(FIRST_LOAD[1:])
+    assert all(re.search(r"\?v=[0-9a-f]{12}$", f) for f in files), files  # versioned URLs
+    sent = sum(size for _, size, _ in loads)  # the page, its files and the scan's answer
+    assert sum(full for _, _, full in loads) > 200_000 and sent <= FIRST_LOAD_BUDGET, loads
+
+
+def fetch(live, path, headers):
+    conn = http.client.HTTPConnection(live.split("//")[1])
+    conn.request("GET", path, headers=headers)
+    resp = conn.getresponse()
+    return resp.status, dict(resp.getheaders()), resp.read()
+
+
+def test_static_files_from_the_app_are_gzipped_once_and_cacheable(h, live, win):
+    status, headers, body = fetch(live, f"/r/{h.token(win)}", {"Accept-Encoding": "gzip, deflate"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and headers["Vary"] == "Accept-Encoding"
+    html = gzip.decompress(body).decode()
+    weui = re.search(r'href="(/static/vendor/weui-2.6.26/weui.min.css\?v=[0-9a-f]{12})"', html)[1]
+    status, headers, body = fetch(live, weui, {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and len(body) < 30_000
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert headers["Vary"] == "Accept-Encoding" and headers["Content-Type"].startswith("text/css")
+    assert gzip.decompress(body) == (ROOT / "ratingsvc/static/vendor/weui-2.6.26/weui.min.css").read_bytes()
+    again = fetch(live, weui, {"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]})
+    assert again[0] == 304 and again[2] == b""
+    status, plain, body = fetch(live, "/static/rate.js", {})  # no gzip asked, no version: revalidate
+    assert status == 200 and "Content-Encoding" not in plain and plain["Cache-Control"] == "no-cache"
+    assert body == (ROOT / "ratingsvc/static/rate.js").read_bytes() and plain["ETag"] != headers["ETag"]
+    assert fetch(live, "/static/../settings.py", {})[0] == 404

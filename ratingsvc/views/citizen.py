@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
-from pathlib import Path
 
 import flask
 import redis
@@ -35,7 +34,7 @@ from ..schemas import (
 )
 from ..signing import BadTicket, BadToken
 from ..timeutil import iso_time
-from . import pages_html
+from . import assets, pages_html
 from .identity import current_rater, set_identity_cookie, wechat_gate
 
 blp = ApiBlueprint("citizen", __name__, url_prefix="/api/v1", description="Citizens: scan and tap")
@@ -85,8 +84,7 @@ def rating_page(token: str):
     wechat = get_wechat()
     if wechat is not None and current_rater() is None:
         return wechat_gate(wechat, token)
-    page = Path(current_app.static_folder or "", "rate.html").read_bytes()
-    return flask.Response(page, mimetype="text/html")
+    return assets.answer(assets.assets().get("rate.html"), "rate.html", cache="no-cache")
 
 
 @pages.route("/r/")
