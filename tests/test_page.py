@@ -326,7 +326,10 @@ def contrast(page, selector):
     return page.evaluate("""(sel) => {
       const rgb = (s) => s.match(/[\\d.]+/g).map(Number);
       const lum = ([r, g, b]) => {
-        const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        const c = [r, g, b].map((v) => {
+          v /= 255;
+          return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        });
         return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
       };
       let el = document.querySelector(sel);
@@ -375,7 +378,8 @@ def test_the_rater_changes_a_mistaken_tap_from_the_thanks_screen(h, live, phone,
     shot(page, "17-change-faces")
     page.click("button[data-level='5']")
     message(page, "已修改您的评价")
-    assert page.get_attribute("#chosen", "data-level") == "5" and page.inner_text("#chosen").endswith("非常满意")
+    assert page.get_attribute("#chosen", "data-level") == "5"
+    assert page.inner_text("#chosen").endswith("非常满意")
     shot(page, "18-changed")
     assert score(h, win).get("5") == "1" and score(h, win).get("1", "0") == "0"
 
