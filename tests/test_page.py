@@ -421,3 +421,35 @@ def test_static_files_from_the_app_are_gzipped_once_and_cacheable(h, live, win):
     assert status == 200 and "Content-Encoding" not in plain and plain["Cache-Control"] == "no-cache"
     assert body == (ROOT / "ratingsvc/static/rate.js").read_bytes() and plain["ETag"] != headers["ETag"]
     assert fetch(live, "/static/../settings.py", {})[0] == 404
+
+
+@pytest.mark.parametrize(("locale", "words"), [
+    ("zh-CN", {404: ("二维码无效", "这个二维码无效"), 410: ("二维码已失效", "此二维码已失效")}),
+    ("en-US", {404: ("Invalid code", "This code is not valid"), 410: ("Code no longer valid", "no longer valid")})])
+def test_the_404_and_410_pages_are_weui_message_pages_in_the_phones_language(h, live, phone, win, locale,
+                                                                              words):
+    ctx = phone(locale)
+    old = h.token(win)
+    registry.revoke_window(h.r, win.id)
+    for status, path in ((404, "/r/AAAAAAAAAAAAAAAAAAAAA"), (410, f"/r/{old}")):
+        page = ctx.new_page()
+        assert page.goto(f"{live}{path}").status == status
+        title, text = words[status]
+        assert page.inner_text(".weui-msg__title") == title and text in page.inner_text(".weui-msg__desc")
+        icon = page.query_selector(".weui-msg__icon-area i").bounding_box()  # WeUI's styles did load
+        assert icon["width"] >= 48 and icon["height"] >= 48
+        lang = page.evaluate("document.documentElement.lang")
+        assert lang == ("en" if locale == "en-US" else "zh-CN")
+        assert "示例区纠风办" in page.inner_text(".weui-footer")
+        shot(page, f"19-{status}-{locale}")
+
+
+@pytest.mark.parametrize("name", ["busy", "too-many"])
+def test_nginx_error_pages_look_the_same_in_both_languages(live, phone, name):
+    page = phone().new_page()
+    page.goto(f"{live}/static/errors/{name}.html")
+    descs = page.query_selector_all(".weui-msg__desc")
+    assert [d.get_attribute("lang") for d in descs] == [None, "en"]
+    assert "请稍后再试" in descs[0].inner_text() and "try again" in descs[1].inner_text()
+    assert page.query_selector(".weui-icon_msg").bounding_box()["width"] >= 48
+    shot(page, f"20-nginx-{name}")
