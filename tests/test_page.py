@@ -425,7 +425,8 @@ def test_static_files_from_the_app_are_gzipped_once_and_cacheable(h, live, win):
 
 @pytest.mark.parametrize(("locale", "words"), [
     ("zh-CN", {404: ("二维码无效", "这个二维码无效"), 410: ("二维码已失效", "此二维码已失效")}),
-    ("en-US", {404: ("Invalid code", "This code is not valid"), 410: ("Code no longer valid", "no longer valid")})])
+    ("en-US", {404: ("Invalid code", "This code is not valid"),
+               410: ("Code no longer valid", "no longer valid")})])
 def test_the_404_and_410_pages_are_weui_message_pages_in_the_phones_language(h, live, phone, win, locale,
                                                                               words):
     ctx = phone(locale)
