@@ -77,6 +77,14 @@ def message(page, text, timeout=20000):
                            timeout=timeout)
 
 
+def reason_step(h, live, ctx, win, level):
+    """The page after a tap of 1 or 2: the optional reason."""
+    page = open_page(h, live, ctx, win)
+    page.click(f"button[data-level='{level}']")
+    page.wait_for_selector("#reasons:not([hidden])")
+    return page
+
+
 def queued(page, name="queue"):
     return page.evaluate(f"JSON.parse(localStorage.getItem('ratingsvc.{name}') || '[]').length")
 
@@ -114,9 +122,7 @@ def test_scan_tap_counted_and_in_the_scores(h, live, phone, win):
 
 def test_after_a_bad_tap_the_reason_is_asked_and_skippable(h, live, phone, win):
     ctx = phone()
-    page = open_page(h, live, ctx, win)
-    page.click("button[data-level='1']")
-    page.wait_for_selector("#reasons:not([hidden])")
+    page = reason_step(h, live, ctx, win, 1)
     shot(page, "3-reasons")
     page.click("input[value='public'] >> xpath=..")
     page.fill("#comment", "等了两个小时")
@@ -251,9 +257,7 @@ def test_offline_while_the_page_loads_it_says_it_reconnects_and_nothing_was_save
 
 def test_a_reason_sent_offline_is_kept_then_sent_once_and_only_then_thanked(h, live, phone, win):
     ctx = phone()
-    page = open_page(h, live, ctx, win)
-    page.click("button[data-level='1']")
-    page.wait_for_selector("#reasons:not([hidden])")
+    page = reason_step(h, live, ctx, win, 1)
     ctx.set_offline(True)
     page.click("input[value='duty'] >> xpath=..")
     page.fill("#comment", "窗口无人")
@@ -269,9 +273,7 @@ def test_a_reason_sent_offline_is_kept_then_sent_once_and_only_then_thanked(h, l
 
 def test_a_reason_kept_offline_is_sent_on_the_next_visit(h, live, phone, win):
     ctx = phone()
-    page = open_page(h, live, ctx, win)
-    page.click("button[data-level='2']")
-    page.wait_for_selector("#reasons:not([hidden])")
+    page = reason_step(h, live, ctx, win, 2)
     ctx.set_offline(True)
     page.fill("#comment", "态度差")
     page.click("#send-reasons")
@@ -284,9 +286,7 @@ def test_a_reason_kept_offline_is_sent_on_the_next_visit(h, live, phone, win):
 
 
 def test_the_reason_step_says_the_rating_is_recorded_and_labels_the_comment(h, live, phone, win):
-    page = open_page(h, live, phone(), win)
-    page.click("button[data-level='2']")
-    page.wait_for_selector("#reasons:not([hidden])")
+    page = reason_step(h, live, phone(), win, 2)
     assert page.is_visible("text=您的评价已记录，如愿意可以告诉我们遇到了什么问题")
     label = page.query_selector("label[for='comment']")
     box = label.bounding_box()
@@ -307,9 +307,7 @@ def test_thanks_shows_the_level_who_runs_it_and_done_closes_in_wechat(h, live, p
     h.period("2026q2", "2026-04-01", "2026-06-30")
     ctx = phone()
     ctx.add_init_script(BRIDGE)
-    page = open_page(h, live, ctx, win)
-    page.click("button[data-level='2']")
-    page.wait_for_selector("#reasons:not([hidden])")
+    page = reason_step(h, live, ctx, win, 2)
     page.click("#skip")
     message(page, "感谢您的评价")
     assert page.get_attribute("#chosen", "data-level") == "2"
@@ -365,9 +363,7 @@ LEVEL_CHANGE = "/api/v1/ratings/<rating_id>/level"
                     reason=f"POST {LEVEL_CHANGE} (CONTRACT.md, built in the `change` helper's branch) "
                            "is not in this app yet: this test runs once it is merged")
 def test_the_rater_changes_a_mistaken_tap_from_the_thanks_screen(h, live, phone, win):
-    page = open_page(h, live, phone(), win)
-    page.click("button[data-level='1']")  # meant 非常满意
-    page.wait_for_selector("#reasons:not([hidden])")
+    page = reason_step(h, live, phone(), win, 1)  # meant 非常满意
     page.click("#skip")
     message(page, "感谢您的评价")
     assert page.get_attribute("#chosen", "data-level") == "1" and page.is_visible("#change")
