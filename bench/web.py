@@ -233,6 +233,7 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
 
     app_env = {"RATINGSVC_ENV": "production", "RATINGSVC_SECRET_KEY": secret,
                "RATINGSVC_QR_KEYS": qr_keys, "RATINGSVC_PUBLIC_URL": "https://pj.example.gov.cn",
+               "RATINGSVC_EVALUATION_OFFICE": "蔡甸区纠风办",
                "RATINGSVC_REDIS_URL": server.url, "RATINGSVC_PROXY_HOPS": "1",
                "RATINGSVC_LIMIT_API_KEY": "100000/minute"}
     n = int(ceiling * args.duration * 1.2) + 1000  # fresh tickets a run: more than it can use

@@ -75,7 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ratingsvc.signing"] = Signing(
         app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
 
-    from .views import changes, citizen, closing, health, level, manage, posters, review, scores
+    from .views import assets, changes, citizen, closing, health, level, manage, posters, review, scores
 
     api = RatingApi(app)
     api.spec.components.security_scheme(
@@ -84,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                       review.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
+    assets.init_app(app)
     app.register_blueprint(health.blp)
     limiting.limiter.exempt(health.blp)
     metrics.init_app(app)

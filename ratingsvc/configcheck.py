@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from limits import parse_many
 from redis.connection import parse_url
 
-from .settings import DEV_QR_KEYS, DEV_SECRET, DURABILITY, ENVIRONMENTS, SETTINGS, ConfigError
+from .settings import DEMO_OFFICE, DEV_QR_KEYS, DEV_SECRET, DURABILITY, ENVIRONMENTS, SETTINGS, ConfigError
 from .signing import parse_qr_keys
 
 MIN_SECRET_LENGTH = 32
@@ -88,6 +88,11 @@ def _timezone(value: str) -> None:
         raise ValueError("expected an IANA time zone such as Asia/Shanghai") from None
 
 
+def _office(value: str) -> None:
+    if len(value) > 60:
+        raise ValueError("expected the office's name, at most 60 characters")
+
+
 def _regex(value: str) -> None:
     try:
         re.compile(value)
@@ -116,6 +121,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "RETRY_AFTER": _between(1, 3600),
     "PUBLIC_URL": _public_url,
     "TIMEZONE": _timezone,
+    "EVALUATION_OFFICE": _office,
     "TICKET_MAX_AGE": _positive,
     "DETAILS_MAX_AGE": _positive,
     "RATING_CHANGE_SECONDS": _between(0, 86400),
@@ -208,6 +214,10 @@ def check_production(config: MutableMapping[str, Any]) -> None:
         if problem:
             raise ConfigError(f"RATINGSVC_QR_KEYS: key {kid} is {problem}: production needs a random "
                               f"secret of at least {MIN_SECRET_LENGTH} characters per key{hint}")
+    office = config["EVALUATION_OFFICE"].strip()
+    if not office or office == DEMO_OFFICE or PLACEHOLDER.search(office):
+        raise ConfigError("RATINGSVC_EVALUATION_OFFICE: production needs the real name of the office "
+                          "that runs the evaluation (the citizen page shows it), e.g. 蔡甸区纠风办")
     if urlsplit(config["PUBLIC_URL"]).scheme != "https":
         raise ConfigError(f"RATINGSVC_PUBLIC_URL={config['PUBLIC_URL']!r}: production needs https:// "
                           "(cookies are sent without Secure over http)")

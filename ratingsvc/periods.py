@@ -47,3 +47,9 @@ def get_period(r: redis.Redis, pid: str) -> Period:
 def list_periods(r: redis.Redis) -> list[Period]:
     return sorted((_load(pid, raw) for pid, raw in r.hgetall(rkeys.PERIODS).items()),
                   key=lambda p: (p.start, p.id))
+
+
+def current_period(r: redis.Redis, day: date) -> Period | None:
+    """The period that contains day (of those, the one that started last), or None."""
+    containing = [p for p in list_periods(r) if p.start <= day <= p.end]
+    return containing[-1] if containing else None

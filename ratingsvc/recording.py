@@ -127,7 +127,8 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
 
 def add_details(r: redis.Redis, unit: str, stream_id: str, *, rater: str, now_ms: int,
                 max_age_ms: int, tags: list[str], comment: str) -> str:
-    """Attach a reason to a tap. Returns saved | unknown | forbidden | closed | exists."""
+    """Attach a reason to a tap. Returns saved | replayed (the same reason again) | unknown |
+    forbidden | closed | exists (another reason was given)."""
     keys = UnitKeys(unit)
     status, _ = load_script(r, "details.lua")(
         keys=[keys.log, keys.det],

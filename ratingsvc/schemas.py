@@ -139,6 +139,13 @@ class PowSchema(Schema):
     challenge = fields.String(metadata={"description": "find s: SHA-256(challenge:s) starts with bits zeros"})
 
 
+class PeriodDaysSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    start = fields.Date(metadata={"description": "its first day, YYYY-MM-DD"})
+    end = fields.Date(metadata={"description": "its last day, YYYY-MM-DD"})
+
+
 class ScanSchema(Schema):
     unit = fields.Nested(NamedSchema)
     window = fields.Nested(NamedSchema)
@@ -146,6 +153,11 @@ class ScanSchema(Schema):
     ticket = fields.String(metadata={"description": "signed; send it back with the rating"})
     expires_in = fields.Integer(metadata={"description": "seconds the ticket stays valid"})
     pow = fields.Nested(PowSchema, metadata={"description": "only when proof of work is on"})
+    office = fields.String(metadata={"description": "who runs the evaluation (EVALUATION_OFFICE)"})
+    period = fields.Nested(PeriodDaysSchema, allow_none=True, metadata={
+        "description": "the evaluation period containing today (TIMEZONE), or null if none"})
+    now = fields.String(metadata={"description": "the server's time of this answer (ISO 8601 with "
+                                  "offset): the page measures change_until against it"})
 
 
 class RatingSchema(Schema):

@@ -11,6 +11,7 @@ from typing import Any
 
 DEV_SECRET = "dev-only-secret-do-not-use-in-production"
 DEV_QR_KEYS = "1:dev-only-qr-key-do-not-use-in-production"
+DEMO_OFFICE = "示例区纠风办（演示）"
 
 DURABILITY = ("server", "always", "waitaof")
 ENVIRONMENTS = ("development", "production")
@@ -35,6 +36,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "PUBLIC_URL": ("http://127.0.0.1:8000",
                    "scheme and host that QR codes point to (https:// in production)"),
     "MAX_BODY_BYTES": (65536, "largest request body the app reads; a bigger one is refused with 413"),
+    "EVALUATION_OFFICE": (DEMO_OFFICE, "who runs the evaluation, named on the citizen page (本评价由…组织); "
+                          "production refuses the demo name"),
     "TIMEZONE": ("Asia/Shanghai", "time zone of the calendar day (dedupe, day counters), and the "
                  "offset of every time in answers, files and logs"),
     "TICKET_MAX_AGE": (1800, "seconds a scan ticket stays valid"),

@@ -27,6 +27,18 @@ def test_scan_gives_names_levels_a_ticket_and_a_device_cookie(h, win):
     assert "Set-Cookie" not in h.client.get(f"/api/v1/scan/{h.token(win)}").headers
 
 
+def test_scan_says_who_runs_the_evaluation_and_the_current_period(h, win, rules):
+    body = h.client.get(f"/api/v1/scan/{h.token(win)}").json
+    assert body["office"] == "示例区纠风办（演示）" and body["period"] is None  # no period yet
+    assert body["now"] == "2026-06-01T10:00:00+08:00"
+    h.period("p0", "2026-01-01", "2026-05-31")
+    h.period("p1", "2026-06-01", "2026-06-30")
+    body = h.client.get(f"/api/v1/scan/{h.token(win)}").json
+    assert body["period"] == {"id": "p1", "name": "p1", "start": "2026-06-01", "end": "2026-06-30"}
+    office = rules(EVALUATION_OFFICE="蔡甸区纠风办")
+    assert office.client.get(f"/api/v1/scan/{h.token(win)}").json["office"] == "蔡甸区纠风办"
+
+
 @pytest.mark.parametrize("case", [str.upper, str.lower])
 def test_rating_page_accepts_the_path_in_any_case(h, win, case):
     token = h.token(win)
@@ -134,9 +146,24 @@ def test_details_after_a_bad_tap(h, win, clock):
     assert resp.status_code == 403 and resp.json["error"]["code"] == "not_your_rating"
     clock.advance(600)
     assert h.client.post(url, json=body).status_code == 201
-    assert h.client.post(url, json=body).status_code == 409
     entry = h.r.xrange(registry.UnitKeys("u1").log)[-1][1]
     assert entry["tags"] == "public,duty" and entry["c"] == "等了两个小时"
+    conflict = h.client.post(url, json={"tags": ["duty"]})
+    assert conflict.status_code == 409 and conflict.json["error"]["code"] == "details_exist"
+
+
+def test_a_retried_reason_is_answered_as_the_first_time_and_kept_once(h, win, clock):
+    rid = h.tap(win, 1).json["rating_id"]
+    url = f"/api/v1/ratings/{rid}/details"
+    body = {"tags": ["public"], "comment": "等了两个小时"}
+    first = h.client.post(url, json=body)
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    clock.advance(3600)  # the phone was offline: the retry comes after the time to add one
+    again = h.client.post(url, json={"tags": ["public", "public"], "comment": " 等了两个小时 "})
+    assert again.status_code == 201 and again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    kinds = [e["k"] for _, e in h.r.xrange(registry.UnitKeys("u1").log)]
+    assert kinds.count("details") == 1
 
 
 def test_details_close_after_thirty_minutes(h, win, clock):

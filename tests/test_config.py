@@ -21,7 +21,8 @@ ENV_EXAMPLE = dict(line.split("=", 1) for line in EXAMPLE_LINES if line.startswi
 def good() -> dict[str, str]:
     """A production configuration that starts."""
     return {"ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
-            "QR_KEYS": f"1:{secrets.token_urlsafe(32)}", "PUBLIC_URL": "https://pj.caidian.gov.cn"}
+            "QR_KEYS": f"1:{secrets.token_urlsafe(32)}", "PUBLIC_URL": "https://pj.caidian.gov.cn",
+            "EVALUATION_OFFICE": "蔡甸区纠风办"}
 
 
 def test_a_good_production_configuration_starts(config):
@@ -63,6 +64,14 @@ def test_production_refuses_default_placeholder_and_weak_secrets(config, overrid
     name = next(iter(override))
     with pytest.raises(ConfigError, match=f"RATINGSVC_{name}"):
         create_app({**config, **good(), **override})
+
+
+@pytest.mark.parametrize("office", [SETTINGS["EVALUATION_OFFICE"][0], " ",
+                                    ENV_EXAMPLE["RATINGSVC_EVALUATION_OFFICE"]])
+def test_production_names_the_real_office(config, office):
+    """The citizen page says who runs the evaluation: never the demo name in production."""
+    with pytest.raises(ConfigError, match="RATINGSVC_EVALUATION_OFFICE"):
+        create_app({**config, **good(), "EVALUATION_OFFICE": office})
 
 
 def test_production_refuses_two_qr_keys_alike(config):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.client
 import json
 import os
@@ -224,10 +225,22 @@ def test_a_rating_through_nginx_is_counted_and_static_files_come_from_nginx(stac
     assert get(stack.port, "/r/" + h.token(win))[0] == 200
 
 
+def test_the_page_names_versioned_files_that_nginx_serves_gzipped_for_a_year(stack, h):
+    status, headers, data = get(stack.port, "/r/" + h.token(h.window()), {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', gzip.decompress(data).decode())
+    assert len(urls) == 5 and all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in urls), urls
+    for url in urls:
+        status, headers, _ = get(stack.port, url, {"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip", (url, headers)
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert "X-RateLimit-Limit" not in headers  # from nginx, not the app
+
+
 def test_static_files_carry_every_security_header(stack):
     # A location with an add_header of its own drops the server's unless it repeats them.
     status, headers, _ = get(stack.port, "/static/rate.js")
-    assert status == 200 and headers["Cache-Control"] == "public"
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=604800"
     assert all(name in headers for name in SECURITY_HEADERS), headers
     assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "same-origin"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]

@@ -138,14 +138,16 @@ def test_details_only_by_the_same_rater_once_and_while_fresh(r, h, win):
     unit, sid = recording.parse_rating_id(out.rating_id)
     now = at("20260601")
 
-    def add(rater="r1", at=now + 60_000):
+    def add(rater="r1", at=now + 60_000, comment="态度差"):
         return recording.add_details(r, unit, sid, rater=rater, now_ms=at, max_age_ms=1_800_000,
-                                     tags=["public"], comment="态度差")
+                                     tags=["public"], comment=comment)
 
     assert add(rater="someone else") == "forbidden"
     assert add(at=now + 1_800_001) == "closed"
     assert add() == "saved"
-    assert add() == "exists"
+    assert add() == "replayed" and add(at=now + 3_600_000) == "replayed"  # a retry, even late
+    assert add(comment="很慢") == "exists"
+    assert add(rater="someone else") == "forbidden"
     entry = r.xrange(UnitKeys("u1").log)[-1][1]
     assert (entry["k"], entry["of"], entry["tags"], entry["c"]) == ("details", sid, "public", "态度差")
     assert recording.add_details(r, unit, "1-0", rater="r1", now_ms=now, max_age_ms=1, tags=[],

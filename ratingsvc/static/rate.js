@@ -1,61 +1,46 @@
-// The citizen page: scan, one tap, an optional reason. Plain ES5 and XMLHttpRequest, for old
-// Android WebViews. A tap is never lost: it waits in localStorage with its Idempotency-Key
-// and is sent again, with backoff and on the next visit, until the server answers.
+// The citizen page: scan, one tap, an optional reason, a short time to change the tap. Plain
+// ES5 and XMLHttpRequest, for old Android WebViews. Words are in rate-words.js. A tap or a
+// reason is never lost: it waits in localStorage with its key and is sent again, with backoff
+// and on the next visit, until the server answers. The page only says what is true: "saved"
+// only for what waits in localStorage, "received" only for what the server accepted.
 (function () {
   "use strict";
-  var QUEUE = "ratingsvc.queue", LARGE = "ratingsvc.large";
-  var EN = /^en\b/i.test(navigator.language || "");
-  var WORDS = {
-    title: ["窗口服务评价", "Rate this service window"],
-    ask: ["请您对本窗口的服务进行评价", "How was the service at this window?"],
-    why: ["遇到了什么问题？（可不填）", "What went wrong? (optional)"],
-    comment: ["补充说明", "Comment"], send: ["提交", "Send"], skip: ["跳过", "Skip"],
-    big: ["大字", "A+"], sending: ["正在提交…", "Sending…"],
-    counted: ["感谢您的评价！", "Thank you for your rating!"],
-    duplicate: ["您今天已经评价过这个窗口，感谢！", "You have rated this window today. Thank you!"],
-    thanks_reason: ["已收到您的意见，感谢！", "Thank you, we have your comment."],
-    offline: ["网络不畅，评价已保存，将自动重新提交。", "No network: your rating is saved and will be sent."],
-    busy: ["服务繁忙，稍后自动重新提交。", "The service is busy; we will try again shortly."],
-    limited: ["操作太频繁，稍后自动重新提交。", "Too many requests; we will try again shortly."],
-    expired: ["页面已过期，请重新扫描窗口的二维码。", "This page has expired. Please scan the code again."],
-    revoked: ["此二维码已失效，请扫描窗口现在张贴的二维码。", "This code is no longer valid. Please scan the new one."],
-    invalid: ["这个二维码无效，请扫描窗口张贴的评价二维码。", "This code is not valid. Please scan the code at the window."],
-    wechat: ["请用微信扫描窗口的二维码进行评价。", "Please scan the code with WeChat."],
-    failed: ["提交失败，请重新扫码。", "Something went wrong. Please scan the code again."],
-    earlier: ["您上次的评价已提交。", "Your earlier rating has been sent."]
-  };
-  // level: [Chinese, English, colour, mouth path]; faces are drawn, not emoji, so they look
-  // the same on every phone.
-  var LEVELS = {5: ["非常满意", "Very satisfied", "#07c160", "M11 23q9 9 18 0"],
-                4: ["满意", "Satisfied", "#5ac26a", "M12 24q8 5 16 0"],
-                3: ["基本满意", "Fair", "#f0a020", "M12 25h16"],
-                2: ["不满意", "Dissatisfied", "#f07020", "M12 27q8-5 16 0"],
-                1: ["非常不满意", "Very dissatisfied", "#e64340", "M11 29q9-9 18 0"]};
-  function face(l) {
-    return '<svg viewBox="0 0 40 40" aria-hidden="true"><circle cx="20" cy="20" r="18" fill="' + l[2] +
-      '"/><circle cx="14" cy="15" r="2.5" fill="#fff"/><circle cx="26" cy="15" r="2.5" fill="#fff"/>' +
-      '<path d="' + l[3] + '" stroke="#fff" stroke-width="3" fill="none" stroke-linecap="round"/></svg>';
-  }
-  var TAGS = [["key_work", "落实重点工作", "Delivering the work"],
-              ["business", "服务企业", "Serving businesses"],
-              ["lawful", "依法行政", "Acting lawfully"],
-              ["public", "联系群众", "Treating people well"],
-              ["duty", "履职尽责", "Doing their duty"]];
+  var W = window.ratingsvcWords, t = W.t, EN = W.EN;
+  var TAPS = "ratingsvc.queue", REASONS = "ratingsvc.reasons", LARGE = "ratingsvc.large";
   var token = location.pathname.split("/").pop();
   var scan = null;
+  var offset = 0;  // the server's clock minus this phone's (ms), from the scan's "now"
+  var rated = null;  // this visit's rating: {id, level, until (server ms; 0: not changeable), reasons}
+  var changing = false, changeTimer = null;
 
-  function t(key) { return WORDS[key][EN ? 1 : 0]; }
   function $(id) { return document.getElementById(id); }
   function show(id) {
     var ids = ["faces", "reasons", "done"];
     for (var i = 0; i < ids.length; i++) $(ids[i]).hidden = ids[i] !== id;
   }
-  function say(key, ok, detail) {
+  // The message screen. ok: the green tick, else the blue "i"; final: the 完成 button.
+  function say(key, ok, final) {
     show("done");
     $("message").textContent = t(key);
-    $("detail").textContent = detail ? t(detail) : "";
+    $("detail").textContent = "";
     $("icon").className = ok ? "weui-icon-success weui-icon_msg" : "weui-icon-info weui-icon_msg";
+    $("chosen").hidden = $("change").hidden = true;
+    $("close").hidden = !final;
   }
+  // A thanks screen: what the server has for this visit's rating, and the change while allowed.
+  function thank(key) {
+    say(key, true, true);
+    if (!rated) return;
+    $("chosen").innerHTML = W.face(rated.level);
+    $("chosen").appendChild(document.createTextNode(t("your_level") + W.label(rated.level)));
+    $("chosen").setAttribute("data-level", rated.level);
+    $("chosen").hidden = false;
+    var left = rated.until - (Date.now() + offset);
+    $("change").hidden = !(left > 0);
+    clearTimeout(changeTimer);
+    if (left > 0) changeTimer = setTimeout(function () { $("change").hidden = true; }, left);
+  }
+  function serverTime(iso) { var ms = Date.parse(iso || ""); return isNaN(ms) ? 0 : ms; }
 
   function request(method, url, body, key, done) {
     var xhr = new XMLHttpRequest();
@@ -71,17 +56,18 @@
     xhr.onerror = xhr.ontimeout = function () { done(0, {}, 0); };
     xhr.send(body ? JSON.stringify(body) : null);
   }
+  function backoff(attempt, wait) { return Math.max(wait * 1000, Math.min(30000, 1000 * Math.pow(2, attempt))); }
+  function passing(status) { return status === 0 || status === 429 || status >= 500; }
 
-  // The queue of taps not yet answered -----------------------------------------------------
-  function load() { try { return JSON.parse(localStorage.getItem(QUEUE)) || []; } catch (e) { return []; } }
-  function save(q) { try { localStorage.setItem(QUEUE, JSON.stringify(q)); } catch (e) { /* full */ } }
-  function keep(entry) { var q = load(); q.push(entry); save(q); }
-  function drop(entry) {
-    var q = load(), out = [];
+  // The queues (taps, reasons) of what is not yet answered -----------------------------------
+  function load(name) { try { return JSON.parse(localStorage.getItem(name)) || []; } catch (e) { return []; } }
+  function save(name, q) { try { localStorage.setItem(name, JSON.stringify(q)); } catch (e) { /* full */ } }
+  function keep(name, entry) { var q = load(name); q.push(entry); save(name, q); }
+  function drop(name, entry) {
+    var q = load(name), out = [];
     for (var i = 0; i < q.length; i++) if (q[i].key !== entry.key) out.push(q[i]);
-    save(out);
+    save(name, out);
   }
-  function update(entry) { drop(entry); keep(entry); }
   function newKey() { return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12); }
 
   // Send one tap; `visible` when this page shows its outcome.
@@ -91,10 +77,11 @@
     request("POST", "/api/v1/ratings", body, entry.key, function (status, json, wait) {
       var code = json.error ? json.error.code : "";
       if (status === 201 || status === 202 || status === 200) {
-        drop(entry);
+        drop(TAPS, entry);
         if (!visible) { $("note").textContent = t("earlier"); return; }
-        if (status !== 200 && entry.level <= 2) return askWhy(json.rating_id);
-        return say(status === 200 ? "duplicate" : "counted", true);
+        rated = {id: json.rating_id, level: json.level || entry.level, until: serverTime(json.change_until)};
+        if (status !== 200 && rated.level <= 2) return askWhy();
+        return thank(status === 200 ? "duplicate" : "counted");
       }
       if (status === 403 && code === "ticket_expired" && !entry.renewed) {
         // Never recorded (a recorded tap would have been replayed): scan again, send again.
@@ -102,43 +89,86 @@
           if (s !== 200) return retry(entry, visible, attempt, s === 0 ? "offline" : "busy", 0);
           entry.ticket = fresh.ticket; entry.key = newKey(); entry.renewed = true;
           entry.pow = fresh.pow ? window.ratingsvcPow.solve(fresh.pow.challenge, fresh.pow.bits) : null;
-          update(entry);
+          drop(TAPS, entry); keep(TAPS, entry);
           send(entry, visible, attempt);
         });
       }
-      if (status === 0 || status >= 500) return retry(entry, visible, attempt, status === 0 ? "offline" : "busy", wait);
-      if (status === 429) return retry(entry, visible, attempt, "limited", wait);
-      drop(entry);  // refused for good: say why
-      if (visible) say(status === 410 ? "revoked" : code === "ticket_expired" ? "expired" : "failed", false);
+      if (passing(status)) return retry(entry, visible, attempt, status === 0 ? "offline" : status === 429 ? "limited" : "busy", wait);
+      drop(TAPS, entry);  // refused for good: say why
+      if (visible) say(status === 410 ? "revoked" : code === "ticket_expired" ? "expired" : "failed", false, true);
     });
   }
 
   function retry(entry, visible, attempt, why, wait) {
-    if (visible) say(why, false);
-    var delay = Math.max(wait * 1000, Math.min(30000, 1000 * Math.pow(2, attempt)));
-    setTimeout(function () { send(entry, visible, attempt + 1); }, delay);
+    if (visible) say(why, false, false);
+    setTimeout(function () { send(entry, visible, attempt + 1); }, backoff(attempt, wait));
   }
 
   function tap(level) {
+    if (changing) return changeTo(level);
     var entry = {token: token, ticket: scan.ticket, level: level, key: newKey(), t: Date.now()};
     if (scan.pow) entry.pow = window.ratingsvcPow.solve(scan.pow.challenge, scan.pow.bits);
-    keep(entry);
-    say("sending", true);
+    keep(TAPS, entry);
+    say("sending", true, false);
     send(entry, true, 0);
   }
 
+  // Changing the tap, for a short time after it --------------------------------------------
+  function startChange() {
+    changing = true;
+    $("ask").textContent = t("ask_change");
+    $("keep").hidden = false;
+    show("faces");
+  }
+  function endChange() {
+    changing = false;
+    $("ask").textContent = t("ask");
+    $("keep").hidden = true;
+  }
+  function changeTo(level) {
+    endChange();
+    say("sending", true, false);
+    request("POST", "/api/v1/ratings/" + rated.id + "/level", {level: level}, null, function (status, json) {
+      var code = json.error ? json.error.code : "";
+      if (status === 200) {
+        rated.level = json.level; rated.until = serverTime(json.change_until);
+        if (rated.level <= 2 && !rated.reasons) return askWhy();
+        return thank("changed");
+      }
+      if (code === "change_closed") rated.until = 0;
+      thank(passing(status) ? "change_offline" : code === "change_closed" ? "change_closed" : "change_failed");
+    });
+  }
+
   // The optional reason after a 1 or a 2 --------------------------------------------------
-  function askWhy(ratingId) {
+  function askWhy() {
     show("reasons");
     $("send-reasons").onclick = function () {
       var tags = [], boxes = $("tags").getElementsByTagName("input");
       for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) tags.push(boxes[i].value);
       var comment = $("comment").value;
-      if (!tags.length && !comment.replace(/\s/g, "")) return say("counted", true);
-      request("POST", "/api/v1/ratings/" + ratingId + "/details", {tags: tags, comment: comment},
-              null, function () { say("thanks_reason", true); });
+      if (!tags.length && !comment.replace(/\s/g, "")) return thank("counted");
+      var entry = {key: newKey(), rating: rated.id, tags: tags, comment: comment, t: Date.now()};
+      keep(REASONS, entry);
+      say("sending", true, false);
+      sendReason(entry, true, 0);
     };
-    $("skip").onclick = function () { say("counted", true); };
+    $("skip").onclick = function () { thank("counted"); };
+  }
+
+  // Send one reason; the server answers a resent one (same rating, same words) as the first.
+  function sendReason(entry, visible, attempt) {
+    var body = {tags: entry.tags, comment: entry.comment};
+    request("POST", "/api/v1/ratings/" + entry.rating + "/details", body, null, function (status, json, wait) {
+      if (passing(status)) {
+        if (visible) say("reason_offline", false, false);
+        return setTimeout(function () { sendReason(entry, visible, attempt + 1); }, backoff(attempt, wait));
+      }
+      drop(REASONS, entry);
+      if (status === 201 && rated && rated.id === entry.rating) rated.reasons = true;
+      if (!visible) { if (status === 201) $("note").textContent = t("earlier_reason"); return; }
+      thank(status === 201 ? "thanks_reason" : status === 409 ? "reason_exists" : "reason_failed");
+    });
   }
 
   // The page ------------------------------------------------------------------------------
@@ -149,42 +179,64 @@
       b.type = "button";
       b.className = "face";
       b.setAttribute("data-level", lvl);
-      b.setAttribute("aria-label", LEVELS[lvl][EN ? 1 : 0]);
-      b.innerHTML = face(LEVELS[lvl]);
-      b.appendChild(document.createTextNode(LEVELS[lvl][EN ? 1 : 0]));
+      b.setAttribute("aria-label", W.label(lvl));
+      b.innerHTML = W.face(lvl);
+      b.appendChild(document.createTextNode(W.label(lvl)));
       b.onclick = (function (l) { return function () { tap(l); }; })(lvl);
       levels.appendChild(b);
     }
-    for (var i = 0; i < TAGS.length; i++) {
+    for (var i = 0; i < W.TAGS.length; i++) {
       var label = document.createElement("label");
       label.className = "weui-cell weui-check__label";
       label.innerHTML = '<div class="weui-cell__bd"></div><div class="weui-cell__ft">' +
-        '<input type="checkbox" class="weui-check" name="tag" value="' + TAGS[i][0] + '">' +
+        '<input type="checkbox" class="weui-check" name="tag" value="' + W.TAGS[i][0] + '">' +
         '<i class="weui-icon-checked"></i></div>';
-      label.firstChild.textContent = TAGS[i][EN ? 2 : 1];
+      label.firstChild.textContent = W.tag(i);
       tags.appendChild(label);
     }
     var words = document.querySelectorAll("[data-t]");
     for (var j = 0; j < words.length; j++) words[j].textContent = t(words[j].getAttribute("data-t"));
+    $("comment").placeholder = t("hint");
+    $("comment").oninput = function () { $("count").textContent = $("comment").value.length; };
     if (EN) document.documentElement.lang = "en";
+  }
+
+  function footer(json) {
+    var parts = [];
+    if (json.office) parts.push(t("office", {office: json.office}));
+    if (json.period) parts.push(t("period", json.period));
+    $("office").textContent = parts.join(" · ");
   }
 
   function start(attempt) {
     request("GET", "/api/v1/scan/" + token, null, null, function (status, json) {
       if (status === 200) {
         scan = json;
+        if (serverTime(json.now)) offset = serverTime(json.now) - Date.now();
         $("unit").textContent = json.unit.name;
         $("window").textContent = json.window.name;
+        footer(json);
         return show("faces");
       }
       var code = json.error ? json.error.code : "";
-      if (status === 0 || status >= 500 || status === 429) {
-        say(status === 0 ? "offline" : status === 429 ? "limited" : "busy", false);
-        return setTimeout(function () { start(attempt + 1); }, Math.min(30000, 1000 * Math.pow(2, attempt)));
+      if (passing(status)) {  // nothing was tapped yet: say only that the page is still coming
+        say(status === 0 ? "reconnecting" : "reloading", false, false);
+        return setTimeout(function () { start(attempt + 1); }, backoff(attempt, 0));
       }
       $("unit").textContent = "";
-      say(status === 410 ? "revoked" : code === "wechat_required" ? "wechat" : "invalid", false);
+      say(status === 410 ? "revoked" : code === "wechat_required" ? "wechat" : "invalid", false, true);
     });
+  }
+
+  // 完成: WeChat closes its web view; a browser closes the page if it may, else goes back.
+  function closePage() {
+    var bridge = window.WeixinJSBridge;
+    if (bridge && bridge.invoke) return bridge.invoke("closeWindow", {}, function () {});
+    window.close();
+    setTimeout(function () {  // still open: a page the browser did not open by script
+      if (history.length > 1) history.back();
+      else $("close").hidden = true;
+    }, 300);
   }
 
   function largeText(on) {
@@ -193,14 +245,21 @@
     try { localStorage.setItem(LARGE, on ? "1" : ""); } catch (e) { /* private mode */ }
   }
 
+  function resendAll(visibleOnes) {
+    var taps = load(TAPS), reasons = load(REASONS), i;
+    for (i = 0; i < taps.length; i++) send(taps[i], visibleOnes && taps[i].token === token, 0);
+    for (i = 0; i < reasons.length; i++) {
+      sendReason(reasons[i], visibleOnes && !!rated && reasons[i].rating === rated.id, 0);
+    }
+  }
+
   render();
   largeText(localStorage.getItem(LARGE) === "1");
   $("big").onclick = function () { largeText($("big").getAttribute("aria-pressed") !== "true"); };
-  var waiting = load();  // taps from an earlier visit that never got an answer
-  for (var k = 0; k < waiting.length; k++) send(waiting[k], false, 0);
-  window.addEventListener("online", function () {  // back online: try the waiting taps now
-    var q = load();
-    for (var i = 0; i < q.length; i++) send(q[i], q[i].token === token, 0);
-  });
+  $("change").onclick = startChange;
+  $("keep").onclick = function () { endChange(); thank("counted"); };
+  $("close").onclick = closePage;
+  resendAll(false);  // taps and reasons from an earlier visit that never got an answer
+  window.addEventListener("online", function () { resendAll(true); });  // back online: now
   start(0);
 })();

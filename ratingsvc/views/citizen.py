@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
+from datetime import date
 
 import flask
 import redis
 from flask import after_this_request, current_app, request
 
-from .. import metrics, proofofwork, recording, registry
+from .. import metrics, periods, proofofwork, recording, registry
 from ..errors import (
     ApiError,
     Conflict,
@@ -33,7 +33,8 @@ from ..schemas import (
     ScanSchema,
 )
 from ..signing import BadTicket, BadToken
-from . import pages_html
+from ..timeutil import iso_time
+from . import assets, pages_html
 from .identity import current_rater, set_identity_cookie, wechat_gate
 
 blp = ApiBlueprint("citizen", __name__, url_prefix="/api/v1", description="Citizens: scan and tap")
@@ -109,8 +110,7 @@ def rating_page(token: str):
     wechat = get_wechat()
     if wechat is not None and current_rater() is None:
         return wechat_gate(wechat, token)
-    page = Path(current_app.static_folder or "", "rate.html").read_bytes()
-    return flask.Response(page, mimetype="text/html")
+    return assets.answer(assets.assets().get("rate.html"), "rate.html", cache="no-cache")
 
 
 @pages.route("/r/")
@@ -144,12 +144,19 @@ def scan(token: str):
             return response
 
     nonce = signing.new_nonce()
+    t = now()
+    stamp = iso_time(t * 1000, config["TIMEZONE"])
+    period = periods.current_period(get_redis(), date.fromisoformat(stamp[:10]))
     answer = {
         "unit": {"id": unit.id, "name": unit.name},
         "window": {"id": window.id, "name": window.name},
         "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
         "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce),
         "expires_in": config["TICKET_MAX_AGE"],
+        "office": config["EVALUATION_OFFICE"],
+        "period": period and {"id": period.id, "name": period.name, "start": period.start,
+                              "end": period.end},
+        "now": stamp,
     }
     if config["POW_BITS"] > 0:
         answer["pow"] = {"bits": config["POW_BITS"], "challenge": nonce}
@@ -224,9 +231,10 @@ def rate(body: dict):
 @blp.arguments(DetailsSchema)
 @blp.response(201, DetailsAnswerSchema)
 @blp.error(403, "not_your_rating, or details_closed: too late")
-@blp.error(409, "details_exist: the reason was given already")
+@blp.error(409, "details_exist: another reason was given already")
 def details(body: dict, rating_id: str):
-    """The optional reason after a tap: problem tags and a comment, by the same rater."""
+    """The optional reason after a tap: problem tags and a comment, by the same rater. Sending
+    the same reason again (a retry) answers as the first time, with Idempotent-Replayed."""
     parsed = recording.parse_rating_id(rating_id)
     if parsed is None:
         raise NotFound("没有找到这条评价。", code="unknown_rating")
@@ -247,5 +255,5 @@ def details(body: dict, rating_id: str):
         raise Forbidden("补充意见的时间已过。", code="details_closed")
     if status == "exists":
         raise Conflict("这条评价已经补充过意见。", code="details_exist")
-    return {"status": "saved"}, 201
-
+    headers = {"Idempotent-Replayed": "true"} if status == "replayed" else {}
+    return {"status": "saved"}, 201, headers
