@@ -26,7 +26,7 @@ def app_context(config: dict | None = None) -> Iterator[Flask]:
     url, why = localredis.choose(PROJECT, os.environ)
     click.echo(f"Redis: {localredis.shown(url)} ({why})", err=True)
     click.get_current_context().meta["ratingsvc.redis_url"] = url
-    app = create_app({"REDIS_URL": url, **(config or {})})
+    app = create_app({"REDIS_URL": url, **localredis.server_config(PROJECT, os.environ), **(config or {})})
     with app.app_context():
         yield app
 

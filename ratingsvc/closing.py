@@ -170,6 +170,13 @@ def stored_result(r: redis.Redis, period_id: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
+def _level(value: object) -> int:
+    """A level of an export line: an int 1-5, else ValueError (not a line of an export)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValueError(f"level {value!r}")
+    return value
+
+
 def verify(lines: Iterable[str], result: dict) -> list[str]:
     """Problems found checking an export against its published result ([] if none)."""
     problems: list[str] = []
@@ -179,9 +186,11 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
             tap = json.loads(line)
             stored = tap.pop("chain", "")
             entry = {k: tap[k] for k in TALLIED if k in tap}
-            if entry.get("kind") != "change":
-                entry["level"], entry["status"] = int(tap["level"]), tap["status"]
             entry["unit"], entry["id"] = str(tap["unit"]), str(tap["id"])
+            for name in ("from", "to") if entry.get("kind") == "change" else ("level",):
+                entry[name] = _level(tap[name])
+            if entry.get("kind") != "change":
+                entry["status"] = str(tap["status"])
         except (ValueError, KeyError, TypeError, AttributeError):
             problems.append(f"line {number}: not a tap of an export: {line[:60]!r}")
             continue

@@ -352,7 +352,7 @@ class ChangesSchema(Schema):
 
 class ClosedSchema(Schema):
     period = fields.String()
-    taps = fields.Integer(metadata={"description": "lines in the export"})
+    taps = fields.Integer(metadata={"description": "taps in the export (change lines not counted)"})
     digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
     closed_at = fields.String(metadata={"description": TIME})
     export = fields.String(metadata={"description": "the export's file name"})
@@ -363,7 +363,7 @@ class ResultSchema(TableSchema):
     start = fields.Date()
     end = fields.Date()
     closed_at = fields.String(metadata={"description": TIME})
-    taps = fields.Integer(metadata={"description": "lines in the export"})
+    taps = fields.Integer(metadata={"description": "taps in the export (change lines not counted)"})
     digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
 
 

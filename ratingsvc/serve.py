@@ -111,7 +111,8 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
             redis_server.start()
             env["RATINGSVC_REDIS_URL"] = redis_server.url
             click.echo(f"embedded Redis on {redis_server.url} (append-only file in {data})")
-        localredis.write_state(state, env["RATINGSVC_REDIS_URL"])  # the command line finds it
+        exports = project / env.get("RATINGSVC_EXPORT_DIR", SETTINGS["EXPORT_DIR"][0])  # gunicorn's cwd
+        localredis.write_state(state, env["RATINGSVC_REDIS_URL"], str(exports.resolve()))
         banner = prepare(env, base)
         gunicorn = subprocess.Popen(gunicorn_command(host, port, workers, project),
                                     env={**os.environ, **env})

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 
 from click.testing import CliRunner
 
-from ratingsvc import apikeys, localredis
+from ratingsvc import apikeys, localredis, periods
 from ratingsvc.cli import PROJECT, main
 from ratingsvc.embedded import free_port
 
@@ -89,3 +90,27 @@ def test_verify_says_what_is_missing_or_malformed_in_one_line(tmp_path):
     assert bad.exit_code == 1 and f"Error: {export}: not an export (not UTF-8 text" in bad.stderr
     nothing = cli(["verify", str(tmp_path / "none.jsonl")])
     assert nothing.exit_code == 2 and "does not exist" in nothing.stderr
+
+
+def test_while_make_run_is_up_a_redis_that_does_not_answer_is_its_own_not_the_default(tmp_path):
+    """Never fall back to another Redis while `make run` is up: fail on its own, and say so."""
+    var = tmp_path / "var"
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing answers there
+    localredis.write_state(localredis.state_file(PROJECT, {"RATINGSVC_VAR_DIR": str(var)}), url)
+    assert localredis.choose(PROJECT, {"RATINGSVC_VAR_DIR": str(var)}) == (
+        url, "the one `make run` uses, not answering now")
+    result = cli(["keys", "list"], RATINGSVC_VAR_DIR=str(var))
+    assert result.exit_code == 1 and f"Error: cannot reach Redis at {url}: " in result.stderr
+
+
+def test_the_command_line_closes_into_the_export_folder_of_make_run(r, redis_server, tmp_path,
+                                                                    monkeypatch):
+    """A relative EXPORT_DIR is the server's (its working directory), not the command's."""
+    var, exports = tmp_path / "var", tmp_path / "served" / "exports"
+    localredis.write_state(localredis.state_file(PROJECT, {"RATINGSVC_VAR_DIR": str(var)}),
+                           redis_server.url, str(exports))
+    monkeypatch.chdir(tmp_path)  # elsewhere: ./var/exports here is not where the server reads
+    periods.create_period(r, periods.Period("p1", "p1", date(2026, 5, 1), date(2026, 6, 1)))
+    result = cli(["periods", "close", "p1"], RATINGSVC_VAR_DIR=str(var))
+    assert result.exit_code == 0, result.output
+    assert (exports / "p1.jsonl").is_file() and not (tmp_path / "var" / "exports").exists()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.conftest import START
 from tests.helpers import Helper, tap_from
 
 
@@ -173,3 +174,48 @@ def test_a_result_closed_before_rejected_taps_were_counted_apart_still_serves(ph
     page = ph.client.get("/api/v1/periods/p1/report?format=html", headers=ph.admin)
     assert page.status_code == 200 and "已剔除" in page.data.decode()
     assert ph.client.get("/api/v1/periods/p1/report?format=csv", headers=ph.admin).status_code == 200
+
+
+def test_a_period_closes_only_once_its_last_taps_can_no_longer_change(ph, clock):
+    """A tap at 23:59:30 on the last day may change its level until 00:01:30: closing before
+    00:02:00 (RATING_CHANGE_SECONDS after midnight) would freeze a count that still moves."""
+    midnight = START + 86400 - 10 * 3600  # 2 June 00:00, Asia/Shanghai
+    clock.advance(midnight - 30 - clock())  # 1 June 23:59:30
+    phone = ph.rater()
+    rid = tap_from(ph, ph.a, level=1, rater=phone).json["rating_id"]
+    clock.advance(40)  # 00:00:10
+    resp = close(ph)
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "period_running"
+    assert "2026-06-02T00:02:00+08:00" in resp.json["error"]["message"]
+    assert phone.post(f"/api/v1/ratings/{rid}/level", json={"level": 5}).json["status"] == "changed"
+    clock.advance(120 - 10)  # 00:02:00
+    assert close(ph).status_code == 201
+    units = ph.client.get("/api/v1/scores?period=p1", headers=ph.admin).json["units"]
+    assert units[0]["counts"]["5"] == 2 and units[0]["counts"]["1"] == 0  # the change is in
+
+
+def test_a_missing_export_file_is_a_404_that_says_so(ph, clock):
+    clock.advance(86400)
+    close(ph)
+    (ph.tmp / "p1.jsonl").unlink()
+    resp = ph.client.get("/api/v1/periods/p1/export", headers=ph.admin)
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "export_missing"
+    assert "导出文件" in resp.json["error"]["message"]
+
+
+@pytest.mark.parametrize("field,value", [("level", 7), ("level", 0), ("level", "5"), ("to", 9)])
+def test_verify_refuses_a_level_out_of_range_as_not_a_line_of_an_export(ph, clock, runner, field, value):
+    clock.advance(86400)
+    close(ph)
+    export = ph.tmp / "p1.jsonl"
+    lines = export.read_text().splitlines()
+    bad = json.loads(lines[0])
+    if field == "to":  # a change line: its target level
+        bad.update(kind="change", of=bad["id"], **{"from": bad.pop("level"), "to": value})
+    else:
+        bad[field] = value
+    lines[0] = json.dumps(bad, ensure_ascii=False)
+    export.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(["verify", str(export)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "line 1: not a tap of an export" in result.output

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from flask import Response, current_app, jsonify, send_file
 
 from .. import closing, periods, registry, report
 from ..auth import require
-from ..errors import Conflict
+from ..errors import Conflict, NotFound
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
 from ..schemas import TEXT, ClosedSchema, ReportQuerySchema, ReportSchema, ResultSchema
@@ -31,11 +31,16 @@ def export_path(period_id: str) -> Path:
 def close_period(period: periods.Period) -> dict:
     """Close a period that has ended: write its export, store its result (also as a file)."""
     config = current_app.config
-    today = datetime.fromtimestamp(now(), zone(config["TIMEZONE"])).date()
-    if today <= period.end:
-        raise Conflict(f"评议期 {period.id} 到 {period.end} 才结束，请在此之后再关闭。",
-                       code="period_running",
-                       message_en=f"Period {period.id} runs until {period.end}; close it after that.")
+    tz = zone(config["TIMEZONE"])
+    # A tap of the last day may still change its level for RATING_CHANGE_SECONDS after midnight.
+    settled = (datetime.combine(period.end + timedelta(days=1), time(), tz)
+               + timedelta(seconds=config["RATING_CHANGE_SECONDS"]))
+    if datetime.fromtimestamp(now(), tz) < settled:
+        when = settled.isoformat(timespec="seconds")
+        raise Conflict(f"评议期 {period.id} 到 {period.end} 结束，最后一天的评价在 {when} 前仍可修改，"
+                       "请在此之后再关闭。", code="period_running",
+                       message_en=f"Period {period.id} runs until {period.end}, and its last taps "
+                                  f"may change until {when}; close it after that.")
     if closing.stored_result(get_redis(), period.id):
         raise Conflict(f"评议期 {period.id} 已经关闭。", code="period_closed",
                        message_en=f"Period {period.id} is closed already.")
@@ -77,10 +82,16 @@ def result(pid: str):
 @blp.route("/<pid>/export")
 @require("admin", "scorer")
 @blp.response(200, TEXT, content_type="application/x-ndjson", description="the export, JSON Lines")
+@blp.error(404, "export_missing: closed, but the export file is not in EXPORT_DIR here")
 @blp.error(409, "period_open: not closed")
 def export(pid: str):
     closed_result(pid)
-    return send_file(export_path(pid), mimetype="application/x-ndjson", as_attachment=True,
+    path = export_path(pid)
+    if not path.is_file():
+        raise NotFound(f"评议期 {pid} 已关闭，但导出文件 {path} 不在这台服务器上（RATINGSVC_EXPORT_DIR）。",
+                       code="export_missing",
+                       message_en=f"Period {pid} is closed, but its export {path} is not on this server.")
+    return send_file(path, mimetype="application/x-ndjson", as_attachment=True,
                      download_name=f"{pid}.jsonl")
 
 
