@@ -11,7 +11,7 @@
   var scan = null;
   var offset = 0;  // the server's clock minus this phone's (ms), from the scan's "now"
   var rated = null;  // this visit's rating: {id, level, until (server ms; 0: not changeable), reasons}
-  var changing = false, changeTimer = null;
+  var changing = false, changeTimer = null, backTo = "done";  // where 不修改 returns
 
   function $(id) { return document.getElementById(id); }
   function show(id) {
@@ -30,15 +30,18 @@
   // A thanks screen: what the server has for this visit's rating, and the change while allowed.
   function thank(key) {
     say(key, true, true);
-    if (!rated) return;
-    $("chosen").innerHTML = W.face(rated.level);
-    $("chosen").appendChild(document.createTextNode(t("your_level") + W.label(rated.level)));
-    $("chosen").setAttribute("data-level", rated.level);
-    $("chosen").hidden = false;
+    if (rated) showLevel("chosen", "change");
+  }
+  // The recorded level (face and words) in element id, and its change button while allowed.
+  function showLevel(id, button) {
+    $(id).innerHTML = W.face(rated.level);
+    $(id).appendChild(document.createTextNode(t("your_level") + W.label(rated.level)));
+    $(id).setAttribute("data-level", rated.level);
+    $(id).hidden = false;
     var left = rated.until - (Date.now() + offset);
-    $("change").hidden = !(left > 0);
+    $(button).hidden = !(left > 0);
     clearTimeout(changeTimer);
-    if (left > 0) changeTimer = setTimeout(function () { $("change").hidden = true; }, left);
+    if (left > 0) changeTimer = setTimeout(function () { $(button).hidden = true; }, left);
   }
   function serverTime(iso) { var ms = Date.parse(iso || ""); return isNaN(ms) ? 0 : ms; }
 
@@ -116,6 +119,7 @@
   // Changing the tap, for a short time after it --------------------------------------------
   function startChange() {
     changing = true;
+    backTo = $("reasons").hidden ? "done" : "reasons";
     $("ask").textContent = t("ask_change");
     $("keep").hidden = false;
     show("faces");
@@ -143,6 +147,7 @@
   // The optional reason after a 1 or a 2 --------------------------------------------------
   function askWhy() {
     show("reasons");
+    showLevel("reason-chosen", "change-early");
     $("send-reasons").onclick = function () {
       var tags = [], boxes = $("tags").getElementsByTagName("input");
       for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) tags.push(boxes[i].value);
@@ -256,8 +261,8 @@
   render();
   largeText(localStorage.getItem(LARGE) === "1");
   $("big").onclick = function () { largeText($("big").getAttribute("aria-pressed") !== "true"); };
-  $("change").onclick = startChange;
-  $("keep").onclick = function () { endChange(); thank("counted"); };
+  $("change").onclick = $("change-early").onclick = startChange;
+  $("keep").onclick = function () { endChange(); if (backTo === "reasons") askWhy(); else thank("counted"); };
   $("close").onclick = closePage;
   resendAll(false);  // taps and reasons from an earlier visit that never got an answer
   window.addEventListener("online", function () { resendAll(true); });  // back online: now
