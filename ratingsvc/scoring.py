@@ -98,27 +98,33 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
     means: category_means(units), if the caller has them already."""
     means = category_means(units) if means is None else means
     scores = []
-    for u in units:
-        n = sum(u.counts)
-        raw = points(u.counts) / n if n else None
-        m = means[u.category][0]
-        shrunk = (prior_weight * m + n * raw) / (prior_weight + n) if raw is not None else None
-        good = sum(u.counts[2:]) / n if n else None
-        status = "no_ratings" if not n else "ok" if n >= min_n else "insufficient"
-        scores.append(UnitScore(
-            unit=u.unit, name=u.name, category=u.category,
-            counts=dict(zip(LEVEL_KEYS, u.counts, strict=True)), n=n, raw=raw, score=shrunk,
-            ci95=wilson(raw, n) if n else None, good_rate=good, status=status,
-            pending=u.pending, rejected=u.rejected))
     by_category: dict[str, list[tuple[float, UnitScore]]] = defaultdict(list)
-    for s in scores:
-        if s.status == "ok" and s.score is not None:  # ok: it has ratings, so a score
-            by_category[s.category].append((s.score, s))
+    for u in units:
+        counts = u.counts
+        n = sum(counts)
+        if not n:
+            scores.append(UnitScore(
+                unit=u.unit, name=u.name, category=u.category,
+                counts=dict(zip(LEVEL_KEYS, counts, strict=True)), n=0, raw=None, score=None,
+                ci95=None, good_rate=None, status="no_ratings", pending=u.pending, rejected=u.rejected))
+            continue
+        raw = points(counts) / n
+        shrunk = (prior_weight * means[u.category][0] + n * raw) / (prior_weight + n)
+        s = UnitScore(
+            unit=u.unit, name=u.name, category=u.category,
+            counts=dict(zip(LEVEL_KEYS, counts, strict=True)), n=n, raw=raw, score=shrunk,
+            ci95=wilson(raw, n), good_rate=sum(counts[2:]) / n,
+            status="ok" if n >= min_n else "insufficient", pending=u.pending, rejected=u.rejected)
+        scores.append(s)
+        if n >= min_n:
+            by_category[u.category].append((shrunk, s))
     for ranked in by_category.values():
-        ranked.sort(key=lambda pair: -pair[0])
-        for i, (score, s) in enumerate(ranked):
-            tied = i and round(score, 9) == round(ranked[i - 1][0], 9)
-            s.rank = ranked[i - 1][1].rank if tied else i + 1
+        ranked.sort(key=operator.itemgetter(0), reverse=True)  # stable: ties keep their order
+        before, rank = None, 0
+        for i, (score, s) in enumerate(ranked, 1):
+            rounded = round(score, 9)
+            rank = rank if rounded == before else i
+            s.rank, before = rank, rounded
     return scores
 
 
