@@ -135,6 +135,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "SSE_HEARTBEAT": _positive,
     "SSE_POLL": _positive,
     "SSE_CPU_SHARE": _fraction,
+    "FEED_RETENTION_SECONDS": _between(3600, 366 * 86400),  # an hour to a year
     "PROXY_HOPS": _between(0, 5),
     "MAX_BODY_BYTES": _between(1024, 16 * 1024 * 1024),
     "RULE_AUTOMATION_UA": _regex,

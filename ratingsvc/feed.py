@@ -7,22 +7,41 @@ one change stream in the {feed} slot; a script there appends them and moves the 
 offset in one step, so concurrent relays never copy twice. The cursor is a position in that stream:
 resuming from any cursor yields every later change once, in order, also after a restart. Units
 may live on any cluster shard.
+
+The same script trims the stream of changes older than the retention (FEED_RETENTION_SECONDS,
+by the ids, which are the app's clock in ms), at most TRIM entries a call, and keeps the id of
+the last entry trimmed (TRIMMED). A cursor at or after it lost nothing; one before it ("0"
+included) is refused with CursorExpired, which tells where to resume after re-reading the table.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import redis
 
 from . import rkeys
 from .rkeys import UnitKeys
+from .settings import SETTINGS
 from .store import load_script, read_many
 
 CHANGES = "rs:{feed}:chg"
 OFFSETS = "rs:{feed}:off"
+TRIMMED = "rs:{feed}:trimmed"  # id of the last change trimmed from CHANGES
 BATCH = 500  # log entries a unit relays at a time
 CHUNK = 1000  # entries one relay.lua call appends at most
+TRIM = 1000  # entries one relay.lua call trims at most
+RETENTION: float = SETTINGS["FEED_RETENTION_SECONDS"][0]
+
+
+class CursorExpired(Exception):
+    """Changes after the cursor were trimmed: re-read the score table, then follow from resume
+    (the end of the feed when this was raised)."""
+
+    def __init__(self, cursor: str, trimmed: str, resume: str) -> None:
+        super().__init__(f"cursor {cursor} is before the trimmed {trimmed}")
+        self.cursor, self.trimmed, self.resume = cursor, trimmed, resume
 
 
 @dataclass(frozen=True)
@@ -62,10 +81,12 @@ def _id(stream_id: str) -> tuple[int, int]:
     return int(ms), int(seq)
 
 
-def relay(r: redis.Redis, tz_day) -> int:
+def relay(r: redis.Redis, tz_day, now: float | None = None, retention: float = RETENTION) -> int:
     """Bring the change stream up to date with every unit's log. Returns entries copied.
 
     tz_day(ms) -> YYYYMMDD gives the day of entries that do not carry one (reviews, holds).
+    now (s, the app's clock; the time if None) times the new changes' ids; those older than
+    now - retention (s) are trimmed as new ones come.
     Two round trips (which units have news; their news), each sent in one write without
     redis-py's per-command work (store.read_many), and script calls that append the news of
     all units in the order of their log ids, i.e. of time, CHUNK at a time.
@@ -92,10 +113,13 @@ def relay(r: redis.Redis, tz_day) -> int:
             if kind:
                 entries.append((_id(eid), uid, eid, _day(fields, tz_day), kind))
     entries.sort()
-    return _append(r, entries, logged, offsets)
+    now = time.time() if now is None else now
+    clock = [str(int(now * 1000)), str(max(0, int((now - retention) * 1000))), str(TRIM)]
+    return _append(r, entries, logged, offsets, clock)
 
 
-def _append(r: redis.Redis, entries: list, logged: dict[str, list[str]], offsets: dict[str, str]) -> int:
+def _append(r: redis.Redis, entries: list, logged: dict[str, list[str]], offsets: dict[str, str],
+            clock: list[str]) -> int:
     """relay.lua, CHUNK entries at a time in time order, each call moving the offset of each
     unit up to what it has relayed: a short step for Redis, and for its fsync under
     appendfsync always (one call of 8,000 entries held every tap for over 0.3 s)."""
@@ -111,10 +135,10 @@ def _append(r: redis.Redis, entries: list, logged: dict[str, list[str]], offsets
             upto = [eid for eid in ids if cut is None or _id(eid) <= cut]
             if upto and upto[-1] != done.get(uid):
                 heads += [uid, done.get(uid, ""), upto[-1]]
-        args = [str(len(heads) // 3), *heads]
+        args = [*clock, str(len(heads) // 3), *heads]
         for _, uid, eid, day, kind in entries[start:end]:
             args += [uid, eid, day, kind]
-        n = int(script(keys=[CHANGES, OFFSETS], args=args))
+        n = int(script(keys=[CHANGES, OFFSETS, TRIMMED], args=args))
         if n < 0:
             return copied  # another relay got there first; nothing lost
         copied += n
@@ -125,11 +149,19 @@ def _append(r: redis.Redis, entries: list, logged: dict[str, list[str]], offsets
 
 
 def read(r: redis.Redis, after: str, limit: int) -> list[Change]:
-    """Changes after the cursor ("0" for the beginning), oldest first."""
-    if rkeys.parse_stream_id(after) == (rkeys.MAX_ID_PART, rkeys.MAX_ID_PART):
-        return []  # nothing can follow the last id (and Redis refuses "(" before it)
-    entries = r.xrange(CHANGES, min=f"({after}" if after != "0" else "-", count=limit)
-    return [Change(eid, f["u"], f["e"], f["d"], f["k"]) for eid, f in entries]
+    """Changes after the cursor ("0" for the beginning), oldest first. CursorExpired if
+    some were trimmed. The trim point is read after the changes (one round trip): it only
+    moves on, so if the cursor is not before it then, nothing after the cursor was gone."""
+    with r.pipeline(transaction=False) as p:
+        if rkeys.parse_stream_id(after) != (rkeys.MAX_ID_PART, rkeys.MAX_ID_PART):
+            p.xrange(CHANGES, min=f"({after}" if after != "0" else "-", count=limit)
+        # (else nothing can follow the last id, and Redis refuses "(" before it)
+        p.get(TRIMMED)
+        *found, trimmed = p.execute()
+    if trimmed is not None and (after == "0" or _id(after) < _id(trimmed)):
+        end = r.xrevrange(CHANGES, count=1)
+        raise CursorExpired(after, trimmed, end[0][0] if end else trimmed)
+    return [Change(eid, f["u"], f["e"], f["d"], f["k"]) for eid, f in (found[0] if found else [])]
 
 
 def valid_cursor(cursor: str) -> bool:

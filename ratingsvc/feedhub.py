@@ -8,7 +8,9 @@ time: the feed then lags by up to the cost of a poll / share (about 36 s with 10
 a full CPU here), and taps do not slow down.
 
 A stream whose cursor is older than what the hub keeps catches up by itself (read_after),
-then joins the hub.
+then joins the hub. A hub whose own cursor was trimmed from the feed (no stream for longer than
+the retention) starts again from the feed's end; a stream before that catches up by itself,
+and is told if its own cursor was trimmed (feed.CursorExpired).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import Protocol
 
-from .feed import Change
+from .feed import Change, CursorExpired
 from .rkeys import parse_stream_id
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,12 @@ class Hub:
             changes: list[Change] = []
             cursor = self.cursor  # moved on only once the events are kept: a failed poll loses none
             while len(changes) < PER_POLL:
-                batch, cursor = source.read(cursor, min(500, PER_POLL - len(changes)))
+                try:
+                    batch, cursor = source.read(cursor, min(500, PER_POLL - len(changes)))
+                except CursorExpired as exc:
+                    self.base, cursor = _key(exc.resume), exc.resume
+                    self.ids, self.texts, changes = [], [], []
+                    continue
                 changes += batch
                 if len(batch) < 500:
                     break
@@ -114,6 +121,8 @@ class Hub:
         """The encoded events after cursor (one string), and the cursor to go on from: the
         hub's own, since it has read everything up to it."""
         with self._lock:
+            if _key(cursor) < self.base:  # the hub started again past it: it catches up first
+                return "", cursor
             i = bisect_right(self.ids, _key(cursor))
             ahead = _key(self.cursor) > _key(cursor)
             return "".join(self.texts[i:]), self.cursor if ahead else cursor

@@ -61,6 +61,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SSE_POLL": (0.5, "seconds between looks for new changes on a change stream"),
     "SSE_CPU_SHARE": (0.05, "at most this share of a stream process's time goes to reading the feed; "
                       "under load its streams then lag by up to a poll's cost / this"),
+    "FEED_RETENTION_SECONDS": (604800, "the change feed keeps changes this long (7 days); an older cursor "
+                               "is answered 410 cursor_expired: re-read the score table"),
     "PROXY_HOPS": (1, "proxies in front (nginx: 1) whose X-Forwarded-For is trusted; 0: none"),
     # Hard limits: over them the answer is 429. Per IP with flask-limiter; per rater and per
     # window inside the recording script (no extra round trip).

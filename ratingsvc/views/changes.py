@@ -19,7 +19,7 @@ from flask import Response, current_app, g, request, stream_with_context
 
 from .. import feed, periods
 from ..auth import require
-from ..errors import BadRequest, ServiceUnavailable
+from ..errors import BadRequest, Gone, ServiceUnavailable
 from ..extensions import ApiBlueprint, get_redis
 from ..feedhub import Hub
 from ..limiting import per_key_limit
@@ -40,8 +40,10 @@ class PeriodFeed:
         self.first, self.last = day_key(period.start), day_key(period.end)
 
     def relay(self) -> None:
-        tz = current_app.config["TIMEZONE"]
-        feed.relay(get_redis(), lambda ms: local_day(ms / 1000, tz))
+        config = current_app.config
+        tz = config["TIMEZONE"]
+        feed.relay(get_redis(), lambda ms: local_day(ms / 1000, tz), now=config["CLOCK"](),
+                   retention=config["FEED_RETENTION_SECONDS"])
 
     def read(self, cursor: str, limit: int) -> tuple[list[feed.Change], str]:
         batch = feed.read(get_redis(), cursor, limit)
@@ -67,6 +69,25 @@ class PeriodFeed:
 
 def event(item: dict) -> str:
     return f"id: {item['id']}\nevent: change\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
+
+
+EXPIRED = ("游标已过期：其后的部分变更已超过保留期被清除。"
+           "请重新读取成绩表（GET /api/v1/scores），再从 details.cursor 继续跟踪。")
+EXPIRED_EN = ("The cursor has expired: some changes after it are past the feed's retention and were "
+              "trimmed. Re-read the score table (GET /api/v1/scores), then follow from details.cursor.")
+
+
+def expired(exc: feed.CursorExpired) -> dict:
+    """The error of an expired cursor: where to follow from once the table is read again
+    (the feed's end when it was found: any change after the table's read is after it)."""
+    return {"code": "cursor_expired", "message": EXPIRED, "message_en": EXPIRED_EN,
+            "details": {"cursor": exc.resume, "trimmed": exc.trimmed,
+                        "retention_seconds": current_app.config["FEED_RETENTION_SECONDS"]}}
+
+
+def gone(exc: feed.CursorExpired) -> Gone:
+    body = expired(exc)
+    return Gone(body["message"], code=body["code"], message_en=body["message_en"], details=body["details"])
 
 
 def changes_after(period: periods.Period, after: str, limit: int) -> tuple[list[dict], str, bool]:
@@ -100,6 +121,8 @@ def event_stream(period: periods.Period, cursor: str, hub: Hub) -> Iterator[str]
     yield "retry: 1000\n\n"
     try:
         yield from events(period, cursor, hub)
+    except feed.CursorExpired as exc:  # fell behind the retention while streaming: an error event, the end
+        yield f"event: error\ndata: {json.dumps(expired(exc), ensure_ascii=False)}\n\n"
     except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
         log.warning("change stream ended by redis: %s", exc, extra={"fields": {"rid": g.get("request_id")}})
 
@@ -140,6 +163,9 @@ def may_stream() -> bool:
 @blp.alt_response(200, schema=TEXT, content_type="text/event-stream", success=True,
                   description="with Accept: text/event-stream; Last-Event-ID resumes")
 @blp.error(404, "unknown_period")
+@blp.error(410, "cursor_expired: changes after the cursor (or Last-Event-ID; 0 once any were "
+           "trimmed) are past FEED_RETENTION_SECONDS; re-read GET /api/v1/scores, then follow "
+           "from error.details.cursor")
 @blp.error(503, "streams_elsewhere: a stream asked of a server that does not serve streams; "
            "or the storage is away")
 def changes(args: dict):
@@ -157,8 +183,15 @@ def changes(args: dict):
                     "Change streams are served by gevent workers (RATINGSVC_WORKER_CLASS=gevent; "
                     "nginx.conf sends /api/v1/scores/changes there). JSON pages work here."))
         hub = hub_for(period)  # before the 200: a storage fault here is a 503
+        try:
+            feed.read(get_redis(), cursor, 1)  # and an expired cursor a 410
+        except feed.CursorExpired as exc:
+            raise gone(exc) from None
         return Response(stream_with_context(event_stream(period, cursor, hub)),
                         mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    items, cursor, more = changes_after(period, args["after"], args["limit"])
+    try:
+        items, cursor, more = changes_after(period, args["after"], args["limit"])
+    except feed.CursorExpired as exc:
+        raise gone(exc) from None
     return {"period": period.id, "changes": items, "cursor": cursor, "more": more}
