@@ -5,8 +5,8 @@ counts, in the unit's own slot. A relay copies the entries that change aggregate
 held taps, later holds, releases, rejections, a counted tap's level changed by its rater) into
 one change stream in the {feed} slot; a script there appends them and moves the unit's relayed
 offset in one step, so concurrent relays never copy twice. The cursor is a position in that stream:
-resuming from any cursor yields every later change once, in order, also after a restart. Units
-may live on any cluster shard.
+resuming from any cursor within the retention yields every later change once, in order, also
+after a restart. Units may live on any cluster shard.
 
 The same script trims the stream of changes older than the retention (FEED_RETENTION_SECONDS,
 by the ids, which are the app's clock in ms), at most TRIM entries a call, and keeps the id of
