@@ -50,27 +50,39 @@ class Window:
     hours: dict | None = None  # opening hours (ratingsvc.hours); None: always open
 
 
+KEEP: Any = object()  # update_window: leave the opening hours as they are
+
+
 def _flag(value: bool) -> str:
     return "1" if value else "0"
 
 
+def _after_step(step: str) -> None:
+    """Called after each step of a registry write that takes more than one; a test replaces
+    it to interrupt the write there (tests/test_registry_steps.py)."""
+
+
 # Categories ------------------------------------------------------------------------------
 def save_category(r: redis.Redis, cat: Category, *, create: bool) -> Category:
+    """The record, whole, then its id in the index: no step spans two hash slots, a reader
+    that finds the id finds the record, and a retry after an interruption completes it."""
     exists = r.sismember(rkeys.CATEGORIES, cat.id)
     if create and exists:
         raise RegistryError("category", cat.id, "existing")
     if not create and not exists:
         raise RegistryError("category", cat.id)
-    with r.pipeline() as p:
-        p.hset(rkeys.category(cat.id), mapping={"name": cat.name, "active": _flag(cat.active)})
-        p.sadd(rkeys.CATEGORIES, cat.id)
-        p.execute()
+    r.hset(rkeys.category(cat.id), mapping={"name": cat.name, "active": _flag(cat.active)})
+    _after_step("category record")
+    r.sadd(rkeys.CATEGORIES, cat.id)
     return cat
 
 
 def get_category(r: redis.Redis, cid: str) -> Category:
-    data = r.hgetall(rkeys.category(cid))
-    if not data:
+    with r.pipeline(transaction=False) as p:  # only an indexed record exists
+        p.sismember(rkeys.CATEGORIES, cid)
+        p.hgetall(rkeys.category(cid))
+        indexed, data = p.execute()
+    if not indexed or not data:
         raise RegistryError("category", cid)
     return Category(id=cid, name=data["name"], active=data.get("active") != "0")
 
@@ -82,11 +94,12 @@ def list_categories(r: redis.Redis) -> list[Category]:
             p.hgetall(rkeys.category(cid))
         rows = p.execute()
     return [Category(id=c, name=d["name"], active=d.get("active") != "0")
-            for c, d in zip(ids, rows, strict=True)]
+            for c, d in zip(ids, rows, strict=True) if d]
 
 
 # Units -----------------------------------------------------------------------------------
 def save_unit(r: redis.Redis, unit: Unit, *, create: bool) -> Unit:
+    """As save_category: the unit's record in its own slot, then its id in the index."""
     exists = r.sismember(rkeys.UNITS, unit.id)
     if create and exists:
         raise RegistryError("unit", unit.id, "existing")
@@ -94,10 +107,9 @@ def save_unit(r: redis.Redis, unit: Unit, *, create: bool) -> Unit:
         raise RegistryError("unit", unit.id)
     get_category(r, unit.category)
     info = {"name": unit.name, "category": unit.category, "active": _flag(unit.active)}
-    with r.pipeline() as p:
-        p.hset(UnitKeys(unit.id).info, mapping=info)
-        p.sadd(rkeys.UNITS, unit.id)
-        p.execute()
+    r.hset(UnitKeys(unit.id).info, mapping=info)
+    _after_step("unit record")
+    r.sadd(rkeys.UNITS, unit.id)
     return unit
 
 
@@ -106,8 +118,13 @@ def _unit(uid: str, data: dict[str, str]) -> Unit:
 
 
 def get_unit(r: redis.Redis, uid: str) -> Unit:
-    data = r.hgetall(UnitKeys(uid).info) if ID_RE.match(uid) else None
-    if not data:
+    if not ID_RE.match(uid):
+        raise RegistryError("unit", uid)
+    with r.pipeline(transaction=False) as p:  # only an indexed record exists
+        p.sismember(rkeys.UNITS, uid)
+        p.hgetall(UnitKeys(uid).info)
+        indexed, data = p.execute()
+    if not indexed or not data:
         raise RegistryError("unit", uid)
     return _unit(uid, data)
 
@@ -122,16 +139,31 @@ def list_units(r: redis.Redis, category: str | None = None) -> list[Unit]:
 
 
 # Windows ---------------------------------------------------------------------------------
-def create_window(r: redis.Redis, unit_id: str, name: str) -> Window:
-    get_unit(r, unit_id)
-    wid = int(r.incr(rkeys.WINDOW_SEQ))
+def _write_window(r: redis.Redis, unit_id: str, wid: int, name: str, epoch: str,
+                  hours: str) -> None:
+    """window.lua: a window's name, epoch and hours in one step in its unit's slot."""
     keys = UnitKeys(unit_id)
-    with r.pipeline() as p:
-        p.hset(keys.wname, str(wid), name)
-        p.hset(keys.ep, str(wid), "1")
-        p.execute()
-    r.hset(rkeys.WINDOWS, str(wid), unit_id)  # indexed last: the window is whole when findable
-    return Window(id=wid, unit=unit_id, name=name, epoch=1)
+    if load_script(r, "window.lua")(keys=[keys.wname, keys.ep, keys.hours],
+                                    args=[str(wid), name, epoch, hours]) is None:
+        raise RegistryError("window", wid)
+
+
+def _hours(hours: dict | None | Any) -> str:
+    return "" if hours is KEEP else "-" if hours is None else "=" + compile_hours(hours)
+
+
+def create_window(r: redis.Redis, unit_id: str, name: str, hours: dict | None = None) -> Window:
+    """A new id (INCR), the id -> unit lookup, then the window's fields in its unit's slot in
+    one script: only then does the unit list it. An interruption leaves an id nobody was
+    given (a gap in the ids) that reads as an unknown window; a retry makes a new one."""
+    get_unit(r, unit_id)
+    spec = _hours(KEEP if hours is None else hours)  # bad hours: nothing is written
+    wid = int(r.incr(rkeys.WINDOW_SEQ))
+    _after_step("window id")
+    r.hset(rkeys.WINDOWS, str(wid), unit_id)
+    _after_step("window lookup")
+    _write_window(r, unit_id, wid, name, "new", spec)
+    return Window(id=wid, unit=unit_id, name=name, epoch=1, hours=decompile_hours(spec[1:]))
 
 
 def _window(wid: int, unit_id: str, name: str | None, ep: str | None,
@@ -185,28 +217,17 @@ def list_windows(r: redis.Redis, unit_id: str) -> list[Window]:
                   key=lambda w: w.id)
 
 
-KEEP: Any = object()  # update_window: leave the opening hours as they are
-
-
 def update_window(r: redis.Redis, wid: int, *, name: str | None = None,
                   active: bool | None = None, hours: dict | None = KEEP) -> Window:
-    """Change a window; hours=None removes its opening hours (always open)."""
+    """Change a window in one step; hours=None removes its opening hours (always open)."""
     window = get_window(r, wid)
-    keys = UnitKeys(window.unit)
-    if name is not None:
-        r.hset(keys.wname, str(wid), name)
-    if hours is None:
-        r.hdel(keys.hours, str(wid))
-    elif hours is not KEEP:
-        r.hset(keys.hours, str(wid), compile_hours(hours))
-    if active is not None:
-        load_script(r, "epoch.lua")(keys=[keys.ep], args=[str(wid), "on" if active else "off"])
+    epoch = "" if active is None else "on" if active else "off"
+    _write_window(r, window.unit, wid, name or "", epoch, _hours(hours))
     return get_window(r, wid)
 
 
 def revoke_window(r: redis.Redis, wid: int) -> Window:
     """Bump the epoch: every poster printed before stops working at once."""
     window = get_window(r, wid)
-    load_script(r, "epoch.lua")(keys=[UnitKeys(window.unit).ep], args=[str(wid), "bump"])
+    _write_window(r, window.unit, wid, "", "bump", "")
     return get_window(r, wid)
-
