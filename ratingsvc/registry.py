@@ -1,54 +1,20 @@
-"""Categories, units and windows: plain functions over a Redis client (no Flask here)."""
+"""Categories, units and windows: plain functions over a Redis client (no Flask here).
+
+No write is a transaction across hash slots (Redis Cluster refuses those): each write is a few
+steps, each one key or one script on one unit's keys, in an order that a reader never sees half
+done, and that a retry of the whole write completes (README "Registry writes")."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from . import errortext, rkeys
+from . import rkeys
 from .hours import compile_hours, decompile_hours
+from .records import ID_RE, Category, RegistryError, Unit, Window
 from .rkeys import UnitKeys
 from .store import load_script
-
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-
-
-class RegistryError(LookupError):
-    """An unknown or clashing id; ``kind`` names the object."""
-
-    def __init__(self, kind: str, ident: object, problem: str = "unknown") -> None:
-        chinese, english = errortext.lookup(kind, ident, problem)
-        super().__init__(f"{chinese} ({english})")
-        self.kind, self.ident, self.problem = kind, ident, problem
-
-
-@dataclass
-class Category:
-    id: str
-    name: str
-    active: bool = True
-
-
-@dataclass
-class Unit:
-    id: str
-    name: str
-    category: str
-    active: bool = True
-
-
-@dataclass
-class Window:
-    id: int
-    unit: str
-    name: str
-    epoch: int
-    active: bool = True
-    hours: dict | None = None  # opening hours (ratingsvc.hours); None: always open
-
 
 KEEP: Any = object()  # update_window: leave the opening hours as they are
 
@@ -62,27 +28,40 @@ def _after_step(step: str) -> None:
     it to interrupt the write there (tests/test_registry_steps.py)."""
 
 
+def _publish(r: redis.Redis, index: str, ident: str, record: str, fields: dict[str, str]) -> None:
+    """A category's or a unit's record, whole, then its id in the index: one key per step, so
+    no step spans two hash slots; a reader that finds the id finds the record; a record not
+    yet indexed reads as unknown, and a retry writes it again, the same, and indexes it."""
+    r.hset(record, mapping=fields)
+    _after_step(f"record {record}")
+    r.sadd(index, ident)
+
+
+def _check_new(r: redis.Redis, index: str, kind: str, ident: str, create: bool) -> None:
+    if bool(r.sismember(index, ident)) == create:  # creating one that is there, or the reverse
+        raise RegistryError(kind, ident, "existing" if create else "unknown")
+
+
+def _indexed(r: redis.Redis, index: str, ident: str, record: str) -> dict[str, str]:
+    """The record, if its id is in the index (one round trip on one Redis)."""
+    with r.pipeline(transaction=False) as p:
+        p.sismember(index, ident)
+        p.hgetall(record)
+        indexed, data = p.execute()
+    return data if indexed else {}
+
+
 # Categories ------------------------------------------------------------------------------
 def save_category(r: redis.Redis, cat: Category, *, create: bool) -> Category:
-    """The record, whole, then its id in the index: no step spans two hash slots, a reader
-    that finds the id finds the record, and a retry after an interruption completes it."""
-    exists = r.sismember(rkeys.CATEGORIES, cat.id)
-    if create and exists:
-        raise RegistryError("category", cat.id, "existing")
-    if not create and not exists:
-        raise RegistryError("category", cat.id)
-    r.hset(rkeys.category(cat.id), mapping={"name": cat.name, "active": _flag(cat.active)})
-    _after_step("category record")
-    r.sadd(rkeys.CATEGORIES, cat.id)
+    _check_new(r, rkeys.CATEGORIES, "category", cat.id, create)
+    _publish(r, rkeys.CATEGORIES, cat.id, rkeys.category(cat.id),
+             {"name": cat.name, "active": _flag(cat.active)})
     return cat
 
 
 def get_category(r: redis.Redis, cid: str) -> Category:
-    with r.pipeline(transaction=False) as p:  # only an indexed record exists
-        p.sismember(rkeys.CATEGORIES, cid)
-        p.hgetall(rkeys.category(cid))
-        indexed, data = p.execute()
-    if not indexed or not data:
+    data = _indexed(r, rkeys.CATEGORIES, cid, rkeys.category(cid))
+    if not data:
         raise RegistryError("category", cid)
     return Category(id=cid, name=data["name"], active=data.get("active") != "0")
 
@@ -99,17 +78,10 @@ def list_categories(r: redis.Redis) -> list[Category]:
 
 # Units -----------------------------------------------------------------------------------
 def save_unit(r: redis.Redis, unit: Unit, *, create: bool) -> Unit:
-    """As save_category: the unit's record in its own slot, then its id in the index."""
-    exists = r.sismember(rkeys.UNITS, unit.id)
-    if create and exists:
-        raise RegistryError("unit", unit.id, "existing")
-    if not create and not exists:
-        raise RegistryError("unit", unit.id)
+    _check_new(r, rkeys.UNITS, "unit", unit.id, create)
     get_category(r, unit.category)
-    info = {"name": unit.name, "category": unit.category, "active": _flag(unit.active)}
-    r.hset(UnitKeys(unit.id).info, mapping=info)
-    _after_step("unit record")
-    r.sadd(rkeys.UNITS, unit.id)
+    _publish(r, rkeys.UNITS, unit.id, UnitKeys(unit.id).info,
+             {"name": unit.name, "category": unit.category, "active": _flag(unit.active)})
     return unit
 
 
@@ -118,13 +90,8 @@ def _unit(uid: str, data: dict[str, str]) -> Unit:
 
 
 def get_unit(r: redis.Redis, uid: str) -> Unit:
-    if not ID_RE.match(uid):
-        raise RegistryError("unit", uid)
-    with r.pipeline(transaction=False) as p:  # only an indexed record exists
-        p.sismember(rkeys.UNITS, uid)
-        p.hgetall(UnitKeys(uid).info)
-        indexed, data = p.execute()
-    if not indexed or not data:
+    data = _indexed(r, rkeys.UNITS, uid, UnitKeys(uid).info) if ID_RE.match(uid) else None
+    if not data:
         raise RegistryError("unit", uid)
     return _unit(uid, data)
 
