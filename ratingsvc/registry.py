@@ -1,75 +1,66 @@
-"""Categories, units and windows: plain functions over a Redis client (no Flask here)."""
+"""Categories, units and windows: plain functions over a Redis client (no Flask here).
+
+No write is a transaction across hash slots (Redis Cluster refuses those): each write is a few
+steps, each one key or one script on one unit's keys, in an order that a reader never sees half
+done, and that a retry of the whole write completes (README "Registry writes")."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from . import errortext, rkeys
+from . import rkeys
 from .hours import compile_hours, decompile_hours
+from .records import ID_RE, Category, RegistryError, Unit, Window
 from .rkeys import UnitKeys
 from .store import load_script
 
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-
-
-class RegistryError(LookupError):
-    """An unknown or clashing id; ``kind`` names the object."""
-
-    def __init__(self, kind: str, ident: object, problem: str = "unknown") -> None:
-        chinese, english = errortext.lookup(kind, ident, problem)
-        super().__init__(f"{chinese} ({english})")
-        self.kind, self.ident, self.problem = kind, ident, problem
-
-
-@dataclass
-class Category:
-    id: str
-    name: str
-    active: bool = True
-
-
-@dataclass
-class Unit:
-    id: str
-    name: str
-    category: str
-    active: bool = True
-
-
-@dataclass
-class Window:
-    id: int
-    unit: str
-    name: str
-    epoch: int
-    active: bool = True
-    hours: dict | None = None  # opening hours (ratingsvc.hours); None: always open
+KEEP: Any = object()  # update_window: leave the opening hours as they are
 
 
 def _flag(value: bool) -> str:
     return "1" if value else "0"
 
 
+def _after_step(step: str) -> None:
+    """Called after each step of a registry write that takes more than one; a test replaces
+    it to interrupt the write there (tests/test_registry_steps.py)."""
+
+
+def _publish(r: redis.Redis, index: str, ident: str, record: str, fields: dict[str, str]) -> None:
+    """A category's or a unit's record, whole, then its id in the index: one key per step, so
+    no step spans two hash slots; a reader that finds the id finds the record; a record not
+    yet indexed reads as unknown, and a retry writes it again, the same, and indexes it."""
+    r.hset(record, mapping=fields)
+    _after_step(f"record {record}")
+    r.sadd(index, ident)
+
+
+def _check_new(r: redis.Redis, index: str, kind: str, ident: str, create: bool) -> None:
+    if bool(r.sismember(index, ident)) == create:  # creating one that is there, or the reverse
+        raise RegistryError(kind, ident, "existing" if create else "unknown")
+
+
+def _indexed(r: redis.Redis, index: str, ident: str, record: str) -> dict[str, str]:
+    """The record, if its id is in the index (one round trip on one Redis)."""
+    with r.pipeline(transaction=False) as p:
+        p.sismember(index, ident)
+        p.hgetall(record)
+        indexed, data = p.execute()
+    return data if indexed else {}
+
+
 # Categories ------------------------------------------------------------------------------
 def save_category(r: redis.Redis, cat: Category, *, create: bool) -> Category:
-    exists = r.sismember(rkeys.CATEGORIES, cat.id)
-    if create and exists:
-        raise RegistryError("category", cat.id, "existing")
-    if not create and not exists:
-        raise RegistryError("category", cat.id)
-    with r.pipeline() as p:
-        p.hset(rkeys.category(cat.id), mapping={"name": cat.name, "active": _flag(cat.active)})
-        p.sadd(rkeys.CATEGORIES, cat.id)
-        p.execute()
+    _check_new(r, rkeys.CATEGORIES, "category", cat.id, create)
+    _publish(r, rkeys.CATEGORIES, cat.id, rkeys.category(cat.id),
+             {"name": cat.name, "active": _flag(cat.active)})
     return cat
 
 
 def get_category(r: redis.Redis, cid: str) -> Category:
-    data = r.hgetall(rkeys.category(cid))
+    data = _indexed(r, rkeys.CATEGORIES, cid, rkeys.category(cid))
     if not data:
         raise RegistryError("category", cid)
     return Category(id=cid, name=data["name"], active=data.get("active") != "0")
@@ -82,22 +73,15 @@ def list_categories(r: redis.Redis) -> list[Category]:
             p.hgetall(rkeys.category(cid))
         rows = p.execute()
     return [Category(id=c, name=d["name"], active=d.get("active") != "0")
-            for c, d in zip(ids, rows, strict=True)]
+            for c, d in zip(ids, rows, strict=True) if d]
 
 
 # Units -----------------------------------------------------------------------------------
 def save_unit(r: redis.Redis, unit: Unit, *, create: bool) -> Unit:
-    exists = r.sismember(rkeys.UNITS, unit.id)
-    if create and exists:
-        raise RegistryError("unit", unit.id, "existing")
-    if not create and not exists:
-        raise RegistryError("unit", unit.id)
+    _check_new(r, rkeys.UNITS, "unit", unit.id, create)
     get_category(r, unit.category)
-    info = {"name": unit.name, "category": unit.category, "active": _flag(unit.active)}
-    with r.pipeline() as p:
-        p.hset(UnitKeys(unit.id).info, mapping=info)
-        p.sadd(rkeys.UNITS, unit.id)
-        p.execute()
+    _publish(r, rkeys.UNITS, unit.id, UnitKeys(unit.id).info,
+             {"name": unit.name, "category": unit.category, "active": _flag(unit.active)})
     return unit
 
 
@@ -106,7 +90,7 @@ def _unit(uid: str, data: dict[str, str]) -> Unit:
 
 
 def get_unit(r: redis.Redis, uid: str) -> Unit:
-    data = r.hgetall(UnitKeys(uid).info) if ID_RE.match(uid) else None
+    data = _indexed(r, rkeys.UNITS, uid, UnitKeys(uid).info) if ID_RE.match(uid) else None
     if not data:
         raise RegistryError("unit", uid)
     return _unit(uid, data)
@@ -122,16 +106,31 @@ def list_units(r: redis.Redis, category: str | None = None) -> list[Unit]:
 
 
 # Windows ---------------------------------------------------------------------------------
-def create_window(r: redis.Redis, unit_id: str, name: str) -> Window:
-    get_unit(r, unit_id)
-    wid = int(r.incr(rkeys.WINDOW_SEQ))
+def _write_window(r: redis.Redis, unit_id: str, wid: int, name: str, epoch: str,
+                  hours: str) -> None:
+    """window.lua: a window's name, epoch and hours in one step in its unit's slot."""
     keys = UnitKeys(unit_id)
-    with r.pipeline() as p:
-        p.hset(keys.wname, str(wid), name)
-        p.hset(keys.ep, str(wid), "1")
-        p.execute()
-    r.hset(rkeys.WINDOWS, str(wid), unit_id)  # indexed last: the window is whole when findable
-    return Window(id=wid, unit=unit_id, name=name, epoch=1)
+    if load_script(r, "window.lua")(keys=[keys.wname, keys.ep, keys.hours],
+                                    args=[str(wid), name, epoch, hours]) is None:
+        raise RegistryError("window", wid)
+
+
+def _hours(hours: dict | None | Any) -> str:
+    return "" if hours is KEEP else "-" if hours is None else "=" + compile_hours(hours)
+
+
+def create_window(r: redis.Redis, unit_id: str, name: str, hours: dict | None = None) -> Window:
+    """A new id (INCR), the id -> unit lookup, then the window's fields in its unit's slot in
+    one script: only then does the unit list it. An interruption leaves an id nobody was
+    given (a gap in the ids) that reads as an unknown window; a retry makes a new one."""
+    get_unit(r, unit_id)
+    spec = _hours(KEEP if hours is None else hours)  # bad hours: nothing is written
+    wid = int(r.incr(rkeys.WINDOW_SEQ))
+    _after_step("window id")
+    r.hset(rkeys.WINDOWS, str(wid), unit_id)
+    _after_step("window lookup")
+    _write_window(r, unit_id, wid, name, "new", spec)
+    return Window(id=wid, unit=unit_id, name=name, epoch=1, hours=decompile_hours(spec[1:]))
 
 
 def _window(wid: int, unit_id: str, name: str | None, ep: str | None,
@@ -185,28 +184,17 @@ def list_windows(r: redis.Redis, unit_id: str) -> list[Window]:
                   key=lambda w: w.id)
 
 
-KEEP: Any = object()  # update_window: leave the opening hours as they are
-
-
 def update_window(r: redis.Redis, wid: int, *, name: str | None = None,
                   active: bool | None = None, hours: dict | None = KEEP) -> Window:
-    """Change a window; hours=None removes its opening hours (always open)."""
+    """Change a window in one step; hours=None removes its opening hours (always open)."""
     window = get_window(r, wid)
-    keys = UnitKeys(window.unit)
-    if name is not None:
-        r.hset(keys.wname, str(wid), name)
-    if hours is None:
-        r.hdel(keys.hours, str(wid))
-    elif hours is not KEEP:
-        r.hset(keys.hours, str(wid), compile_hours(hours))
-    if active is not None:
-        load_script(r, "epoch.lua")(keys=[keys.ep], args=[str(wid), "on" if active else "off"])
+    epoch = "" if active is None else "on" if active else "off"
+    _write_window(r, window.unit, wid, name or "", epoch, _hours(hours))
     return get_window(r, wid)
 
 
 def revoke_window(r: redis.Redis, wid: int) -> Window:
     """Bump the epoch: every poster printed before stops working at once."""
     window = get_window(r, wid)
-    load_script(r, "epoch.lua")(keys=[UnitKeys(window.unit).ep], args=[str(wid), "bump"])
+    _write_window(r, window.unit, wid, "", "bump", "")
     return get_window(r, wid)
-

@@ -127,11 +127,7 @@ def list_windows(uid: str):
 @blp.arguments(WindowSchema)
 @blp.response(201, WindowSchema)
 def create_window(body: dict, uid: str):
-    r = get_redis()
-    window = registry.create_window(r, uid, body["name"])
-    if body.get("hours"):
-        window = registry.update_window(r, window.id, hours=body["hours"])
-    return window_out(window)
+    return window_out(registry.create_window(get_redis(), uid, body["name"], body.get("hours")))
 
 
 @blp.route("/windows/<int:wid>")
