@@ -79,6 +79,22 @@ def level_fields(r: redis.Redis, outcome: recording.Outcome, level: int, now_ms:
     return {"level": level, "change_until": None if outcome.status == "duplicate" else until}
 
 
+#: a refusal of what a rater sends after a tap: the error, its message and code, by the
+#: status the script gave; the reason and the level change add their own to these
+Refusals = dict[str, tuple[type[ApiError], str, str]]
+REFUSED: Refusals = {
+    "unknown": (NotFound, "没有找到这条评价。", "unknown_rating"),
+    "forbidden": (Forbidden, "无法确认是您的评价。", "not_your_rating"),
+}
+DETAILS_REFUSED: Refusals = {**REFUSED, "closed": (Forbidden, "补充意见的时间已过。", "details_closed"),
+                   "exists": (Conflict, "这条评价已经补充过意见。", "details_exist")}
+
+
+def refused(status: str, table: Refusals = REFUSED) -> ApiError:
+    error, message, code = table[status]
+    return error(message, code=code)
+
+
 def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
     """The live window behind a QR token: 404 when unknown or forged, 410 when revoked."""
     invalid = NotFound("这个二维码无效，请扫描窗口张贴的评价二维码。", code="invalid_code")
@@ -237,23 +253,17 @@ def details(body: dict, rating_id: str):
     the same reason again (a retry) answers as the first time, with Idempotent-Replayed."""
     parsed = recording.parse_rating_id(rating_id)
     if parsed is None:
-        raise NotFound("没有找到这条评价。", code="unknown_rating")
+        raise refused("unknown")
     config, signing = current_app.config, get_signing()
     rater = current_rater()
     if rater is None:
-        raise Forbidden("无法确认是您的评价。", code="not_your_rating")
+        raise refused("forbidden")
     t = now()
     status = recording.add_details(
         get_redis(), parsed[0], parsed[1], rater=signing.person_hash(*rater),
         now_ms=int(t * 1000), max_age_ms=config["DETAILS_MAX_AGE"] * 1000,
         tags=list(dict.fromkeys(body["tags"])), comment=body["comment"].strip())
-    if status == "unknown":
-        raise NotFound("没有找到这条评价。", code="unknown_rating")
-    if status == "forbidden":
-        raise Forbidden("无法确认是您的评价。", code="not_your_rating")
-    if status == "closed":
-        raise Forbidden("补充意见的时间已过。", code="details_closed")
-    if status == "exists":
-        raise Conflict("这条评价已经补充过意见。", code="details_exist")
+    if status in DETAILS_REFUSED:
+        raise refused(status, DETAILS_REFUSED)
     headers = {"Idempotent-Replayed": "true"} if status == "replayed" else {}
     return {"status": "saved"}, 201, headers

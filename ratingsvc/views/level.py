@@ -5,29 +5,19 @@ from __future__ import annotations
 from flask import current_app
 
 from .. import metrics, recording
-from ..errors import ApiError, Conflict, Forbidden, NotFound, Unprocessable
+from ..errors import Conflict, Forbidden, Unprocessable
 from ..extensions import ApiBlueprint, get_redis, get_signing, now
 from ..limiting import local_citizen_limit
 from ..schemas import LEVELS, LevelChangeAnswerSchema, LevelChangeSchema
-from .citizen import durable_wait_ms, not_durable
+from .citizen import REFUSED, Refusals, durable_wait_ms, not_durable, refused
 from .identity import current_rater
 
 blp = ApiBlueprint("level", __name__, url_prefix="/api/v1",
                    description="Citizens: change a tap's level shortly after it")
 
 
-#: a change refused: the error, its message and code, by the status change.lua gave
-CHANGE_REFUSED: dict[str, tuple[type[ApiError], str, str]] = {
-    "unknown": (NotFound, "没有找到这条评价。", "unknown_rating"),
-    "forbidden": (Forbidden, "无法确认是您的评价。", "not_your_rating"),
-    "closed": (Forbidden, "修改评价的时间已过。", "change_closed"),
-    "not_changeable": (Conflict, "这条评价不能再修改。", "not_changeable"),
-}
-
-
-def change_refused(status: str) -> ApiError:
-    error, message, code = CHANGE_REFUSED[status]
-    return error(message, code=code)
+CHANGE_REFUSED: Refusals = {**REFUSED, "closed": (Forbidden, "修改评价的时间已过。", "change_closed"),
+                  "not_changeable": (Conflict, "这条评价不能再修改。", "not_changeable")}
 
 
 @blp.route("/ratings/<rating_id>/level", methods=["POST"])
@@ -44,10 +34,10 @@ def change_level(body: dict, rating_id: str):
         raise Unprocessable("请选择1到5之间的评价等级。", code="bad_level")
     parsed = recording.parse_rating_id(rating_id)
     if parsed is None:
-        raise change_refused("unknown")
+        raise refused("unknown")
     rater = current_rater()
     if rater is None:
-        raise change_refused("forbidden")
+        raise refused("forbidden")
     r = get_redis()
     wait_aof_ms = durable_wait_ms(r)
     try:
@@ -59,7 +49,7 @@ def change_level(body: dict, rating_id: str):
         raise not_durable(f"change not confirmed on disk: {exc}") from None
     metrics.CHANGES.labels(done.status).inc()
     if done.status in CHANGE_REFUSED:
-        raise change_refused(done.status)
+        raise refused(done.status, CHANGE_REFUSED)
     config = current_app.config
     return {"status": done.status, "rating_id": rating_id, "level": done.level,
             "change_until": recording.change_until(done.tapped_ms or 0, config["RATING_CHANGE_SECONDS"],
