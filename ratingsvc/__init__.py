@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request, Response, request
-from flask.sessions import SessionInterface, SessionMixin
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import configcheck, durability, errors, limiting, logs, metrics, scoring
+from . import configcheck, console, durability, errors, limiting, logs, metrics, scoring
 from .extensions import RatingApi, redis_store
 from .proxycheck import ProxyCheck
 from .rules import Rules
@@ -29,17 +28,6 @@ API_SETTINGS = {
 }
 
 
-class NoSessions(SessionInterface):
-    """Flask's cookie session is not used here (identity cookies are signed by Signing); not
-    opening it saves building a signing serializer on every request."""
-
-    def open_session(self, app: Flask, request: Request) -> SessionMixin:
-        return self.make_null_session(app)
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        return None
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Defaults, then RATINGSVC_* from the environment, then ``config``. Opens no connection."""
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
@@ -55,7 +43,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["EXPORT_DIR"] = str(Path(app.config["EXPORT_DIR"]).resolve())
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.session_interface = NoSessions()
 
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
@@ -85,6 +72,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
     assets.init_app(app)
+    app.jinja_env.globals["asset_url"] = assets.asset_url
+    console.init_app(app)
     app.register_blueprint(health.blp)
     limiting.limiter.exempt(health.blp)
     metrics.init_app(app)

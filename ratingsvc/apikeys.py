@@ -23,8 +23,9 @@ class ApiKey:
     units: list[str] = field(default_factory=list)  # for managers: the units they may manage
     created: float = 0.0
 
-    def may_manage(self, unit_id: str) -> bool:
-        return self.role == "admin" or (self.role == "manager" and unit_id in self.units)
+    @property
+    def kind(self) -> str:
+        return "key"
 
 
 def _digest(key: str) -> str:

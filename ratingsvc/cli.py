@@ -13,7 +13,8 @@ import click
 import redis
 from flask import Flask
 
-from . import apikeys, create_app, localredis
+from . import accounts, actions, apikeys, create_app, localredis
+from .audit import cli_actor
 from .extensions import get_redis
 from .importcmd import import_units
 
@@ -82,8 +83,8 @@ def create_key(role: str, name: str, units_: tuple[str, ...]) -> None:
     """Create a key and print it: this is the only time it is shown."""
     with app_context() as app:
         try:
-            key, record = apikeys.create_key(get_redis(), name=name, role=role, units=list(units_),
-                                             now=app.config["CLOCK"]())
+            key, record = actions.create_key(get_redis(), cli_actor(), app.config["CLOCK"](), name=name,
+                                             role=role, units=list(units_))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(key)
@@ -107,11 +108,87 @@ def revoke_key(key_id: str) -> None:
     if len(key_id) != 12:
         raise click.ClickException("请给出 `ratingsvc keys list` 显示的 12 位编号 "
                                    "(give the 12-character id that `ratingsvc keys list` shows)")
-    with app_context():
-        n = apikeys.revoke(get_redis(), key_id=key_id)
+    with app_context() as app:
+        n = actions.revoke_key(get_redis(), cli_actor(), app.config["CLOCK"](), key_id)
     if not n:
         raise click.ClickException(f"没有编号为 {key_id} 的密钥 (no key {key_id})")
     click.echo(f"revoked {key_id}")
+
+
+@main.group()
+def users() -> None:
+    """Console accounts for people (admin, staff, manager)."""
+
+
+def _account_line(a: accounts.Account) -> str:
+    state = "" if a.active else "  停用 disabled"
+    units = f"  units={','.join(a.units)}" if a.units else ""
+    return f"{a.username:20} {a.role:8} {a.name}{units}{'  totp' if a.totp else ''}{state}"
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(accounts.ROLES), required=True)
+@click.option("--name", default="", help="the person's name, as the console shows it")
+@click.option("--unit", "units_", multiple=True, help="a unit a manager manages (repeat for more)")
+def create_user(username: str, role: str, name: str, units_: tuple[str, ...]) -> None:
+    """Create an account; its temporary password is printed once, to be changed at first login."""
+    with app_context() as app:
+        try:
+            account, password = actions.create_account(get_redis(), cli_actor(), app.config["CLOCK"](),
+                                                       username=username, name=name, role=role,
+                                                       units=list(units_))
+        except (accounts.AccountError, LookupError) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(password)
+    click.echo(f"{account.username} ({role}): temporary password above, shown once; it must be "
+               "changed at first login", err=True)
+
+
+@users.command("list")
+def list_users() -> None:
+    """Every account: username, role, name, units, state."""
+    with app_context():
+        for a in accounts.list_all(get_redis()):
+            click.echo(_account_line(a))
+
+
+@users.command("disable")
+@click.argument("username")
+def disable_user(username: str) -> None:
+    """Disable an account: its sessions end at once."""
+    with app_context() as app:
+        try:
+            actions.update_account(get_redis(), cli_actor(), app.config["CLOCK"](), username, active=False)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"disabled {username}")
+
+
+@users.command("enable")
+@click.argument("username")
+def enable_user(username: str) -> None:
+    """Enable a disabled account again."""
+    with app_context() as app:
+        try:
+            actions.update_account(get_redis(), cli_actor(), app.config["CLOCK"](), username, active=True)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"enabled {username}")
+
+
+@users.command("reset-password")
+@click.argument("username")
+def reset_user_password(username: str) -> None:
+    """A new temporary password, printed once; the account's sessions end."""
+    with app_context() as app:
+        try:
+            password = actions.reset_password(get_redis(), cli_actor(), app.config["CLOCK"](), username)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(password)
+    click.echo(f"{username}: temporary password above, shown once; it must be changed at next login",
+               err=True)
 
 
 @main.group("periods")
@@ -133,7 +210,7 @@ def close_period(period_id: str) -> None:
     with app_context():
         start = time.perf_counter()
         try:
-            result = close_it(periods_mod.get_period(get_redis(), period_id))
+            result = close_it(periods_mod.get_period(get_redis(), period_id), cli_actor())
         except (ApiError, LookupError) as exc:
             english = getattr(exc, "message_en", None)
             raise click.ClickException(str(exc) + (f" ({english})" if english else "")) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from . import apikeys, importer, importplan, periods, registry, rkeys
+from . import accounts, actions, apikeys, audit, importer, importplan, periods, registry, rkeys
 from .timeutil import zone
 
 EXAMPLE_CSV = Path(__file__).resolve().parent.parent / "examples" / "units.csv"
@@ -46,3 +46,13 @@ def mint_keys(r: redis.Redis, *, now: float) -> dict[str, str]:
 def demo_window(r: redis.Redis) -> registry.Window:
     units = sorted(r.smembers(rkeys.UNITS))
     return registry.list_windows(r, units[0])[0]
+
+
+def first_admin(r: redis.Redis, *, now: float) -> str | None:
+    """With no account yet: an office admin "admin", whose temporary password is returned
+    (shown once; changed at first login). Otherwise None."""
+    if accounts.list_all(r):
+        return None
+    _, password = actions.create_account(r, audit.cli_actor(), now, username="admin", name="评议办管理员",
+                                         role="admin")
+    return password

@@ -95,6 +95,11 @@ def error_response(status: int, code: str, message: str, details: Any = None,
                    headers: dict[str, str] | None = None, message_en: str | None = None):
     if headers and "Retry-After" in headers:
         retry_after(headers["Retry-After"])
+    page = current_app.extensions.get("ratingsvc.error_page")
+    if page is not None and request.path.startswith("/console"):  # the console's errors are pages
+        response = current_app.make_response(page(status, code, message))
+        response.headers.update(headers or {})
+        return response
     body: dict[str, Any] = {"code": code, "message": message}
     if message_en:
         body["message_en"] = message_en

@@ -45,6 +45,11 @@ PERIODS = "rs:periods"  # hash period id -> JSON
 API_KEYS = "rs:apikeys"  # hash sha256(key) -> JSON
 DEMO_MARK = "rs:demo"
 CLOSED = "rs:closed"  # hash period id -> its frozen result (JSON)
+ACCOUNTS = "rs:accts"  # set of console usernames (ratingsvc.accounts)
+ACCOUNT_PREFIX = "rs:acct:"  # + username: hash, the account
+SESSION_PREFIX = "rs:sess:"  # + sha256(session id): the console session (ratingsvc.console.sessions)
+ACCOUNT_SESSIONS = "rs:acct-sess:"  # + username: set of its sessions' hashes
+AUDIT = "rs:audit"  # stream: the audit log (ratingsvc.audit), append-only
 
 
 STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")

@@ -308,7 +308,8 @@ class HeldAsSchema(Schema):
 class DecisionRecordSchema(Schema):
     rating_id = fields.String()
     action = fields.String()
-    by = fields.String(metadata={"description": "id of the API key that decided"})
+    by = fields.String(metadata={"description": "who decided: key:<API key id>, or account:<username> "
+                                                        "(the console)"})
     name = fields.String(metadata={"description": "name of that key"})
     why = fields.String()
     time = fields.String(metadata={"description": f"when it was decided: {TIME}"})

@@ -60,6 +60,13 @@ def prepare(env: dict[str, str], base: str) -> list[str]:
         unit = registry.get_unit(r, window.unit)
         token = rating_url(window).rsplit("/", 1)[1]
         period = demo.demo_period(r)
+        first = demo.first_admin(r, now=now)
+    console = [f"  console (in a browser): {base}/console/"]
+    if first:
+        console.append(f"    first office admin: user admin, password {first} "
+                       "(shown once: change it at first login)")
+    else:
+        console.append("    forgot a password? .venv/bin/ratingsvc users reset-password NAME")
     return [
         "",
         f"ratingsvc is up on {base}" + (" (demo data loaded)" if loaded else ""),
@@ -73,6 +80,7 @@ def prepare(env: dict[str, str], base: str) -> list[str]:
         f"  scorer key: {keys['scorer']}",
         "  scores:",
         f'    curl -H "Authorization: Bearer {keys["scorer"]}" "{base}/api/v1/scores?period={period}"',
+        *console,
         f"  API description: {base}/api/v1/openapi.json",
         "Press Ctrl-C to stop.",
         "",

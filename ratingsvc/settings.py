@@ -63,6 +63,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                       "under load its streams then lag by up to a poll's cost / this"),
     "FEED_RETENTION_SECONDS": (604800, "the change feed keeps changes this long (7 days); an older cursor "
                                "is answered 410 cursor_expired: re-read the score table"),
+    "SESSION_IDLE_MINUTES": (30, "a console session ends after this many minutes without a request"),
+    "SESSION_MAX_HOURS": (12, "a console session ends this many hours after login, however busy"),
+    "TOTP_ISSUER": ("ratingsvc", "the name an authenticator app shows next to a console account's codes"),
     "PROXY_HOPS": (1, "proxies in front (nginx: 1) whose X-Forwarded-For is trusted; 0: none"),
     # Hard limits: over them the answer is 429. Per IP with flask-limiter; per rater and per
     # window inside the recording script (no extra round trip).
@@ -73,6 +76,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "LIMIT_RATING_IP": ("60/minute;2000/hour",
                         "ratings, reasons and level changes, per client IP, counted in each worker's memory"),
     "LIMIT_API_KEY": ("600/minute", "management and scoring endpoints, per API key"),
+    "LIMIT_LOGIN_ACCOUNT": ("5 per 15 minutes", "console logins (and second-factor codes) per account name, "
+                            "failed or not"),
+    "LIMIT_LOGIN_IP": ("30 per 15 minutes", "console logins (and second-factor codes) per client IP"),
     "LIMIT_RATER": ("20/hour", "taps of one rater on one unit"),
     "LIMIT_WINDOW": ("120/minute", "taps on one window"),
     # Signals: a tap that trips one is held (recorded, not counted) for review. 0 turns one off.

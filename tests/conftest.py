@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
 from ratingsvc import create_app
 from ratingsvc.cli import main
 from ratingsvc.embedded import RedisServer, find_binary, free_port
+from tests.console_helpers import Console, Quiet
 from tests.helpers import Clock, Helper, need_binary
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
@@ -93,6 +96,21 @@ def rules(config, r, clock):
     def make(**settings):
         return Helper(create_app({**config, **settings}), r, clock)
     return make
+
+
+@pytest.fixture
+def live(app):
+    """The app on a live local server (threads), for a real browser: its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def console(app, r, clock):
+    """console.account(role, units) and console.login(...): see tests/console_helpers.py."""
+    return Console(app, r, clock)
 
 
 @pytest.fixture(scope="session")

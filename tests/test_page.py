@@ -6,11 +6,9 @@ from __future__ import annotations
 import gzip
 import http.client
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ratingsvc import registry
 
@@ -29,19 +27,6 @@ def test_first_load_is_at_most_60_kb_gzipped():
     assert all(f"/static/{f}" in html for f in FIRST_LOAD[1:])  # nothing from elsewhere
     assert "http" not in html.replace("http-equiv", "")
     assert (ROOT / "ratingsvc/static/vendor/weui-2.6.26/LICENSE.txt").read_text().count("MIT License")
-
-
-class Quiet(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
-@pytest.fixture
-def live(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 @pytest.fixture

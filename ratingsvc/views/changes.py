@@ -157,7 +157,7 @@ def may_stream() -> bool:
 
 
 @blp.route("/scores/changes")
-@require("admin", "scorer")
+@require("feed.read")
 @blp.arguments(ChangesQuerySchema, location="query")
 @blp.response(200, ChangesSchema)
 @blp.alt_response(200, schema=TEXT, content_type="text/event-stream", success=True,

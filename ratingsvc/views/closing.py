@@ -8,8 +8,9 @@ from pathlib import Path
 
 from flask import Response, current_app, jsonify, send_file
 
-from .. import closing, periods, registry, report
-from ..auth import require
+from .. import audit, closing, periods, registry, report
+from ..audit import Actor
+from ..auth import actor, require
 from ..errors import Conflict, NotFound
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
@@ -28,8 +29,9 @@ def export_path(period_id: str) -> Path:
     return folder / f"{period_id}.jsonl"
 
 
-def close_period(period: periods.Period) -> dict:
-    """Close a period that has ended: write its export, store its result (also as a file)."""
+def close_period(period: periods.Period, actor: Actor) -> dict:
+    """Close a period that has ended: write its export, store its result (also as a file);
+    audited."""
     config = current_app.config
     tz = zone(config["TIMEZONE"])
     # A tap of the last day may still change its level for RATING_CHANGE_SECONDS after midnight.
@@ -49,6 +51,8 @@ def close_period(period: periods.Period) -> dict:
                            min_n=config["SCORE_MIN_N"], now=now(), tz=config["TIMEZONE"])
     path.with_suffix(".result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
+    audit.record(get_redis(), actor, "period.close", f"period:{period.id}", now=now(),
+                 after={"taps": result["taps"], "digest": result["digest"], "export": path.name})
     return {**result, "export": path.name}
 
 
@@ -62,16 +66,16 @@ def closed_result(period_id: str) -> dict:
 
 
 @blp.route("/<pid>/close", methods=["POST"])
-@require("admin")
+@require("periods.edit")
 @blp.response(201, ClosedSchema)
 @blp.error(409, "period_running: not over yet; or period_closed")
 def close(pid: str):
     """Freeze a period that has ended: later taps never change it."""
-    return close_period(periods.get_period(get_redis(), pid))
+    return close_period(periods.get_period(get_redis(), pid), actor())
 
 
 @blp.route("/<pid>/result")
-@require("admin", "scorer")
+@require("results.read")
 @blp.response(200, ResultSchema)
 @blp.error(409, "period_open: not closed")
 def result(pid: str):
@@ -80,7 +84,7 @@ def result(pid: str):
 
 
 @blp.route("/<pid>/export")
-@require("admin", "scorer")
+@require("results.read")
 @blp.response(200, TEXT, content_type="application/x-ndjson", description="the export, JSON Lines")
 @blp.error(404, "export_missing: closed, but the export file is not in EXPORT_DIR here")
 @blp.error(409, "period_open: not closed")
@@ -99,7 +103,7 @@ REPORT_FORMATS = "JSON; CSV with format=csv; a printable page with format=html"
 
 
 @blp.route("/<pid>/report")
-@require("admin", "scorer")
+@require("results.read")
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, ReportSchema, description=REPORT_FORMATS)
 @blp.alt_response(200, schema=TEXT, content_type="text/csv", success=True, description=REPORT_FORMATS)

@@ -8,9 +8,9 @@ from flask import Response, current_app
 
 import qr
 
-from .. import periods, posters, registry
-from ..auth import check_unit, current_key, require
-from ..extensions import ApiBlueprint, get_redis, get_signing
+from .. import access, actions, periods, posters, registry
+from ..auth import actor, check_unit, current_key, require
+from ..extensions import ApiBlueprint, get_redis, get_signing, now
 from ..limiting import per_key_limit
 from ..schemas import (
     BINARY,
@@ -47,54 +47,51 @@ def managed_window(wid: int) -> registry.Window:
 
 # Categories ------------------------------------------------------------------------------
 @blp.route("/categories")
-@require("admin", "scorer")
+@require("categories.read")
 @blp.response(200, CategorySchema(many=True))
 def list_categories():
     return registry.list_categories(get_redis())
 
 
 @blp.route("/categories", methods=["POST"])
-@require("admin")
+@require("registry.edit")
 @blp.arguments(CategorySchema)
 @blp.response(201, CategorySchema)
 @blp.error(409, "category_exists")
 def create_category(body: dict):
-    return registry.save_category(get_redis(), registry.Category(**body), create=True)
+    return actions.create_category(get_redis(), actor(), now(), registry.Category(**body))
 
 
 @blp.route("/categories/<cid>", methods=["PATCH"])
-@require("admin")
+@require("registry.edit")
 @blp.arguments(CategoryUpdateSchema)
 @blp.response(200, CategorySchema)
 def update_category(body: dict, cid: str):
-    r = get_redis()
-    cat = dataclasses.replace(registry.get_category(r, cid), **body)
-    return registry.save_category(r, cat, create=False)
+    return actions.update_category(get_redis(), actor(), now(), cid, **body)
 
 
 # Units -----------------------------------------------------------------------------------
 @blp.route("/units")
-@require("admin", "manager", "scorer")
+@require("units.list")
 @blp.arguments(UnitQuerySchema, location="query")
 @blp.response(200, UnitSchema(many=True))
 def list_units(args: dict):
     units = registry.list_units(get_redis(), args.get("category"))
-    key = current_key()
-    return [u for u in units if key.role != "manager" or u.id in key.units]
+    return [u for u in units if access.may(current_key(), "units.list", u.id)]
 
 
 @blp.route("/units", methods=["POST"])
-@require("admin")
+@require("registry.edit")
 @blp.arguments(UnitSchema)
 @blp.response(201, UnitSchema)
 @blp.error(404, "unknown_category")
 @blp.error(409, "unit_exists")
 def create_unit(body: dict):
-    return registry.save_unit(get_redis(), registry.Unit(**body), create=True)
+    return actions.create_unit(get_redis(), actor(), now(), registry.Unit(**body))
 
 
 @blp.route("/units/<uid>")
-@require("admin", "manager")
+@require("unit.read")
 @blp.response(200, UnitSchema)
 def get_unit(uid: str):
     check_unit(uid)
@@ -102,18 +99,16 @@ def get_unit(uid: str):
 
 
 @blp.route("/units/<uid>", methods=["PATCH"])
-@require("admin")
+@require("registry.edit")
 @blp.arguments(UnitUpdateSchema)
 @blp.response(200, UnitSchema)
 def update_unit(body: dict, uid: str):
-    r = get_redis()
-    unit = dataclasses.replace(registry.get_unit(r, uid), **body)
-    return registry.save_unit(r, unit, create=False)
+    return actions.update_unit(get_redis(), actor(), now(), uid, **body)
 
 
 # Windows ---------------------------------------------------------------------------------
 @blp.route("/units/<uid>/windows")
-@require("admin", "manager")
+@require("unit.read")
 @blp.response(200, WindowSchema(many=True))
 def list_windows(uid: str):
     check_unit(uid)
@@ -123,39 +118,40 @@ def list_windows(uid: str):
 
 
 @blp.route("/units/<uid>/windows", methods=["POST"])
-@require("admin")
+@require("registry.edit")
 @blp.arguments(WindowSchema)
 @blp.response(201, WindowSchema)
 def create_window(body: dict, uid: str):
-    return window_out(registry.create_window(get_redis(), uid, body["name"], body.get("hours")))
+    window = actions.create_window(get_redis(), actor(), now(), uid, body["name"], body.get("hours"))
+    return window_out(window)
 
 
 @blp.route("/windows/<int:wid>")
-@require("admin", "manager")
+@require("unit.read")
 @blp.response(200, WindowSchema)
 def get_window(wid: int):
     return window_out(managed_window(wid))
 
 
 @blp.route("/windows/<int:wid>", methods=["PATCH"])
-@require("admin")
+@require("registry.edit")
 @blp.arguments(WindowUpdateSchema)
 @blp.response(200, WindowSchema)
 def update_window(body: dict, wid: int):
-    return window_out(registry.update_window(get_redis(), wid, **body))
+    return window_out(actions.update_window(get_redis(), actor(), now(), wid, **body))
 
 
 @blp.route("/windows/<int:wid>/revoke", methods=["POST"])
-@require("admin", "manager")
+@require("window.codes")
 @blp.response(200, WindowSchema)
 def revoke_window(wid: int):
     """Bump the epoch: posters printed before stop working (410); print the new code."""
     managed_window(wid)
-    return window_out(registry.revoke_window(get_redis(), wid))
+    return window_out(actions.revoke_window(get_redis(), actor(), now(), wid))
 
 
 @blp.route("/windows/<int:wid>/qr.png")
-@require("admin", "manager")
+@require("window.codes")
 @blp.arguments(QrQuerySchema, location="query")
 @blp.response(200, BINARY, content_type="image/png", description="the window's current QR code")
 def qr_png(args: dict, wid: int):
@@ -164,7 +160,7 @@ def qr_png(args: dict, wid: int):
 
 
 @blp.route("/windows/<int:wid>/qr.svg")
-@require("admin", "manager")
+@require("window.codes")
 @blp.arguments(QrQuerySchema, location="query")
 @blp.response(200, TEXT, content_type="image/svg+xml", description="the window's current QR code")
 def qr_svg(args: dict, wid: int):
@@ -174,16 +170,16 @@ def qr_svg(args: dict, wid: int):
 
 # Periods ---------------------------------------------------------------------------------
 @blp.route("/periods")
-@require("admin", "manager", "scorer")
+@require("periods.read")
 @blp.response(200, PeriodSchema(many=True))
 def list_periods():
     return periods.list_periods(get_redis())
 
 
 @blp.route("/periods", methods=["POST"])
-@require("admin")
+@require("periods.edit")
 @blp.arguments(PeriodSchema)
 @blp.response(201, PeriodSchema)
 @blp.error(409, "period_exists")
 def create_period(body: dict):
-    return periods.create_period(get_redis(), periods.Period(**body))
+    return actions.create_period(get_redis(), actor(), now(), periods.Period(**body))

@@ -30,7 +30,7 @@ def pdf(unit: registry.Unit, windows: list[registry.Window], args: dict, name: s
 
 
 @blp.route("/windows/<int:wid>/poster.pdf")
-@require("admin", "manager")
+@require("window.codes")
 @blp.arguments(PosterQuerySchema, location="query")
 @blp.response(200, BINARY, content_type="application/pdf", description="the window's poster")
 def window_poster(args: dict, wid: int):
@@ -41,7 +41,7 @@ def window_poster(args: dict, wid: int):
 
 
 @blp.route("/units/<uid>/posters.pdf")
-@require("admin", "manager")
+@require("window.codes")
 @blp.arguments(PosterQuerySchema, location="query")
 @blp.response(200, BINARY, content_type="application/pdf", description="every active window, a page each")
 def unit_posters(args: dict, uid: str):

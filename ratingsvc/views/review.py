@@ -6,8 +6,8 @@ from collections import Counter
 
 from flask import current_app
 
-from .. import recording, registry, review
-from ..auth import current_key, require
+from .. import actions, recording, registry, review
+from ..auth import actor, require
 from ..errors import Conflict, NotFound
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
@@ -36,7 +36,7 @@ def _units(unit: str | None) -> list[str]:
 
 
 @blp.route("")
-@require("admin")
+@require("review.decide")
 @blp.arguments(ReviewQuerySchema, location="query")
 @blp.response(200, ReviewQueueSchema)
 @blp.error(404, "unknown_unit")
@@ -54,7 +54,7 @@ def queue(args: dict):
 
 
 @blp.route("/decisions")
-@require("admin")
+@require("review.decide")
 @blp.arguments(ReviewQuerySchema, location="query")
 @blp.response(200, DecisionRecordSchema(many=True))
 @blp.error(404, "unknown_unit")
@@ -65,7 +65,7 @@ def decisions(args: dict):
 
 
 @blp.route("/<rating_id>", methods=["POST"])
-@require("admin")
+@require("review.decide")
 @blp.arguments(DecisionSchema)
 @blp.response(200, DecisionAnswerSchema)
 @blp.error(409, "already_decided")
@@ -74,10 +74,9 @@ def decide(body: dict, rating_id: str):
     parsed = recording.parse_rating_id(rating_id)
     if parsed is None:
         raise NotFound(NO_HELD_TAP, code="unknown_rating", message_en="No such held tap.")
-    key = current_key()
-    status, decision = review.decide(
-        get_redis(), parsed[0], parsed[1], action=body["action"], key_id=key.id, key_name=key.name,
-        why=body["why"], now_ms=int(now() * 1000), tz=current_app.config["TIMEZONE"])
+    status, decision = actions.decide(get_redis(), actor(), now(), parsed[0], parsed[1],
+                                      action=body["action"], why=body["why"],
+                                      tz=current_app.config["TIMEZONE"])
     if status == "unknown":
         raise NotFound(NO_HELD_TAP, code="unknown_rating", message_en="No such held tap.")
     if status == "decided":

@@ -12,7 +12,7 @@ import orjson
 from flask import Response, current_app
 
 from .. import periods, registry, scoring
-from ..auth import check_unit, current_key, require
+from ..auth import check_unit, require
 from ..extensions import ApiBlueprint, get_redis
 from ..limiting import per_key_limit
 from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
@@ -149,7 +149,7 @@ SCORES_FORMATS = "JSON; CSV with format=csv"
 
 
 @blp.route("/scores")
-@require("admin", "scorer")
+@require("scores.read")
 @blp.arguments(ScoresQuerySchema, location="query")
 @blp.response(200, ScoresSchema, description=SCORES_FORMATS)
 @blp.alt_response(200, schema=TEXT, content_type="text/csv", success=True, description=SCORES_FORMATS)
@@ -162,13 +162,12 @@ def scores(args: dict):
 
 
 @blp.route("/units/<uid>/score")
-@require("admin", "scorer", "manager")
+@require("unit.score")
 @blp.arguments(UnitScoreQuerySchema, location="query")
 @blp.response(200, UnitScoreSchema)
 def unit_score(args: dict, uid: str):
     """One unit, scored and ranked within its category."""
-    if current_key().role == "manager":
-        check_unit(uid)
+    check_unit(uid)
     r = get_redis()
     unit = registry.get_unit(r, uid)
     result = compute(periods.get_period(r, args["period"]), unit.category)

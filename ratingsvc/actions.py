@@ -1,0 +1,156 @@
+"""Every management action once: the domain change, then its line in the audit log. The API,
+the console and the command line call these, never the domain functions directly for a
+change (README "Audit log"). No Flask here."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import redis
+
+from . import accounts, apikeys, audit, periods, registry, review
+from .audit import Actor
+from .registry import Category, Unit, Window
+
+
+def _plain(value: Any) -> Any:
+    plain = dataclasses.is_dataclass(value) and not isinstance(value, type)
+    return dataclasses.asdict(value) if plain else value
+
+
+def _log(r: redis.Redis, actor: Actor, action: str, target: str, now: float,
+         before: Any = None, after: Any = None) -> None:
+    audit.record(r, actor, action, target, now=now, before=_plain(before), after=_plain(after))
+
+
+# Registry --------------------------------------------------------------------------------
+def create_category(r: redis.Redis, actor: Actor, now: float, cat: Category) -> Category:
+    saved = registry.save_category(r, cat, create=True)
+    _log(r, actor, "category.create", f"category:{cat.id}", now, after=saved)
+    return saved
+
+
+def update_category(r: redis.Redis, actor: Actor, now: float, cid: str, **changes: Any) -> Category:
+    old = registry.get_category(r, cid)
+    saved = registry.save_category(r, dataclasses.replace(old, **changes), create=False)
+    _log(r, actor, "category.update", f"category:{cid}", now, old, saved)
+    return saved
+
+
+def create_unit(r: redis.Redis, actor: Actor, now: float, unit: Unit) -> Unit:
+    saved = registry.save_unit(r, unit, create=True)
+    _log(r, actor, "unit.create", f"unit:{unit.id}", now, after=saved)
+    return saved
+
+
+def update_unit(r: redis.Redis, actor: Actor, now: float, uid: str, **changes: Any) -> Unit:
+    old = registry.get_unit(r, uid)
+    saved = registry.save_unit(r, dataclasses.replace(old, **changes), create=False)
+    _log(r, actor, "unit.update", f"unit:{uid}", now, old, saved)
+    return saved
+
+
+def create_window(r: redis.Redis, actor: Actor, now: float, unit_id: str, name: str,
+                  hours: dict | None = None) -> Window:
+    window = registry.create_window(r, unit_id, name, hours)
+    _log(r, actor, "window.create", f"window:{window.id}", now, after=window)
+    return window
+
+
+def update_window(r: redis.Redis, actor: Actor, now: float, wid: int, **changes: Any) -> Window:
+    old = registry.get_window(r, wid)
+    window = registry.update_window(r, wid, **changes)
+    _log(r, actor, "window.update", f"window:{wid}", now, old, window)
+    return window
+
+
+def revoke_window(r: redis.Redis, actor: Actor, now: float, wid: int) -> Window:
+    old = registry.get_window(r, wid)
+    window = registry.revoke_window(r, wid)
+    _log(r, actor, "window.revoke", f"window:{wid}", now, {"epoch": old.epoch}, {"epoch": window.epoch})
+    return window
+
+
+# Periods ---------------------------------------------------------------------------------
+def create_period(r: redis.Redis, actor: Actor, now: float, period: periods.Period) -> periods.Period:
+    saved = periods.create_period(r, period)
+    _log(r, actor, "period.create", f"period:{period.id}", now, after=saved)
+    return saved
+
+
+# Review ----------------------------------------------------------------------------------
+def decide(r: redis.Redis, actor: Actor, now: float, unit: str, stream_id: str, *, action: str,
+           why: str, tz: str) -> tuple[str, str]:
+    """Release or reject one held tap: (done | unknown | decided, decision id)."""
+    status, decision = review.decide(r, unit, stream_id, action=action, key_id=actor.label,
+                                     key_name=actor.name, why=why, now_ms=int(now * 1000), tz=tz)
+    if status == "done":
+        _log(r, actor, f"review.{action}", f"rating:{review.rating_id(unit, stream_id)}", now,
+             after={"decision": decision, "why": why})
+    return status, decision
+
+
+# API keys --------------------------------------------------------------------------------
+def create_key(r: redis.Redis, actor: Actor, now: float, *, name: str, role: str,
+               units: list[str] | None = None) -> tuple[str, apikeys.ApiKey]:
+    key, record = apikeys.create_key(r, name=name, role=role, units=units, now=now)
+    _log(r, actor, "key.create", f"key:{record.id}", now, after=record)
+    return key, record
+
+
+def revoke_key(r: redis.Redis, actor: Actor, now: float, key_id: str) -> int:
+    before = [k for k in apikeys.list_keys(r) if k.id.startswith(key_id)]
+    n = apikeys.revoke(r, key_id=key_id)
+    if n:
+        _log(r, actor, "key.revoke", f"key:{key_id}", now, [dataclasses.asdict(k) for k in before])
+    return n
+
+
+# Accounts --------------------------------------------------------------------------------
+def _shown(a: accounts.Account) -> dict:
+    return {"username": a.username, "name": a.name, "role": a.role, "units": a.units,
+            "active": a.active, "totp": a.totp}
+
+
+def create_account(r: redis.Redis, actor: Actor, now: float, *, username: str, name: str, role: str,
+                   units: list[str] | None = None) -> tuple[accounts.Account, str]:
+    """A new account and its temporary password (shown once, changed at first login)."""
+    for uid in units or []:
+        registry.get_unit(r, uid)
+    account, password = accounts.create(r, username=username, name=name, role=role, units=units, now=now)
+    _log(r, actor, "account.create", f"account:{username}", now, after=_shown(account))
+    return account, password
+
+
+def update_account(r: redis.Redis, actor: Actor, now: float, username: str, *, name: str | None = None,
+                   role: str | None = None, units: list[str] | None = None,
+                   active: bool | None = None) -> accounts.Account:
+    """Change an account; disabling it ends its sessions at once."""
+    from .console import sessions
+
+    for uid in units or []:
+        registry.get_unit(r, uid)
+    old = accounts.require(r, username)
+    account = accounts.update(r, username, name=name, role=role, units=units, active=active)
+    if not account.active or account.role != old.role or account.units != old.units:
+        sessions.end_all(r, username)
+    what = "account.disable" if old.active and not account.active else (
+        "account.enable" if account.active and not old.active else "account.update")
+    _log(r, actor, what, f"account:{username}", now, _shown(old), _shown(account))
+    return account
+
+
+def reset_password(r: redis.Redis, actor: Actor, now: float, username: str) -> str:
+    """A new temporary password (shown once); the account's sessions end."""
+    from .console import sessions
+
+    password = accounts.reset_password(r, username)
+    sessions.end_all(r, username)
+    _log(r, actor, "account.reset_password", f"account:{username}", now)
+    return password
+
+
+def reset_totp(r: redis.Redis, actor: Actor, now: float, username: str) -> None:
+    accounts.disable_totp(r, username)
+    _log(r, actor, "account.reset_totp", f"account:{username}", now)

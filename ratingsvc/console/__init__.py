@@ -1,0 +1,162 @@
+"""The console: window managers and the evaluation office in a browser, in Chinese.
+
+Server-rendered Jinja pages under /console, one blueprint per area (this package's modules),
+over the same domain functions and the same access rules (ratingsvc.access) as the API.
+Accounts log in (Flask-Login) to sessions kept in Redis (console.sessions); every form and
+htmx request carries a CSRF token (Flask-WTF); logins are throttled (flask-limiter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+
+from .. import access, accounts
+from ..audit import Actor
+from ..extensions import client_hash, get_redis
+from ..timeutil import iso_time
+from .sessions import ConsoleSessions
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+#: endpoint -> what a page needs (so the navigation shows only what the account may open)
+NAV: list[tuple[str, str, str]] = []  # (title, endpoint, action), filled by the area modules
+
+
+class Denied(Exception):
+    """403: this account may not see or do that."""
+
+    def __init__(self, message: str = "您的账号无权查看或操作此内容。") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class FormProblem(Exception):
+    """400: a form's values cannot be used; the message says which and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def principal() -> accounts.Account | None:
+    user = current_user
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def actor() -> Actor:
+    account = principal()
+    assert account is not None
+    return Actor("account", account.username, account.name, client_hash()[:16])
+
+
+def require(action: str, unit_arg: str | None = None) -> Callable:
+    """Only for a logged-in account that may take this action (on the unit named by the view's
+    argument unit_arg, if given): otherwise to the login page, or 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            account = principal()
+            if account is None:
+                return redirect(url_for("console_auth.login", next=request.full_path.rstrip("?")))
+            unit = kwargs.get(unit_arg) if unit_arg else None
+            if not access.may(account, action, unit):
+                raise Denied()
+            return view(*args, **kwargs)
+
+        wrapper.console_action = action  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def check_unit(action: str, unit_id: str) -> None:
+    """403 unless the account may take the action on this unit (for units named in forms)."""
+    if not access.may(principal(), action, unit_id):
+        raise Denied()
+
+
+def may(action: str, unit: str | None = None) -> bool:
+    return access.may(principal(), action, unit)
+
+
+def safe_next(target: str | None) -> str:
+    """A place to go after login: only a path of this console, never another site."""
+    if target and target.startswith("/console") and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return url_for("console_home.home")
+
+
+def local_time(ms: int | float | None) -> str:
+    if not ms:
+        return ""
+    return iso_time(ms, current_app.config["TIMEZONE"])[:19].replace("T", " ")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(template: str, status: int = 200, **context: Any):
+    """A page, or (for an htmx request that asks for a fragment) only its block."""
+    return render_template(template, **context), status
+
+
+def error_page(status: int, code: str, message: str):
+    """An error as the console shows it: the page in Chinese, with the code."""
+    return render_template("console/error.html", status=status, code=code, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = ConsoleSessions()
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the API uses keys, not cookies
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # as long as the session
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # the session is server-side and renewed at login
+    login_manager.login_view = "console_auth.login"
+
+    @login_manager.user_loader
+    def _load(username: str) -> accounts.Account | None:
+        account = accounts.get(get_redis(), username)
+        return account if account is not None and account.active else None
+
+    from . import auth, home
+    from .areas import AREAS, MENU
+
+    NAV[:] = MENU
+
+    for blueprint in [auth.bp, home.bp, *AREAS]:
+        app.register_blueprint(blueprint)
+    app.before_request(_check)
+    app.register_error_handler(CSRFError, lambda exc: error_page(
+        400, "csrf", "页面已过期或请求来源不明（缺少或错误的 CSRF 令牌）。请刷新页面后重试。"))
+    app.register_error_handler(Denied, lambda exc: error_page(403, "forbidden", exc.message))
+    app.register_error_handler(FormProblem, lambda exc: error_page(400, "invalid_form", exc.message))
+
+    app.extensions["ratingsvc.error_page"] = error_page
+    app.jinja_env.globals.update(csrf_token=generate_csrf, may=may, nav=NAV, role_names=access.ROLE_NAMES)
+    app.jinja_env.filters["local_time"] = local_time
+
+
+def _check() -> Any:
+    """What every console page does first: CSRF on changes; a forced password change."""
+    if not (request.blueprint or "").startswith("console_"):
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    account = principal()
+    if account is not None and account.must_change and request.endpoint not in (
+            "console_auth.password", "console_auth.logout"):
+        return redirect(url_for("console_auth.password"))
+    g.console = True
+    return None

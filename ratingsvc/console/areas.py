@@ -1,0 +1,20 @@
+"""The console's areas, a blueprint each, and the navigation (shown as far as the account may)."""
+
+from __future__ import annotations
+
+from . import admin, dashboard, periods, registry, review, scores, units
+
+AREAS = [dashboard.bp, units.bp, registry.bp, review.bp, scores.bp, periods.bp, admin.bp]
+
+#: (title, endpoint, action): a menu entry shows to an account that may take the action
+MENU = [
+    ("工作台", "console_dashboard.index", "dashboard.read"),
+    ("单位与窗口", "console_units.index", "units.list"),
+    ("评价审核", "console_review.index", "review.decide"),
+    ("得分排名", "console_scores.index", "scores.read"),
+    ("评议期", "console_periods.index", "periods.edit"),
+    ("登记与导入", "console_registry.index", "registry.edit"),
+    ("API 密钥", "console_admin.keys", "keys.manage"),
+    ("账号", "console_admin.accounts", "accounts.manage"),
+    ("审计日志", "console_admin.audit", "audit.read"),
+]
