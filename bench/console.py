@@ -1,0 +1,180 @@
+"""The console's pages for a city (`make bench-console`): 3,000 units, 10,000 windows.
+
+    .venv/bin/python bench/console.py [--units 3000] [--windows 10000] [--rounds 15]
+
+In-process (each request a WSGI call through the whole app: sessions in Redis, CSRF, access
+checks, Jinja), against its own redis-server on a unix socket, with development settings
+(production would ask the bench's admin for a TOTP code; nothing else differs for these
+pages). Loads the units over 10 categories with their windows, a period around today with
+counts on it, taps today on every window, 2,000 held taps on one window, 200 reasons on one
+unit and 5,000 audit lines. Then, logged in as an office admin (and as a manager for the
+manager's pages), GETs each page --rounds times and reports p50 and p95 in ms, and each p50 as
+a ratio to the baseline measured in the same run: the login page (a Jinja page with a session
+and nothing to read). The goal is every page under 300 ms on this machine.
+Writes bench/results/console-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import redis
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+
+from ratingsvc import accounts, audit, create_app, periods, registry  # noqa: E402
+from ratingsvc.embedded import RedisServer  # noqa: E402
+from ratingsvc.rkeys import UnitKeys  # noqa: E402
+from ratingsvc.timeutil import day_key, zone  # noqa: E402
+from tests.console_helpers import PASSWORD, csrf_of  # noqa: E402
+
+GOAL_MS = 300
+
+
+def seed(r: redis.Redis, units: int, windows: int, today: date) -> list[str]:
+    """Units over 10 categories, windows spread over them, counts, taps today, a period."""
+    rng = random.Random(7)
+    for c in range(10):
+        registry.save_category(r, registry.Category(f"c{c}", f"类别{c}"), create=True)
+    ids = [f"u{i:05d}" for i in range(units)]
+    per_unit = [windows // units + (1 if i < windows % units else 0) for i in range(units)]
+    wid = 0
+    days = [today - timedelta(days=d) for d in range(0, 60, 3)]
+    with r.pipeline(transaction=False) as p:
+        for i, uid in enumerate(ids):
+            k = UnitKeys(uid)
+            p.hset(k.info, mapping={"name": f"第{i}办事处", "category": f"c{i % 10}", "active": "1"})
+            p.sadd(registry.rkeys.UNITS, uid)
+            tot: dict[str, int] = {}
+            for _ in range(per_unit[i]):
+                wid += 1
+                p.hset(registry.rkeys.WINDOWS, str(wid), uid)
+                p.hset(k.wname, str(wid), f"{wid}号窗口")
+                p.hset(k.ep, str(wid), "1")
+                today_counts = {f"w{wid}:{lvl}": rng.randint(0, 6) for lvl in range(1, 6)}
+                p.hset(k.day(day_key(today)), mapping=today_counts)
+            for n, d in enumerate(days):
+                counts = {str(lvl): rng.randint(0, 8) for lvl in range(1, 6)}
+                p.zadd(k.days, {day_key(d): int(day_key(d))})
+                p.hset(k.snap, mapping={f"{day_key(d)}:{lvl}": (n + 1) * 20 for lvl in range(1, 6)})
+                for lvl, v in counts.items():
+                    tot[lvl] = tot.get(lvl, 0) + v
+            p.hset(k.tot, mapping=tot)
+            if i % 500 == 499:
+                p.execute()
+        p.set(registry.rkeys.WINDOW_SEQ, wid)
+        p.execute()
+    periods.create_period(r, periods.Period("p", "本年度", today - timedelta(days=90), today + timedelta(days=90)))
+    return ids
+
+
+def held(r: redis.Redis, unit: str, window: int, n: int, now_ms: int) -> None:
+    """n held taps on one window, as the recording script leaves them in the review queue."""
+    k = UnitKeys(unit)
+    with r.pipeline(transaction=False) as p:
+        for i in range(n):
+            p.hset(k.held, f"{now_ms - i * 1000}-0", f"{window}|1|ip_window|{now_ms - i * 1000}")
+        p.execute()
+
+
+def timed(client, path: str, rounds: int) -> tuple[float, float]:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        resp = client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+        assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1 if len(times) > 1 else 0]
+
+
+def login(app, username: str):
+    client = app.test_client()
+    page = client.get("/console/login")
+    resp = client.post("/console/login", data={"username": username, "password": PASSWORD,
+                                               "csrf_token": csrf_of(page.text)})
+    assert resp.status_code == 302, resp.text[:300]
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=3000)
+    parser.add_argument("--windows", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp), appendonly=False).start()
+        try:
+            results = run(server, args)
+        finally:
+            server.stop()
+    out = BENCH / "results" / f"console-{date.today().isoformat()}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
+def run(server: RedisServer, args: argparse.Namespace) -> dict:
+    app = create_app({"REDIS_URL": server.url, "SECRET_KEY": secrets.token_urlsafe(32),
+                      "QR_KEYS": f"1:{secrets.token_urlsafe(32)}", "PUBLIC_URL": "https://pj.example.gov.cn",
+                      "EVALUATION_OFFICE": "示例市纠风办", "LIMIT_DEFAULT_IP": "1000000/minute",
+                      "LIMIT_LOGIN_IP": "1000/minute", "LIMIT_LOGIN_ACCOUNT": "1000/minute"})
+    r = redis.Redis.from_url(server.url, decode_responses=True)
+    now = time.time()
+    today = datetime.fromtimestamp(now, zone(app.config["TIMEZONE"])).date()
+    started = time.perf_counter()
+    ids = seed(r, args.units, args.windows, today)
+    unit, window = ids[0], registry.list_windows(r, ids[0])[0].id
+    held(r, unit, window, 2000, int(now * 1000))
+    actor = audit.Actor("cli", "bench@host", "bench")
+    for i in range(5000):
+        audit.record(r, actor, "unit.update", f"unit:{ids[i % len(ids)]}", now=now - i, before={"name": "a"},
+                     after={"name": "b"})
+    accounts.create(r, username="boss", name="管理员", role="admin", now=now, password=PASSWORD)
+    accounts.create(r, username="mgr", name="负责人", role="manager", units=[unit], now=now, password=PASSWORD)
+    print(f"loaded {args.units} units, {args.windows} windows in {time.perf_counter() - started:.1f} s",
+          flush=True)
+    office, manager = login(app, "boss"), login(app, "mgr")
+    pages = [
+        ("login page (baseline)", app.test_client(), "/console/login"),
+        ("dashboard", office, "/console/dashboard"),
+        ("units, page 1", office, "/console/units"),
+        ("units, search", office, "/console/units?q=第29"),
+        ("unit page", office, f"/console/units/{unit}"),
+        ("unit results", manager, f"/console/units/{unit}/results"),
+        ("comments", manager, f"/console/units/{unit}/comments"),
+        ("registry", office, "/console/registry"),
+        ("review queue (2,000 held)", office, "/console/review"),
+        ("scores table", office, "/console/scores?period=p"),
+        ("periods", office, "/console/periods"),
+        ("audit log (5,000 lines)", office, "/console/audit"),
+        ("accounts", office, "/console/accounts"),
+        ("API keys", office, "/console/keys"),
+    ]
+    rows = []
+    for name, client, path in pages:
+        p50, p95 = timed(client, path, args.rounds)
+        rows.append({"page": name, "path": path, "p50_ms": round(p50, 1), "p95_ms": round(p95, 1)})
+    base = rows[0]["p50_ms"]
+    print(f"{'page':32} {'p50 ms':>8} {'p95 ms':>8} {'× login':>8}")
+    for row in rows:
+        row["ratio"] = round(row["p50_ms"] / base, 1)
+        mark = "" if row["p50_ms"] < GOAL_MS else f"  over {GOAL_MS} ms"
+        print(f"{row['page']:32} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['ratio']:8.1f}{mark}")
+    return {"units": args.units, "windows": args.windows, "rounds": args.rounds, "goal_ms": GOAL_MS,
+            "pages": rows}
+
+
+if __name__ == "__main__":
+    main()
