@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -121,6 +122,17 @@ def test_serve_prints_urls_and_keys_and_the_loop_works_end_to_end(tmp_path):
         assert status == 200 and len(units) == 330
         assert [(u["unit"], u["counts"]["4"]) for u in units if u["n"]] == [("of-001", 1)]
 
+        # The console, and its first office admin, whose password must be changed first.
+        console = served.find(r"console \(in a browser\): (http://\S+/console/)")
+        password = served.find(r"first office admin: user admin, password (\S+) ")
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        status, login_page = call(browser, console)
+        assert status == 200 and "登录".encode() in login_page
+        csrf = re.search(rb'name="csrf-token" content="([^"]+)"', login_page)[1].decode()
+        form = urllib.parse.urlencode({"username": "admin", "password": password, "csrf_token": csrf}).encode()
+        with browser.open(urllib.request.Request(f"{console}login", data=form), timeout=10) as resp:
+            assert resp.url.endswith("/console/password") and "临时密码".encode() in resp.read()
+
         # The command line, without RATINGSVC_REDIS_URL, uses the Redis `make run` started.
         made = subprocess.run([sys.executable, "-m", "ratingsvc", "keys", "create", "--role", "scorer",
                                "--name", "cli"], env=served.env, capture_output=True, text=True)
@@ -136,6 +148,8 @@ def test_serve_prints_urls_and_keys_and_the_loop_works_end_to_end(tmp_path):
     again = Served(tmp_path / "var", port)  # same data: nothing reloaded, the tap kept
     try:
         assert "(demo data loaded)" not in "".join(again.lines)
+        assert "first office admin" not in "".join(again.lines)  # shown once
+        assert "users reset-password" in "".join(again.lines)
         scorer = again.find(r"scorer key:\s+(rsk_\S+)")
         status, body = call(urllib.request.build_opener(),
                             f"{again.base}/api/v1/units/of-001/score?period={period}", key=scorer)
