@@ -161,7 +161,8 @@ def test_the_unit_search_pages_fifty_at_a_time(console, h, r):
     assert rows == [f"u{i:03d}" for i in range(50)]
     assert "第 1 / 3 页" in first.text and "共 120 个单位" in first.text
     last = client.get("/console/registry?page=3")
-    assert re.findall(r'href="/console/registry/units/(u\d+)"', last.text) == [f"u{i:03d}" for i in range(100, 120)]
+    assert re.findall(r'href="/console/registry/units/(u\d+)"', last.text) == [
+        f"u{i:03d}" for i in range(100, 120)]
     found = client.get("/console/registry?q=派出所11")
     assert re.findall(r'href="/console/registry/units/(u\d+)"', found.text) == [
         "u111", "u113", "u115", "u117", "u119"]
@@ -170,7 +171,8 @@ def test_the_unit_search_pages_fifty_at_a_time(console, h, r):
     assert re.findall(r'href="/console/registry/units/(u\d+)"', by_id.text) == [
         f"u{i:03d}" for i in range(70, 80) if i % 2]
     assert client.get("/console/registry?page=99").status_code == 200  # past the end: the last page
-    assert 'href="/console/registry/import"' in first.text and 'href="/console/registry/units/new"' in first.text
+    assert 'href="/console/registry/import"' in first.text
+    assert 'href="/console/registry/units/new"' in first.text
 
 
 # Import ----------------------------------------------------------------------------------
@@ -204,7 +206,8 @@ def test_an_import_is_previewed_then_confirmed(console, h, r):
     assert registry.get_unit(r, "st-001").name == "蔡甸街派出所"
     assert [w.name for w in registry.list_windows(r, "of-001")] == ["综合受理窗口", "咨询窗口"]
     entry = next(audit.newest_first(r))
-    assert (entry.action, entry.target, entry.actor) == ("registry.import", "import:units.csv", "account:office")
+    assert (entry.action, entry.target, entry.actor) == (
+        "registry.import", "import:units.csv", "account:office")
     assert entry.after["counts"]["unit.new"] == 1 and entry.after["counts"]["window.new"] == 3
     # the kept file is gone: it cannot be confirmed twice
     again = console.post(client, "/console/registry/import/confirm", form_values(preview.text))
@@ -232,7 +235,8 @@ def test_conflicts_and_file_errors_cannot_be_confirmed(console, h, r):
     assert conflict.status_code == 200 and "冲突（1 处）" in conflict.text and "确认导入" not in conflict.text
     token = re.search(r'name="token" value="([^"]+)"', conflict.text)
     assert token is None
-    bad = upload(console, client, csv_bytes("office,区直机关,of 001,区委办公室,窗口", "office,区直机关,of-2,,窗口"))
+    bad = upload(console, client, csv_bytes("office,区直机关,of 001,区委办公室,窗口",
+                                            "office,区直机关,of-2,,窗口"))
     assert bad.status_code == 400 and "文件有错误（2 处）" in bad.text
     assert re.search(r'<td class="num">2</td><td>第 2 行 单位编号 不合规', bad.text)
     assert re.search(r'<td class="num">3</td><td>第 3 行 单位名称 不合规', bad.text)
