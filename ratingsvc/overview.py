@@ -1,5 +1,5 @@
 """What the evaluation office's dashboard counts that the score table does not: today's taps
-over every unit and the review queue's length, in one round trip for a city. No Flask here."""
+over every unit, in one round trip for a city. No Flask here."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ LEVELS = ("1", "2", "3", "4", "5")
 @dataclass
 class Today:
     counted: int  # counted taps of the day, every unit
-    waiting: int  # held taps in the review queue, whatever their day
     units: int  # units in the registry
     units_tapped: int  # units with a counted tap that day
 
@@ -27,18 +26,13 @@ def _int(value: str | None) -> int:
 
 
 def today(r: redis.Redis, day: str) -> Today:
-    """Day D's (YYYYMMDD) counters and the review queues of every unit: the unit ids, then
-    one HMGET of the day hash's counted levels and one HLEN of the queue per unit, sent in one write."""
+    """Day D's (YYYYMMDD) counted taps of every unit: the unit ids, then one HMGET of each
+    unit's day hash (its counted levels), all sent in one write."""
     ids = sorted(r.smembers(rkeys.UNITS))
-    commands: list[tuple] = []
-    for uid in ids:
-        keys = UnitKeys(uid)
-        commands += [("HMGET", keys.day(day), *LEVELS), ("HLEN", keys.held)]
-    replies = read_many(r, commands)
-    counted = waiting = tapped = 0
-    for i in range(len(ids)):
-        n = sum(map(_int, replies[2 * i]))
+    replies = read_many(r, [("HMGET", UnitKeys(uid).day(day), *LEVELS) for uid in ids])
+    counted = tapped = 0
+    for levels in replies:
+        n = sum(map(_int, levels))
         counted += n
         tapped += n > 0
-        waiting += int(replies[2 * i + 1])
-    return Today(counted, waiting, len(ids), tapped)
+    return Today(counted, len(ids), tapped)

@@ -1,7 +1,7 @@
 """Console area: the evaluation office's dashboard. Taps today (ratingsvc.overview, one round
-trip) and this period, held taps waiting for review, units with too few ratings, and the best
-and worst of each category so far: the current period's table as the API computes it
-(views.scores.compute), so the numbers are the API's."""
+trip), and from the current period's table as the API computes it (views.scores.compute, so
+the numbers are the API's): taps this period, held taps waiting for review, units with too few
+ratings, and the best and worst of each category so far."""
 
 from __future__ import annotations
 
