@@ -5,11 +5,12 @@ change (README "Audit log"). No Flask here."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from typing import Any
 
 import redis
 
-from . import accounts, apikeys, audit, periods, registry, review
+from . import accounts, apikeys, audit, importplan, periods, registry, review
 from .audit import Actor
 from .registry import Category, Unit, Window
 
@@ -70,6 +71,15 @@ def revoke_window(r: redis.Redis, actor: Actor, now: float, wid: int) -> Window:
     window = registry.revoke_window(r, wid)
     _log(r, actor, "window.revoke", f"window:{wid}", now, {"epoch": old.epoch}, {"epoch": window.epoch})
     return window
+
+
+def import_plan(r: redis.Redis, actor: Actor, now: float, plan: importplan.Plan,
+                source_name: str) -> Counter:
+    """Write an import's plan (one without conflicts); one audit line with what it wrote."""
+    done = importplan.apply(r, plan)
+    counts = {f"{kind}.{status}": n for (kind, status), n in sorted(done.items())}
+    _log(r, actor, "registry.import", f"import:{source_name}", now, after={"counts": counts})
+    return done
 
 
 # Periods ---------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ def interactive() -> bool:
 def import_units(file: str, dry_run: bool, yes: bool, rename_categories: bool) -> None:
     """Load units from FILE: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or .xlsx, with columns
     category_id,category_name,unit_id,unit_name,windows[,active]. Shows the plan first."""
+    from . import actions
+    from .audit import cli_actor
     from .cli import app_context
     from .extensions import get_redis
 
@@ -88,7 +90,7 @@ def import_units(file: str, dry_run: bool, yes: bool, rename_categories: bool) -
                f"跳过空行 {table.blank} 行 blank rows skipped")
     for note in table.notes:
         click.echo(f"  {note}")
-    with app_context():
+    with app_context() as app:
         r = get_redis()
         plan = importplan.make_plan(loaded.rows, importplan.read_current(r),
                                     rename_categories=rename_categories)
@@ -105,7 +107,7 @@ def import_units(file: str, dry_run: bool, yes: bool, rename_categories: bool) -
             return
         if interactive() and not yes:
             click.confirm("写入以上变更？/ write these changes?", abort=True)
-        done = importplan.apply(r, plan)
+        done = actions.import_plan(r, cli_actor(), app.config["CLOCK"](), plan, name)
     summary = "，".join(f"{KIND[kind]} {'新增' if status == 'new' else '变更'} {n}"
                        for (kind, status), n in sorted(done.items()) if n)
     click.echo(f"已写入 written：{summary}")

@@ -24,7 +24,11 @@ FIELD_ZH = {"category_id": "类别编号", "category_name": "类别名称", "uni
 
 
 class CsvError(TableError):
-    """The file is not valid; nothing was written."""
+    """The file is not valid; nothing was written. problems: every one, as (line or None, text)."""
+
+    def __init__(self, message: str, problems: list[tuple[int | None, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems if problems is not None else [(None, message)]
 
 
 @dataclass
@@ -63,7 +67,8 @@ def _active(value: str) -> bool | None | str:
 
 def parse(table: Table) -> list[Row]:
     at = _columns(table.header)
-    rows, problems = [], []
+    rows: list[Row] = []
+    problems: list[tuple[int | None, str]] = []
     for line, cells in table.rows:
         cells = cells + [""] * (len(table.header) - len(cells))
         values = {k: cells[i].strip() for k, i in at.items()}
@@ -79,19 +84,25 @@ def parse(table: Table) -> list[Row]:
             bad.append("（表头之外的单元格 cells beyond the header）")
         if bad:
             names = "、".join(FIELD_ZH.get(k, k) for k in bad)
-            problems.append(f"第 {line} 行 {names} 不合规 (line {line}: bad {', '.join(bad)})")
+            problems.append((line, f"第 {line} 行 {names} 不合规 (line {line}: bad {', '.join(bad)})"))
             continue
         rows.append(Row(line, values["category_id"], values["category_name"], values["unit_id"],
                         values["unit_name"], windows, active if isinstance(active, bool) else None))
     dupes = [u for u, n in Counter(r.unit_id for r in rows).items() if n > 1]
     if dupes:
-        problems.append(f"单位重复出现 / units listed twice: {', '.join(dupes[:10])}")
+        problems.append((None, f"单位重复出现 / units listed twice: {', '.join(dupes[:10])}"))
     if problems:
-        raise CsvError("；".join(problems[:20]) + ("……" if len(problems) > 20 else ""))
+        raise CsvError("；".join(text for _, text in problems[:20]) + ("……" if len(problems) > 20 else ""),
+                       problems)
     return rows
 
 
 def read_file(path: str | Path) -> ImportFile:
     """Read and check a whole file: CSV in any of its encodings, or .xlsx."""
-    table = read_table(Path(path).read_bytes())
+    return read_data(Path(path).read_bytes())
+
+
+def read_data(data: bytes) -> ImportFile:
+    """Read and check a whole file's bytes (an upload, say)."""
+    table = read_table(data)
     return ImportFile(table, parse(table))

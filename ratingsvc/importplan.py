@@ -10,6 +10,8 @@ asks to rename categories. An import never removes anything.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -62,6 +64,14 @@ class Plan:
     @property
     def writes(self) -> bool:
         return any(i.status in ("new", "changed") for i in self.items)
+
+
+def fingerprint(plan: Plan) -> str:
+    """A digest of everything the plan would do: a preview and a later plan of the same file
+    are the same plan if and only if their fingerprints are equal."""
+    parts = [[i.kind, i.id, i.name, i.status, sorted((k, repr(v)) for k, v in i.changes.items()),
+              i.windows, i.category, i.active, i.problem] for i in plan.items]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
 def read_current(r: redis.Redis) -> Current:

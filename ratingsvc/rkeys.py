@@ -50,6 +50,7 @@ ACCOUNT_PREFIX = "rs:acct:"  # + username: hash, the account
 SESSION_PREFIX = "rs:sess:"  # + sha256(session id): the console session (ratingsvc.console.sessions)
 ACCOUNT_SESSIONS = "rs:acct-sess:"  # + username: set of its sessions' hashes
 AUDIT = "rs:audit"  # stream: the audit log (ratingsvc.audit), append-only
+UPLOAD_PREFIX = "rs:upload:"  # + token: a file between its import preview and its confirmation
 
 
 STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")

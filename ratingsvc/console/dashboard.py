@@ -1,15 +1,54 @@
-"""Console area: dashboard (to be built)."""
+"""Console area: the evaluation office's dashboard. Taps today (ratingsvc.overview, one round
+trip), and from the current period's table as the API computes it (views.scores.compute, so
+the numbers are the API's): taps this period, held taps waiting for review, units with too few
+ratings, and the best and worst of each category so far."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime
 
-from . import require
+from flask import Blueprint, current_app
+
+from .. import overview, periods, registry
+from ..extensions import get_redis, now
+from ..timeutil import day_key, zone
+from ..views.scores import compute
+from . import render, require
 
 bp = Blueprint("console_dashboard", __name__, url_prefix="/console", template_folder="templates")
+
+TOP = 3  # best and worst units shown per category
+FEW_LISTED = 30  # units with too few ratings listed (the fewest first); all are counted
+
+
+def summarise(result: dict) -> dict:
+    """From a score table (compute's): taps counted and pending, the units with too few
+    ratings, and per category its best and worst ranked units."""
+    units = result["units"]
+    few = sorted((u for u in units if u["status"] in ("insufficient", "no_ratings")),
+                 key=lambda u: (u["n"], u["category"], u["unit"]))
+    by_category: dict[str, list[dict]] = {}
+    for u in units:
+        if u["rank"] is not None:
+            by_category.setdefault(u["category"], []).append(u)
+    tops = []
+    for category, ranked in sorted(by_category.items()):
+        ranked.sort(key=lambda u: (u["rank"], u["unit"]))
+        best = ranked[:TOP]
+        worst = [u for u in reversed(ranked[-TOP:]) if u not in best]
+        tops.append((category, best, worst))
+    return {"counted": sum(u["n"] for u in units), "pending": sum(u["pending"] for u in units),
+            "scored": len(units), "few": few, "tops": tops}
 
 
 @bp.route("/dashboard")
 @require("dashboard.read")
 def index():
-    return render_template("console/placeholder.html", title="dashboard")
+    r, tz = get_redis(), current_app.config["TIMEZONE"]
+    today = datetime.fromtimestamp(now(), zone(tz)).date()
+    period = periods.current_period(r, today)
+    summary = summarise(compute(period)) if period else None
+    names = {c.id: c.name for c in registry.list_categories(r)}
+    return render("console/dashboard_index.html", title="工作台", today=today, period=period,
+                  day=overview.today(r, day_key(today)), summary=summary, names=names,
+                  few_listed=FEW_LISTED, min_n=current_app.config["SCORE_MIN_N"])

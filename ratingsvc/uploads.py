@@ -1,0 +1,51 @@
+"""An uploaded file kept between its preview and its confirmation: its bytes in one Redis key
+with a short lifetime, under a random token, for the account that uploaded it. No Flask here."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+
+import redis
+
+from . import rkeys
+
+TTL_SECONDS = 1800  # half an hour to look at a preview and confirm it
+
+
+@dataclass
+class Upload:
+    token: str
+    owner: str  # who uploaded it: only they may confirm it
+    name: str  # the file's name as uploaded
+    data: bytes
+    options: dict
+
+
+def keep(r: redis.Redis, owner: str, name: str, data: bytes, options: dict | None = None,
+         ttl: int = TTL_SECONDS) -> Upload:
+    """Store the file; its token is what the preview's form carries."""
+    token = secrets.token_urlsafe(24)
+    r.set(rkeys.UPLOAD_PREFIX + token, json.dumps({
+        "owner": owner, "name": name, "options": options or {},
+        "data": base64.b64encode(data).decode("ascii")}, ensure_ascii=False), ex=ttl)
+    return Upload(token, owner, name, data, options or {})
+
+
+def load(r: redis.Redis, owner: str, token: str) -> Upload | None:
+    """The file kept under this token for this owner; None if expired, unknown or another's."""
+    if not token or len(token) > 64:
+        return None
+    raw = r.get(rkeys.UPLOAD_PREFIX + token)
+    if raw is None:
+        return None
+    d = json.loads(raw)
+    if d["owner"] != owner:
+        return None
+    return Upload(token, d["owner"], d["name"], base64.b64decode(d["data"]), d["options"])
+
+
+def drop(r: redis.Redis, token: str) -> None:
+    r.delete(rkeys.UPLOAD_PREFIX + token)
