@@ -299,6 +299,14 @@ def test_bodies_are_limited_at_the_edge(stack, h):
     json_error(status, headers, data, "body_too_large")
 
 
+def test_the_console_import_takes_a_whole_file_through_nginx(stack):
+    """A 1 MB upload reaches the app (which asks for a login), not nginx's 413."""
+    status, headers, data = get(stack.port, "/console/registry/import", body={"file": "x" * 1_000_000})
+    assert status in (302, 400), (status, data[:200])
+    status, _, _ = get(stack.port, "/console/registry/units/new", body={"name": "x" * 1_000_000})
+    assert status == 413  # only the import
+
+
 def test_requests_nginx_refuses_itself_get_json_errors(stack):
     status, headers, data = get(stack.port, "/api/v1/scan/" + "x" * 10000)
     assert status == 414

@@ -153,6 +153,10 @@ def _check() -> Any:
     if not (request.blueprint or "").startswith("console_"):
         return None
     if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # A view that takes a file says how big (max_body); the CSRF check reads the form first.
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "max_body", None):
+            request.max_content_length = view.max_body  # type: ignore[union-attr]
         csrf.protect()
     account = principal()
     if account is not None and account.must_change and request.endpoint not in (

@@ -56,7 +56,6 @@ def import_form():
 @bp.route("/registry/import", methods=["POST"])
 @require("registry.edit")
 def import_upload():
-    request.max_content_length = MAX_UPLOAD  # this form only: the app's bodies are small
     file = request.files.get("file")
     if file is None or not file.filename:
         return _page(400, error="请选择要导入的 CSV 或 .xlsx 文件。")
@@ -95,3 +94,6 @@ def import_confirm():
     said = "，".join(f"{KIND[kind]}{'新增' if state == 'new' else '变更'} {n} 个"
                     for (kind, state), n in sorted(done.items()) if n) or "没有需要写入的变更"
     return redirect(url_for(".index", done="import", id=f"{upload.name}（{said}）"))
+
+
+import_upload.max_body = MAX_UPLOAD  # type: ignore[attr-defined]  # this form only: bodies are small
