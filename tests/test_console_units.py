@@ -209,7 +209,7 @@ def test_results_show_the_score_as_the_api_computes_it(city, console, app):
     assert f"{api['score']:.2f}" in page and api["n"] == 5
     assert f"{api['ci95'][0]:.2f}–{api['ci95'][1]:.2f}" in page and "样本不足" in page
     levels = re.search(r'class="grid u-levels">.*?<tbody>(.*?)</tbody>', page, re.S)[1]
-    assert re.findall(r">(\d+)</td>", levels) == ["2", "1", "0", "1", "1", "1", "1"]  # 5..1, pending, rejected
+    assert re.findall(r">(\d+)</td>", levels) == ["2", "1", "0", "1", "1", "1", "1"]  # 5..1, held, rejected
     social = re.search(r"<td>社保窗口</td>(.*?)</tr>", page, re.S)[1]
     assert re.findall(r">([\d.]+)</td>", social)[:6] == ["2", "1", "0", "1", "0", "4"]
     assert 'id="u-trend"' in page and 'data-chart="u-trend"' in page and "echarts.simple.min.js" in page
@@ -251,7 +251,8 @@ def test_comments_newest_first_masked_filtered_and_nothing_of_the_rater(city, co
     client = console.login("manager1")
 
     def shown(query: str) -> list[str]:
-        return re.findall(r'class="u-text">(.*?)</td>', client.get(f"/console/units/u1/comments?{query}").text)
+        page = client.get(f"/console/units/u1/comments?{query}").text
+        return re.findall(r'class="u-text">(.*?)</td>', page)
 
     assert shown(f"window={city.w1.id}") == ["一般", "态度差，回电138****5678"]
     assert shown("level=1") == ["点错了，其实不满意"]
@@ -333,4 +334,25 @@ def test_a_manager_prints_revokes_reprints_and_reads_comments_in_a_browser(city,
     resp = page.goto(f"{live}/console/units/u2")
     assert resp.status == 403 and "别的单位" not in page.content()
     shot(page, "units-other-unit-403")
+    page.close()
+
+
+def test_the_office_lists_units_and_an_admin_previews_a_table_tent(city, console, live, browser):
+    for i in range(60):
+        city.unit(f"x{i:03d}", "c1", name=f"示例街道办事处{i:03d}")
+    console.account("clerk", "staff")
+    console.account("boss", "admin")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser_login(page, live, "clerk")
+    page.goto(f"{live}/console/units")
+    page.fill("input[name=q]", "街道")
+    page.click("button[type=submit].btn-primary")
+    assert "共 60 个单位" in page.content() and page.locator("table.grid tbody tr").count() == 50
+    shot(page, "units-index")
+    page.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser_login(page, live, "boss")
+    page.goto(f"{live}/console/units/u1/posters?format=tent")
+    assert page.locator(".u-sheet.u-tent img.u-qr").count() == 4  # two windows, two faces each
+    shot(page, "units-poster-tent")
     page.close()

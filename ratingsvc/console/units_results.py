@@ -37,7 +37,8 @@ def chart(trend: list[tuple[str, unitstats.Counts]]) -> str:
     """The ECharts option: counted taps a bar per day (or week), the mean a line (0-10)."""
     labels = [label[5:] for label, _ in trend]
     option = {
-        "tooltip": {"trigger": "axis"}, "legend": {"data": ["计入评价数", "平均分（10分制）"]},
+        "animation": False, "color": ["#1a56a8", "#d4380d"], "tooltip": {"trigger": "axis"},
+        "legend": {"data": ["计入评价数", "平均分（10分制）"]},
         "grid": {"left": 48, "right": 48, "top": 40, "bottom": 30},
         "xAxis": {"type": "category", "data": labels},
         "yAxis": [{"type": "value", "name": "评价数", "minInterval": 1},
