@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Response, current_app
 
 import qr.poster
+from qr.poster import Poster
 
 from .. import posters, registry
 from ..auth import check_unit, require
@@ -19,12 +20,17 @@ blp = ApiBlueprint("posters", __name__, url_prefix="/api/v1", description="Print
 per_key_limit(blp)
 
 
-def pdf(unit: registry.Unit, windows: list[registry.Window], args: dict, name: str) -> Response:
+def pages(unit: registry.Unit, windows: list[registry.Window], period: str | None) -> list[Poster]:
+    """What the posters of these windows carry (the active ones'), for the named period, else
+    the one under way today, else the next (the API's PDFs, and the console's too)."""
     r, config = get_redis(), current_app.config
     today = datetime.fromtimestamp(now(), zone(config["TIMEZONE"])).date()
-    period = posters.period_for(r, today, args.get("period"))
-    pages = posters.posters_for(get_signing(), config["PUBLIC_URL"], unit, windows, period)
-    body = qr.poster.render(pages, args["format"])
+    found = posters.period_for(r, today, period)
+    return posters.posters_for(get_signing(), config["PUBLIC_URL"], unit, windows, found)
+
+
+def pdf(unit: registry.Unit, windows: list[registry.Window], args: dict, name: str) -> Response:
+    body = qr.poster.render(pages(unit, windows, args.get("period")), args["format"])
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
