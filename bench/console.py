@@ -74,7 +74,8 @@ def seed(r: redis.Redis, units: int, windows: int, today: date) -> list[str]:
                 p.execute()
         p.set(registry.rkeys.WINDOW_SEQ, wid)
         p.execute()
-    periods.create_period(r, periods.Period("p", "本年度", today - timedelta(days=90), today + timedelta(days=90)))
+    around = periods.Period("p", "本年度", today - timedelta(days=90), today + timedelta(days=90))
+    periods.create_period(r, around)
     return ids
 
 
@@ -142,7 +143,8 @@ def run(server: RedisServer, args: argparse.Namespace) -> dict:
         audit.record(r, actor, "unit.update", f"unit:{ids[i % len(ids)]}", now=now - i, before={"name": "a"},
                      after={"name": "b"})
     accounts.create(r, username="boss", name="管理员", role="admin", now=now, password=PASSWORD)
-    accounts.create(r, username="mgr", name="负责人", role="manager", units=[unit], now=now, password=PASSWORD)
+    accounts.create(r, username="mgr", name="负责人", role="manager", units=[unit], now=now,
+                    password=PASSWORD)
     print(f"loaded {args.units} units, {args.windows} windows in {time.perf_counter() - started:.1f} s",
           flush=True)
     office, manager = login(app, "boss"), login(app, "mgr")

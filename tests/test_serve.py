@@ -129,7 +129,8 @@ def test_serve_prints_urls_and_keys_and_the_loop_works_end_to_end(tmp_path):
         status, login_page = call(browser, console)
         assert status == 200 and "登录".encode() in login_page
         csrf = re.search(rb'name="csrf-token" content="([^"]+)"', login_page)[1].decode()
-        form = urllib.parse.urlencode({"username": "admin", "password": password, "csrf_token": csrf}).encode()
+        form = urllib.parse.urlencode({"username": "admin", "password": password,
+                                       "csrf_token": csrf}).encode()
         with browser.open(urllib.request.Request(f"{console}login", data=form), timeout=10) as resp:
             assert resp.url.endswith("/console/password") and "临时密码".encode() in resp.read()
 

@@ -96,4 +96,4 @@ def import_confirm():
     return redirect(url_for(".index", done="import", id=f"{upload.name}（{said}）"))
 
 
-import_upload.max_body = MAX_UPLOAD  # type: ignore[attr-defined]  # this form only: bodies are small
+import_upload.max_body = MAX_UPLOAD  # this form only: the app's bodies are small
