@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import random
 import secrets
 import statistics
@@ -49,27 +51,35 @@ def seed(r: redis.Redis, units: int, windows: int, today: date) -> list[str]:
     ids = [f"u{i:05d}" for i in range(units)]
     per_unit = [windows // units + (1 if i < windows % units else 0) for i in range(units)]
     wid = 0
-    days = [today - timedelta(days=d) for d in range(0, 60, 3)]
+    days = sorted(today - timedelta(days=d) for d in range(0, 60, 3))  # the last one is today
     with r.pipeline(transaction=False) as p:
         for i, uid in enumerate(ids):
             k = UnitKeys(uid)
             p.hset(k.info, mapping={"name": f"第{i}办事处", "category": f"c{i % 10}", "active": "1"})
             p.sadd(registry.rkeys.UNITS, uid)
-            tot: dict[str, int] = {}
+            today_counts: dict[str, int] = {}
             for _ in range(per_unit[i]):
                 wid += 1
                 p.hset(registry.rkeys.WINDOWS, str(wid), uid)
                 p.hset(k.wname, str(wid), f"{wid}号窗口")
                 p.hset(k.ep, str(wid), "1")
-                today_counts = {f"w{wid}:{lvl}": rng.randint(0, 6) for lvl in range(1, 6)}
-                p.hset(k.day(day_key(today)), mapping=today_counts)
-            for n, d in enumerate(days):
-                counts = {str(lvl): rng.randint(0, 8) for lvl in range(1, 6)}
-                p.zadd(k.days, {day_key(d): int(day_key(d))})
-                p.hset(k.snap, mapping={f"{day_key(d)}:{lvl}": (n + 1) * 20 for lvl in range(1, 6)})
+                for lvl in range(1, 6):
+                    today_counts[f"w{wid}:{lvl}"] = rng.randint(0, 6)
+            before = dict.fromkeys(range(1, 6), 0)  # counted taps before each day (its snapshot)
+            for d in days:
+                key = day_key(d)
+                if d == today:
+                    counts = {lvl: sum(v for f, v in today_counts.items() if f.endswith(f":{lvl}"))
+                              for lvl in range(1, 6)}
+                    p.hset(k.day(key), mapping=today_counts)
+                else:
+                    counts = {lvl: rng.randint(0, 8) for lvl in range(1, 6)}
+                p.hset(k.day(key), mapping={str(lvl): v for lvl, v in counts.items()})
+                p.zadd(k.days, {key: int(key)})
+                p.hset(k.snap, mapping={f"{key}:{lvl}": before[lvl] for lvl in range(1, 6)})
                 for lvl, v in counts.items():
-                    tot[lvl] = tot.get(lvl, 0) + v
-            p.hset(k.tot, mapping=tot)
+                    before[lvl] += v
+            p.hset(k.tot, mapping={str(lvl): v for lvl, v in before.items()})
             if i % 500 == 499:
                 p.execute()
         p.set(registry.rkeys.WINDOW_SEQ, wid)
@@ -109,6 +119,7 @@ def login(app, username: str):
 
 
 def main() -> None:
+    logging.getLogger("ratingsvc.access").setLevel(logging.WARNING)  # a line per request otherwise
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=3000)
     parser.add_argument("--windows", type=int, default=10000)
@@ -129,8 +140,9 @@ def main() -> None:
 def run(server: RedisServer, args: argparse.Namespace) -> dict:
     app = create_app({"REDIS_URL": server.url, "SECRET_KEY": secrets.token_urlsafe(32),
                       "QR_KEYS": f"1:{secrets.token_urlsafe(32)}", "PUBLIC_URL": "https://pj.example.gov.cn",
-                      "EVALUATION_OFFICE": "示例市纠风办", "LIMIT_DEFAULT_IP": "1000000/minute",
-                      "LIMIT_LOGIN_IP": "1000/minute", "LIMIT_LOGIN_ACCOUNT": "1000/minute"})
+                      "EVALUATION_OFFICE": "示例市纠风办", "PROXY_HOPS": 0,
+                      "LIMIT_DEFAULT_IP": "1000000/minute", "LIMIT_LOGIN_IP": "1000/minute",
+                      "LIMIT_LOGIN_ACCOUNT": "1000/minute"})
     r = redis.Redis.from_url(server.url, decode_responses=True)
     now = time.time()
     today = datetime.fromtimestamp(now, zone(app.config["TIMEZONE"])).date()
@@ -165,7 +177,10 @@ def run(server: RedisServer, args: argparse.Namespace) -> dict:
         ("API keys", office, "/console/keys"),
     ]
     rows = []
+    only = os.environ.get("BENCH_PAGES")  # a comma-separated subset of the paths, for a quick look
     for name, client, path in pages:
+        if only and path.split("?")[0] not in only.split(",") and rows:
+            continue
         p50, p95 = timed(client, path, args.rounds)
         rows.append({"page": name, "path": path, "p50_ms": round(p50, 1), "p95_ms": round(p95, 1)})
     base = rows[0]["p50_ms"]
