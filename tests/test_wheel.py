@@ -80,5 +80,12 @@ def test_a_wheel_installed_in_a_clean_venv_serves_the_rating_page(tmp_path, h, r
             assert resp.status == 200 and resp.read() == (ROOT / "ratingsvc/static/rate.js").read_bytes()
         with urllib.request.urlopen(f"{base}/static/vendor/weui-2.6.26/weui.min.css", timeout=10) as resp:
             assert resp.status == 200
+        with urllib.request.urlopen(f"{base}/console/login", timeout=10) as resp:  # the console's templates
+            login = resp.read().decode()
+        assert resp.status == 200 and "登录" in login and "/static/console/console.css?v=" in login
+        for asset in ("console/console.css", "console/console.js", "vendor/htmx-2.0.11/htmx.min.js",
+                      "vendor/echarts-6.1.0/echarts.simple.min.js"):
+            with urllib.request.urlopen(f"{base}/static/{asset}", timeout=10) as resp:
+                assert resp.status == 200, asset
     finally:
         stop(app)
