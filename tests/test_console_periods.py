@@ -230,6 +230,9 @@ def test_an_office_admin_closes_a_period_and_downloads_its_export(browser, live,
 
     try:
         browser_login(page, live, "office")
+        page.goto(f"{live}/console/periods/2026H2/edit")
+        assert page.input_value("input[name=start]") == "2026-07-01"
+        shot(page, "periods-correct")
         page.goto(f"{live}/console/periods")
         shot(page, "periods-list")
         page.click("#period-may >> text=关闭…")

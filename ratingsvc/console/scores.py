@@ -10,7 +10,8 @@ from flask import Blueprint, Response, request
 
 from .. import periods, registry
 from ..extensions import get_redis
-from ..views.scores import as_csv, as_xlsx, compute
+from ..views.scores import as_csv, compute
+from ..views.sheet import as_xlsx
 from . import error_page, render, require
 from .periods import today
 

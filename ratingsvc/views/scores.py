@@ -144,34 +144,12 @@ def table_rows(result: dict) -> list[list]:
          *(u["ci95"] or NO_INTERVAL), u["good_rate"], u["status"], u["rank"]] for u in result["units"]]
 
 
-def _pid(result: dict) -> str:
+def pid_of(result: dict) -> str:
     return result["period"] if isinstance(result["period"], str) else result["period"].id
 
 
 def as_csv(result: dict) -> Response:
-    return csv_response(table_rows(result), f"scores-{_pid(result)}.csv")
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def as_xlsx(result: dict) -> Response:
-    """The CSV's rows as an .xlsx (a write-only workbook: rows streamed, not held as cells);
-    text that looks like a formula made inert as in the CSV."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    def cell(value):  # control characters have no place in a sheet (openpyxl refuses them)
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("scores")
-    for row in table_rows(result):
-        sheet.append([inert(cell(value)) for value in row])
-    out = io.BytesIO()
-    book.save(out)
-    return Response(out.getvalue(), mimetype=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="scores-{_pid(result)}.xlsx"'})
+    return csv_response(table_rows(result), f"scores-{pid_of(result)}.csv")
 
 
 SCORES_FORMATS = "JSON; CSV with format=csv"
