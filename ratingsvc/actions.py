@@ -5,7 +5,11 @@ change (README "Audit log"). No Flask here."""
 from __future__ import annotations
 
 import dataclasses
+<<<<<<< HEAD
 from collections import Counter
+=======
+from datetime import datetime
+>>>>>>> c-periods
 from typing import Any
 
 import redis
@@ -13,6 +17,7 @@ import redis
 from . import accounts, apikeys, audit, importplan, periods, registry, review
 from .audit import Actor
 from .registry import Category, Unit, Window
+from .timeutil import zone
 
 
 def _plain(value: Any) -> Any:
@@ -86,6 +91,16 @@ def import_plan(r: redis.Redis, actor: Actor, now: float, plan: importplan.Plan,
 def create_period(r: redis.Redis, actor: Actor, now: float, period: periods.Period) -> periods.Period:
     saved = periods.create_period(r, period)
     _log(r, actor, "period.create", f"period:{period.id}", now, after=saved)
+    return saved
+
+
+def update_period(r: redis.Redis, actor: Actor, now: float, pid: str, *, tz: str,
+                  **changes: Any) -> periods.Period:
+    """Correct a period's name or dates before it starts (periods.PeriodStarted after)."""
+    old = periods.get_period(r, pid)
+    today = datetime.fromtimestamp(now, zone(tz)).date()
+    saved = periods.update_period(r, dataclasses.replace(old, **changes), today=today)
+    _log(r, actor, "period.update", f"period:{pid}", now, old, saved)
     return saved
 
 

@@ -170,6 +170,11 @@ def stored_result(r: redis.Redis, period_id: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
+def closed_ids(r: redis.Redis) -> set[str]:
+    """The ids of the periods that are closed (without reading their results)."""
+    return set(r.hkeys(rkeys.CLOSED))
+
+
 def _level(value: object) -> int:
     """A level of an export line: an int 1-5, else ValueError (not a line of an export)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:

@@ -37,6 +37,29 @@ def create_period(r: redis.Redis, period: Period) -> Period:
     return period
 
 
+class PeriodStarted(Exception):
+    """A period that has started is not corrected: its scores already count its days."""
+
+    def __init__(self, period: Period) -> None:
+        self.period = period
+        self.message = (f"评议期 {period.id} 已于 {period.start} 开始，不能再更正名称或日期"
+                        "（已开始的评议期，得分已按其日期计算）。")
+        self.message_en = f"Period {period.id} started on {period.start}; it can no longer be corrected."
+        super().__init__(self.message)
+
+
+def update_period(r: redis.Redis, period: Period, *, today: date) -> Period:
+    """Correct a period's name and dates before it starts (today before its first day, in the
+    office's time zone): PeriodStarted once it has; ValueError if it would end before it starts."""
+    old = get_period(r, period.id)
+    if old.start <= today:
+        raise PeriodStarted(old)
+    if period.end < period.start:
+        raise ValueError("评议期的结束日期不能早于开始日期 (a period ends on or after its first day)")
+    r.hset(rkeys.PERIODS, period.id, period.to_json())
+    return period
+
+
 def get_period(r: redis.Redis, pid: str) -> Period:
     raw = r.hget(rkeys.PERIODS, pid)
     if raw is None:

@@ -124,6 +124,21 @@ class PeriodSchema(Schema):
             raise ValidationError("end is before start", "end")
 
 
+class PeriodUpdateSchema(Schema):
+    """A correction before the period starts: any of name, start, end."""
+
+    name = fields.String(validate=NAME)
+    start = fields.Date(validate=DAY)
+    end = fields.Date(validate=DAY)
+
+    @validates_schema
+    def _some(self, data, **kwargs):
+        if not data:
+            raise ValidationError("give at least one of name, start, end")
+        if "start" in data and "end" in data and data["end"] < data["start"]:
+            raise ValidationError("end is before start", "end")
+
+
 class LevelSchema(Schema):
     level = fields.Integer()
     label = fields.String()

@@ -12,7 +12,7 @@ MENU = [
     ("单位与窗口", "console_units.index", "units.list"),
     ("评价审核", "console_review.index", "review.decide"),
     ("得分排名", "console_scores.index", "scores.read"),
-    ("评议期", "console_periods.index", "periods.edit"),
+    ("评议期", "console_periods.index", "results.read"),
     ("登记与导入", "console_registry.index", "registry.edit"),
     ("API 密钥", "console_admin.keys", "keys.manage"),
     ("账号", "console_admin.accounts", "accounts.manage"),

@@ -49,11 +49,22 @@ def close_period(period: periods.Period, actor: Actor) -> dict:
     path = export_path(period.id)
     result = closing.close(get_redis(), period, str(path), prior_weight=config["SCORE_PRIOR_WEIGHT"],
                            min_n=config["SCORE_MIN_N"], now=now(), tz=config["TIMEZONE"])
-    path.with_suffix(".result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1),
-                                                encoding="utf-8")
+    path.with_suffix(".result.json").write_text(result_text(result), encoding="utf-8")
     audit.record(get_redis(), actor, "period.close", f"period:{period.id}", now=now(),
                  after={"taps": result["taps"], "digest": result["digest"], "export": path.name})
     return {**result, "export": path.name}
+
+
+def result_text(result: dict) -> str:
+    """A result as its file holds it (<id>.result.json, what `ratingsvc verify` reads)."""
+    return json.dumps(result, ensure_ascii=False, indent=1)
+
+
+def result_download(period_id: str) -> Response:
+    """A closed period's result as the file closing wrote, for a person to keep with the export."""
+    text = result_text(closed_result(period_id))
+    return Response(text, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{period_id}.result.json"'})
 
 
 def closed_result(period_id: str) -> dict:
@@ -89,6 +100,11 @@ def result(pid: str):
 @blp.error(404, "export_missing: closed, but the export file is not in EXPORT_DIR here")
 @blp.error(409, "period_open: not closed")
 def export(pid: str):
+    return export_response(pid)
+
+
+def export_response(pid: str) -> Response:
+    """A closed period's export as a download (the API's and the console's)."""
     closed_result(pid)
     path = export_path(pid)
     if not path.is_file():
@@ -110,6 +126,11 @@ REPORT_FORMATS = "JSON; CSV with format=csv; a printable page with format=html"
 @blp.alt_response(200, schema=TEXT, content_type="text/html", success=True, description=REPORT_FORMATS)
 def ranking(args: dict, pid: str):
     """Per category the best and worst N by shrunk score; too few ratings set apart."""
+    return report_response(pid, args)
+
+
+def report_response(pid: str, args: dict) -> Response:
+    """The ranking report in args["format"] (args as ReportQuerySchema loads them)."""
     r = get_redis()
     period = periods.get_period(r, pid)
     table = compute(period, args.get("category"))

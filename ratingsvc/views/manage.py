@@ -10,6 +10,7 @@ import qr
 
 from .. import access, actions, periods, posters, registry
 from ..auth import actor, check_unit, current_key, require
+from ..errors import BadRequest, Conflict
 from ..extensions import ApiBlueprint, get_redis, get_signing, now
 from ..limiting import per_key_limit
 from ..schemas import (
@@ -18,6 +19,7 @@ from ..schemas import (
     CategorySchema,
     CategoryUpdateSchema,
     PeriodSchema,
+    PeriodUpdateSchema,
     QrQuerySchema,
     UnitQuerySchema,
     UnitSchema,
@@ -183,3 +185,21 @@ def list_periods():
 @blp.error(409, "period_exists")
 def create_period(body: dict):
     return actions.create_period(get_redis(), actor(), now(), periods.Period(**body))
+
+
+@blp.route("/periods/<pid>", methods=["PATCH"])
+@require("periods.edit")
+@blp.arguments(PeriodUpdateSchema)
+@blp.response(200, PeriodSchema)
+@blp.error(404, "unknown_period")
+@blp.error(409, "period_started: it has started (its first day has come); no more corrections")
+def update_period(body: dict, pid: str):
+    """Correct a period's name or dates before it starts (audited, before and after)."""
+    try:
+        return actions.update_period(get_redis(), actor(), now(), pid,
+                                     tz=current_app.config["TIMEZONE"], **body)
+    except periods.PeriodStarted as exc:
+        raise Conflict(exc.message, code="period_started", message_en=exc.message_en) from None
+    except ValueError:
+        raise BadRequest("评议期的结束日期不能早于开始日期。", code="invalid_request",
+                         message_en="A period ends on or after its first day.") from None

@@ -136,13 +136,20 @@ def csv_response(rows: list[list], name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def as_csv(result: dict) -> Response:
-    rows = [CSV_COLUMNS] + [
+def table_rows(result: dict) -> list[list]:
+    """The table as rows of cells, CSV_COLUMNS first (the CSV's and the .xlsx's)."""
+    return [CSV_COLUMNS] + [
         [u["unit"], u["name"], u["category"], u["n"], u["pending"], u["rejected"],
          *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
          *(u["ci95"] or NO_INTERVAL), u["good_rate"], u["status"], u["rank"]] for u in result["units"]]
-    pid = result["period"] if isinstance(result["period"], str) else result["period"].id
-    return csv_response(rows, f"scores-{pid}.csv")
+
+
+def pid_of(result: dict) -> str:
+    return result["period"] if isinstance(result["period"], str) else result["period"].id
+
+
+def as_csv(result: dict) -> Response:
+    return csv_response(table_rows(result), f"scores-{pid_of(result)}.csv")
 
 
 SCORES_FORMATS = "JSON; CSV with format=csv"
