@@ -5,11 +5,8 @@ change (README "Audit log"). No Flask here."""
 from __future__ import annotations
 
 import dataclasses
-<<<<<<< HEAD
 from collections import Counter
-=======
 from datetime import datetime
->>>>>>> c-periods
 from typing import Any
 
 import redis
