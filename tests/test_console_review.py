@@ -50,7 +50,8 @@ def test_the_queue_shows_names_local_times_and_the_rules_in_chinese(held, consol
     # grouped by window and reason, with counts
     groups = re.findall(r"<td>(东厅A|西厅B)</td>\s*<td><span class=\"tag tag-warn\">([^<]+)</span></td>"
                         r"<td class=\"num\">(\d+)</td>", page)
-    assert groups == [("东厅A", "疑似自动程序（过快或非手机浏览器）", "3"), ("西厅B", "扫码后过久才评价", "1")]
+    assert groups == [("东厅A", "疑似自动程序（过快或非手机浏览器）", "3"),
+                      ("西厅B", "扫码后过久才评价", "1")]
 
 
 def test_filters_by_unit_window_and_reason_and_pages(held, console, monkeypatch):
@@ -74,16 +75,18 @@ def test_one_tap_is_decided_with_a_reason_and_audited(held, console):
     no_reason = console.post(client, "/console/review/decide", {"rating_id": tap, "action": "reject"})
     assert no_reason.status_code == 400 and "请填写处理理由" in no_reason.text
     assert tap in held_ids(held)
-    resp = console.post(client, "/console/review/decide", {"rating_id": tap, "action": "reject",
-                                                          "why": "同一手机连续评价", "window": str(held.a.id)})
+    resp = console.post(client, "/console/review/decide", {
+        "rating_id": tap, "action": "reject", "why": "同一手机连续评价", "window": str(held.a.id)})
     assert resp.status_code == 302 and f"window={held.a.id}" in resp.headers["Location"]
     assert "已驳回 1 条评价" in client.get(resp.headers["Location"]).text
     assert tap not in held_ids(held)
     assert console.audit_actions().count("review.reject") == 1
-    again = console.post(client, "/console/review/decide", {"rating_id": tap, "action": "release", "why": "x"})
+    again = console.post(client, "/console/review/decide", {"rating_id": tap, "action": "release",
+                                                           "why": "x"})
     assert again.status_code == 409 and "已经处理过了" in again.text
     made = review.decisions(held.r, ["u1"])
-    assert [(d["action"], d["by"], d["why"]) for d in made] == [("reject", "account:clerk", "同一手机连续评价")]
+    assert [(d["action"], d["by"], d["why"]) for d in made] == [
+        ("reject", "account:clerk", "同一手机连续评价")]
 
 
 def test_a_filtered_group_is_decided_at_once_if_unchanged(held, console):
@@ -165,7 +168,7 @@ def test_an_admin_rejects_200_held_taps_of_one_window_in_a_browser(rules, consol
     for _ in range(2):
         tap_from(h, b, level=2, wait=0.1)
     console.account("office", "admin")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     try:
         browser_login(page, live, "office")
         page.goto(f"{live}/console/review")
