@@ -10,7 +10,7 @@ import pytest
 
 from ratingsvc import review
 from ratingsvc.console import review as console_review
-from tests.console_helpers import browser_login, shot
+from tests.console_helpers import ARTIFACTS, browser_login, shot
 from tests.helpers import tap_from
 
 
@@ -186,6 +186,11 @@ def test_an_admin_rejects_200_held_taps_of_one_window_in_a_browser(rules, consol
         assert "已驳回 200 条评价" in page.inner_text(".alert-ok")
         assert "没有符合条件的待核评价" in page.inner_text("main")
         shot(page, "review-bulk-done")
+        page.click("text=查看处理记录")
+        assert "共 200 条处理记录" in page.inner_text("main")
+        assert "海报被拍照传播" in page.inner_text("table")
+        page.set_viewport_size({"width": 1280, "height": 700})
+        page.screenshot(path=str(ARTIFACTS / "review-decisions.png"))  # its first screen only
     finally:
         page.close()
     assert review.list_held(h.r, ["u1"], window=a.id) == []

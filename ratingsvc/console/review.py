@@ -67,7 +67,7 @@ def _page(f: dict[str, Any], *, error: str | None = None, status: int = 200, not
     held_units = sorted({t.unit for t in held} | ({f["unit"]} if f["unit"] else set()))
     window_choices = sorted({(t.window, t.unit) for t in held if not f["unit"] or t.unit == f["unit"]})
     if f["window"] is not None and f["window"] not in {w for w, _ in window_choices}:
-        window_choices.append((f["window"], f["unit"]))  # the filter shown as chosen, now empty
+        window_choices.append(_chosen_window(f["window"], q["windows"]))  # shown as chosen, now empty
     return render(
         "console/review_index.html", status, f=f, args=_args(f), q=q, total=len(held), count=len(taps),
         shown=taps[(page - 1) * PAGE: page * PAGE], page=page, pages=pages,
@@ -75,7 +75,18 @@ def _page(f: dict[str, Any], *, error: str | None = None, status: int = 200, not
         bulk=bool(f["unit"] or f["window"] is not None), reasons=REASONS, reason_name=reason_name,
         levels=LEVELS, verbs=VERBS, error=error, notice=notice,
         unit_choices=[(u, f"{q['units'].get(u, u)}（{u}）") for u in held_units],
-        window_choices=[(w, f"{q['windows'].get(w, w)} · {q['units'].get(u, u)}") for w, u in window_choices])
+        window_choices=[(w, " · ".join(filter(None, [q["windows"].get(w, str(w)), q["units"].get(u, u)])))
+                        for w, u in window_choices])
+
+
+def _chosen_window(wid: int, names: dict[int, str]) -> tuple[int, str]:
+    """A window chosen in the filter that has no held tap (left): its name and unit."""
+    try:
+        window = registry.get_window(get_redis(), wid)
+    except registry.RegistryError:
+        return wid, ""
+    names[wid] = window.name
+    return wid, window.unit
 
 
 def _done_notice() -> str | None:
@@ -151,7 +162,8 @@ def decisions():
     units = {u.id: u.name for u in registry.list_units(r)}
     if unit:
         registry.get_unit(r, unit)
-    made = review.decisions(r, [unit] if unit else sorted(units))[::-1]
+    made = sorted(review.decisions(r, [unit] if unit else sorted(units)), reverse=True,
+                  key=lambda d: (d["t"], d["decision"]))  # newest first; at one time, the last made first
     pages = max(1, -(-len(made) // PAGE))
     page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
     rows = [(d, review.decision_out(d, tz)) for d in made[(page - 1) * PAGE: page * PAGE]]
