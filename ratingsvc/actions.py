@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -111,6 +112,19 @@ def decide(r: redis.Redis, actor: Actor, now: float, unit: str, stream_id: str, 
         _log(r, actor, f"review.{action}", f"rating:{review.rating_id(unit, stream_id)}", now,
              after={"decision": decision, "why": why})
     return status, decision
+
+
+def decide_many(r: redis.Redis, actor: Actor, now: float, taps: Iterable[review.HeldTap], *, action: str,
+                why: str, tz: str) -> dict[str, int]:
+    """Release or reject a group of held taps with one reason, each through decide() (so each
+    decision has its own audit line, as one decided alone): {"done": n, "decided": n already
+    decided (or gone) by the time it came to them}."""
+    counts = {"done": 0, "decided": 0}
+    for tap in taps:
+        unit, _, stream_id = tap.rating_id.rpartition(".")
+        status, _decision = decide(r, actor, now, unit, stream_id, action=action, why=why, tz=tz)
+        counts["done" if status == "done" else "decided"] += 1
+    return counts
 
 
 # API keys --------------------------------------------------------------------------------

@@ -15,6 +15,22 @@ import redis
 
 from . import rkeys
 
+#: action -> how the console names it (an action not listed shows as it is); a prefix before
+#: the dot names its group
+ACTION_NAMES = {
+    "account.": "账号（全部）", "account.login": "登录", "account.login_failed": "登录失败",
+    "account.logout": "退出登录", "account.change_password": "修改密码",
+    "account.enable_totp": "启用两步验证",
+    "account.create": "创建账号", "account.update": "修改账号", "account.disable": "停用账号",
+    "account.enable": "启用账号", "account.reset_password": "重置密码", "account.reset_totp": "重置两步验证",
+    "key.": "API 密钥（全部）", "key.create": "创建 API 密钥", "key.revoke": "吊销 API 密钥",
+    "review.": "评价审核（全部）", "review.release": "审核放行", "review.reject": "审核驳回",
+    "category.": "类别（全部）", "category.create": "新建类别", "category.update": "修改类别",
+    "unit.": "单位（全部）", "unit.create": "新建单位", "unit.update": "修改单位",
+    "window.": "窗口（全部）", "window.create": "新建窗口", "window.update": "修改窗口",
+    "window.revoke": "作废窗口二维码",
+    "period.": "评议期（全部）", "period.create": "新建评议期", "period.close": "关闭评议期",
+}
 FIELDS = ("time", "actor", "actor_kind", "actor_name", "addr", "action", "target", "before", "after")
 READ_CHUNK = 500
 

@@ -61,3 +61,19 @@ class Rules:
         if too_fast or self.automation_ua.search(user_agent.strip()):
             reasons.append("automation")
         return reasons
+
+
+#: the reasons a tap is held (README "Rate limits and anti-fraud"), as the office reads them
+REASONS = {
+    "hours": "非办公时间评价",
+    "ip_window": "同一网络地址短时多人评价",
+    "burst": "短时评价激增",
+    "multi_window": "同一人当天评价本单位多个窗口",
+    "late_ticket": "扫码后过久才评价",
+    "automation": "疑似自动程序（过快或非手机浏览器）",
+}
+
+
+def reason_name(code: str) -> str:
+    """A held tap's reason in Chinese (an unknown code as it is)."""
+    return REASONS.get(code, code)
