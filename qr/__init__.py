@@ -1,5 +1,5 @@
 """QR rendering for ratingsvc posters and downloads."""
 
-from .render import ALPHANUMERIC, make, png, svg
+from .render import ALPHANUMERIC, make, png, svg, svg_data_uri
 
-__all__ = ["ALPHANUMERIC", "make", "png", "svg"]
+__all__ = ["ALPHANUMERIC", "make", "png", "svg", "svg_data_uri"]

@@ -153,28 +153,27 @@ def list_users() -> None:
             click.echo(_account_line(a))
 
 
+def _set_active(username: str, active: bool) -> None:
+    with app_context() as app:
+        try:
+            actions.update_account(get_redis(), cli_actor(), app.config["CLOCK"](), username, active=active)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{'enabled' if active else 'disabled'} {username}")
+
+
 @users.command("disable")
 @click.argument("username")
 def disable_user(username: str) -> None:
     """Disable an account: its sessions end at once."""
-    with app_context() as app:
-        try:
-            actions.update_account(get_redis(), cli_actor(), app.config["CLOCK"](), username, active=False)
-        except accounts.AccountError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"disabled {username}")
+    _set_active(username, False)
 
 
 @users.command("enable")
 @click.argument("username")
 def enable_user(username: str) -> None:
     """Enable a disabled account again."""
-    with app_context() as app:
-        try:
-            actions.update_account(get_redis(), cli_actor(), app.config["CLOCK"](), username, active=True)
-        except accounts.AccountError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"enabled {username}")
+    _set_active(username, True)
 
 
 @users.command("reset-password")

@@ -3,7 +3,6 @@ change of a temporary password; the account's own page (password, second factor)
 
 from __future__ import annotations
 
-import base64
 import hashlib
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -100,10 +99,6 @@ def _pending() -> accounts.Account | None:
     return account if account is not None and account.active else None
 
 
-def qr_data_uri(text: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(qr.svg(text, 6)).decode()
-
-
 @bp.route("/login/totp", methods=["GET", "POST"])
 @_limits
 def totp():
@@ -115,7 +110,7 @@ def totp():
     context = {"username": account.username, "enrol": bool(secret)}
     if secret:
         uri = accounts.totp_uri(secret, account.username, current_app.config["TOTP_ISSUER"])
-        context.update(secret=secret, qr=qr_data_uri(uri))
+        context.update(secret=secret, qr=qr.svg_data_uri(uri, 180))
     if request.method == "GET":
         return render_template("console/totp.html", **context)
     code = request.form.get("code", "")

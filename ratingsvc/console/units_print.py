@@ -3,8 +3,6 @@ window's code, for those who hold its codes (action "window.codes")."""
 
 from __future__ import annotations
 
-import base64
-
 from flask import redirect, request, url_for
 
 import qr
@@ -53,10 +51,6 @@ def chosen(uid: str, source: dict | None = None) -> Chosen:
     return unit, [window] if window else registry.list_windows(r, uid), window
 
 
-def qr_data_uri(url: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(qr.svg(url, 240)).decode()
-
-
 @bp.route("/units/<uid>/posters")
 @require("window.codes", unit_arg="uid")
 def posters(uid: str):
@@ -66,7 +60,7 @@ def posters(uid: str):
     args = {"format": fmt, **({"window": window.id} if window else {})}
     all_windows = windows if window is None else registry.list_windows(get_redis(), uid)
     return render("console/units_posters.html", unit=unit, window=window, all_windows=all_windows,
-                  fmt=fmt, formats=FORMATS, pages=pages, qr_data_uri=qr_data_uri, args=args,
+                  fmt=fmt, formats=FORMATS, pages=pages, qr_data_uri=qr.svg_data_uri, args=args,
                   notice=notice(), call=qr.poster.CALL, hint=qr.poster.HINT)
 
 
