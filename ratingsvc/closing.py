@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import redis
 
@@ -68,14 +68,19 @@ def line_body(tap: dict) -> str:
     return json.dumps(tap, ensure_ascii=False, sort_keys=True)
 
 
-def export_lines(r: redis.Redis, period: Period, tz: str) -> Iterator[tuple[dict, str, str]]:
-    """The export, unit by unit: each tap, its line (with the chain value), the chain value."""
+def export_lines(r: redis.Redis, period: Period, tz: str,
+                 on_unit: Callable[[int, int], None] | None = None) -> Iterator[tuple[dict, str, str]]:
+    """The export, unit by unit: each tap, its line (with the chain value), the chain value.
+    on_unit(units done, units) after each unit."""
     chain = chain_start(period.id)
     first, last = day_key(period.start), day_key(period.end)
-    for unit in sorted(r.smembers(rkeys.UNITS)):
+    units = sorted(r.smembers(rkeys.UNITS))
+    for done, unit in enumerate(units, 1):
         for tap in unit_taps(r, unit, first, last, tz):
             chain = chained(chain, line_body(tap))
             yield tap, line_body({**tap, "chain": chain}), chain
+        if on_unit is not None:
+            on_unit(done, len(units))
 
 
 def _misfit(change: dict, tap: dict | None) -> str | None:
@@ -141,14 +146,19 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
 
 
 def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min_n: int,
-          now: float, tz: str) -> dict:
+          now: float, tz: str, progress: Callable[[int, int, int], None] | None = None) -> dict:
     """Write the export to path, compute the frozen result from it, store both facts. Times
-    in zone tz (iso_time), days as ISO dates."""
+    in zone tz (iso_time), days as ISO dates. progress(units done, units, taps written) after
+    each unit."""
     written: dict = {"lines": 0, "digest": chain_start(period.id)}
+
+    def unit_done(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total, written["lines"])
 
     def taps() -> Iterator[dict]:
         with open(path, "w", encoding="utf-8") as out:
-            for tap, line, chain in export_lines(r, period, tz):
+            for tap, line, chain in export_lines(r, period, tz, unit_done):
                 out.write(line + "\n")
                 written["lines"] += tap.get("kind") != "change"
                 written["digest"] = chain
@@ -167,6 +177,18 @@ def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min
 
 def stored_result(r: redis.Redis, period_id: str) -> dict | None:
     raw = r.hget(rkeys.CLOSED, period_id)
+    return json.loads(raw) if raw else None
+
+
+def note_progress(r: redis.Redis, period_id: str, done: int, total: int, taps: int) -> None:
+    """Where a close is (for the console's progress line): a key that lapses after an hour."""
+    r.set(rkeys.closing_progress(period_id), json.dumps({"units_done": done, "units": total, "taps": taps}),
+          ex=3600)
+
+
+def progress_of(r: redis.Redis, period_id: str) -> dict | None:
+    """How far the close of this period has come, if one ran within the hour."""
+    raw = r.get(rkeys.closing_progress(period_id))
     return json.loads(raw) if raw else None
 
 

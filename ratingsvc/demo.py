@@ -20,12 +20,13 @@ def load_once(r: redis.Redis, *, now: float, tz: str, csv_path: Path = EXAMPLE_C
     if r.exists(rkeys.DEMO_MARK):
         return False
     rows = importer.read_file(csv_path).rows
-    importplan.apply(r, importplan.make_plan(rows, importplan.read_current(r)))
+    actor = audit.cli_actor()
+    actions.import_plan(r, actor, now, importplan.make_plan(rows, importplan.read_current(r)), csv_path.name)
     year = datetime.fromtimestamp(now, zone(tz)).year
     period = periods.Period(f"{year}", f"{year}年度评议", datetime(year, 1, 1).date(),
                             datetime(year, 12, 31).date())
     with contextlib.suppress(registry.RegistryError):  # an interrupted earlier load made it
-        periods.create_period(r, period)
+        actions.create_period(r, actor, now, period)
     r.set(rkeys.DEMO_MARK, period.id)
     return True
 
@@ -38,8 +39,10 @@ def mint_keys(r: redis.Redis, *, now: float) -> dict[str, str]:
     """A new admin and scorer key each run; the previous demo keys stop working."""
     keys = {}
     for role, name in DEMO_KEYS.items():
-        apikeys.revoke(r, name=name)
-        keys[role], _ = apikeys.create_key(r, name=name, role=role, now=now)
+        for old in apikeys.list_keys(r):
+            if old.name == name:
+                actions.revoke_key(r, audit.cli_actor(), now, old.id)
+        keys[role], _ = actions.create_key(r, audit.cli_actor(), now, name=name, role=role)
     return keys
 
 

@@ -67,6 +67,10 @@ def parse_stream_id(value: str) -> tuple[int, int] | None:
     return (ms, seq) if ms <= MAX_ID_PART and seq <= MAX_ID_PART else None
 
 
+def closing_progress(period_id: str) -> str:
+    return f"rs:closing:{period_id}"  # string: JSON, how far closing the period has come
+
+
 def category(cid: str) -> str:
     return f"rs:cat:{cid}"
 

@@ -255,3 +255,43 @@ def test_an_office_admin_closes_a_period_and_downloads_its_export(browser, live,
         page.close()
     result = closing.stored_result(r, "may")
     assert len(lines) == 3 and closing.verify(lines, result) == []
+
+
+def test_closing_reports_its_progress_unit_by_unit(console, h, clock, r):
+    ended(h, clock)
+    admin = console.as_role("admin")
+    assert admin.get("/console/periods/may/close/progress").json == {}
+    seen: list[tuple[int, int, int]] = []
+    period = periods.get_period(r, "may")
+    probe = Path(h.app.config["EXPORT_DIR"]) / "probe.jsonl"
+    probe.parent.mkdir(parents=True, exist_ok=True)
+    closing.close(r, period, str(probe), prior_weight=20, min_n=30,
+                  now=clock(), tz="Asia/Shanghai", progress=lambda *p: seen.append(p))
+    assert [p[:2] for p in seen] == [(1, 2), (2, 2)] and seen[-1][2] == 3
+    r.hdel("rs:closed", "may")  # the probe's close: undone, for the console's own
+    assert console.post(admin, "/console/periods/may/close").status_code == 302
+    assert admin.get("/console/periods/may/close/progress").json == {"units_done": 2, "units": 2, "taps": 3}
+    staff = console.as_role("staff")
+    assert staff.get("/console/periods/may/close/progress").status_code == 403
+
+
+def test_the_close_page_shows_the_progress_while_it_runs(browser, live, console, h, clock, r):
+    ended(h, clock)
+    console.account("office", "admin", password=PASSWORD)
+    page = browser.new_page(locale="zh-CN")
+    held = []
+    try:
+        browser_login(page, live, "office")
+        page.goto(f"{live}/console/periods/may/close")
+        page.route("**/console/periods/may/close", lambda route: held.append(route)
+                   if route.request.method == "POST" else route.continue_())
+        closing.note_progress(r, "may", 1, 2, 2)  # as a close in flight leaves it
+        page.click("button:has-text('确认关闭评议期 may')")
+        page.wait_for_function("document.getElementById('close-progress').textContent.includes('1 / 2')")
+        assert "已处理 1 / 2 个单位，已写出 2 条评价" in page.inner_text("#close-progress")
+        shot(page, "periods-close-progress")
+        held[0].continue_()
+        page.wait_for_url("**/console/periods?done=closed&pid=may")
+    finally:
+        page.close()
+    assert closing.stored_result(r, "may")["taps"] == 3

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, Response, current_app, redirect, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from marshmallow import ValidationError
 
 from .. import actions, closing, errortext, periods
@@ -144,6 +144,14 @@ def close(pid: str):
     if is_htmx():
         return Response(status=204, headers={"HX-Redirect": target})
     return redirect(target)
+
+
+@bp.route("/periods/<pid>/close/progress")
+@require("periods.edit")
+def close_progress(pid: str):
+    """How far a running close has come: {units_done, units, taps}, or {} (console.js polls)."""
+    periods.get_period(get_redis(), pid)
+    return jsonify(closing.progress_of(get_redis(), pid) or {})
 
 
 @bp.route("/periods/<pid>/export")

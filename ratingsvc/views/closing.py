@@ -47,8 +47,16 @@ def close_period(period: periods.Period, actor: Actor) -> dict:
         raise Conflict(f"评议期 {period.id} 已经关闭。", code="period_closed",
                        message_en=f"Period {period.id} is closed already.")
     path = export_path(period.id)
-    result = closing.close(get_redis(), period, str(path), prior_weight=config["SCORE_PRIOR_WEIGHT"],
-                           min_n=config["SCORE_MIN_N"], now=now(), tz=config["TIMEZONE"])
+    r = get_redis()
+    closing.note_progress(r, period.id, 0, 0, 0)  # not an earlier attempt's figures
+
+    def progress(done: int, total: int, taps: int) -> None:  # for the console: every 20 units
+        if done % 20 == 0 or done == total:
+            closing.note_progress(r, period.id, done, total, taps)
+
+    result = closing.close(r, period, str(path), prior_weight=config["SCORE_PRIOR_WEIGHT"],
+                           min_n=config["SCORE_MIN_N"], now=now(), tz=config["TIMEZONE"],
+                           progress=progress)
     path.with_suffix(".result.json").write_text(result_text(result), encoding="utf-8")
     audit.record(get_redis(), actor, "period.close", f"period:{period.id}", now=now(),
                  after={"taps": result["taps"], "digest": result["digest"], "export": path.name})

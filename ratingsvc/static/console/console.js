@@ -21,6 +21,26 @@
       window.echarts.init(el).setOption(JSON.parse(source.textContent));
     });
   }
+  // A long request (closing a period) shows how far it has come: the element with
+  // data-progress names a URL answering {units_done, units, taps}, read each second meanwhile.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var box = document.querySelector("[data-progress]");
+    if (!box || !e.detail.elt.closest("form")) { return; }
+    var timer = window.setInterval(function () {
+      window.fetch(box.getAttribute("data-progress"), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          if (p.units) {
+            box.textContent = "已处理 " + p.units_done + " / " + p.units + " 个单位，已写出 " + p.taps + " 条评价。";
+          }
+        })
+        .catch(function () {});
+    }, 1000);
+    document.addEventListener("htmx:afterRequest", function stop() {
+      window.clearInterval(timer);
+      document.removeEventListener("htmx:afterRequest", stop);
+    });
+  });
   document.addEventListener("DOMContentLoaded", charts);
   document.addEventListener("htmx:afterSettle", charts);
 })();
