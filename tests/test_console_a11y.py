@@ -5,16 +5,18 @@ critical. Each page's full screenshot goes to tests/artifacts/a11y-<page>.png, t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ratingsvc import actions, registry
 from ratingsvc.audit import Actor
 from tests.conftest import START
-from tests.console_helpers import PASSWORD, browser_login, shot
+from tests.console_helpers import browser_login, shot
 from tests.helpers import tap_from
 from tests.test_console_units import OFFICE_HOURS, say
 
-AXE = sorted((__import__("pathlib").Path(__file__).parent / "vendor").glob("axe-core-*/axe.min.js"))[-1]
+AXE = sorted((Path(__file__).parent / "vendor").glob("axe-core-*/axe.min.js"))[-1]
 #: where the browser fetches axe from: the pages allow scripts of their own origin only (CSP
 #: script-src 'self'), so an inline <script> with axe's text is refused; a route the test
 #: answers itself serves the file as if it were the app's.
@@ -87,7 +89,6 @@ def data(h, rules, console, clock):
     h.w3 = actions.create_window(h.r, BOSS, now, "u2", "1号窗口")
     h.w4 = actions.create_window(h.r, BOSS, now, "u3", "出入境证件窗口")
     actions.revoke_window(h.r, BOSS, now, h.w2.id)
-    actions.update_window(h.r, BOSS, now, h.w3.id, active=False)
 
     h.period("april", "2026-04-01", "2026-04-30")
     h.period("may", "2026-05-01", "2026-05-31")
@@ -100,9 +101,12 @@ def data(h, rules, console, clock):
     for window, levels in [(h.w1, (5, 5, 4, 3, 2, 1)), (h.w2, (5, 4, 3)), (h.w3, (4, 4)), (h.w4, (5, 2))]:
         for level in levels:
             assert h.tap(window, level, rater=h.rater()).status_code == 201
-    say(h, h.w1, 1, "排队一个多小时，窗口只开了一个。电话13812345678没人接", tags=["等候时间长"])
-    say(h, h.w1, 2, "材料要求说了三遍都不一样", tags=["态度不好"], change_to=1)
+    say(h, h.w1, 1, "排队一个多小时，窗口只开了一个。电话13812345678没人接", tags=["business", "duty"])
+    say(h, h.w1, 2, "材料要求说了三遍都不一样", tags=["public"], change_to=1)
     say(h, h.w2, 5, "工作人员很耐心")
+
+    h.w5 = actions.create_window(h.r, BOSS, now, "u2", "2号窗口（已停用）")
+    actions.update_window(h.r, BOSS, now, h.w5.id, active=False)
 
     strict = rules(RULE_MIN_TAP_MS=800, RULE_LATE_TICKET=900)
     held = [tap_from(strict, h.w1, level=lvl, wait=0.1).json["rating_id"] for lvl in (1, 2, 1, 1)]
@@ -114,10 +118,11 @@ def data(h, rules, console, clock):
     actions.create_key(h.r, BOSS, clock(), name="统计大屏", role="viewer")
     actions.create_key(h.r, BOSS, clock(), name="蔡甸区政务中心叫号系统", role="manager", units=["u1"])
     console.account("boss", "admin")
+    console.account("zhang", "manager", ["u1"])
+    actions.update_account(h.r, BOSS, clock(), "zhang", name="张主任")
     actions.create_account(h.r, BOSS, clock(), username="clerk", name="李科员", role="staff")
-    actions.create_account(h.r, BOSS, clock(), username="zhang", name="张主任", role="manager", units=["u1"])
-    from ratingsvc import accounts
-    accounts.set_password(h.r, "zhang", PASSWORD) if hasattr(accounts, "set_password") else None
+    actions.create_account(h.r, BOSS, clock(), username="liu", name="刘站长", role="manager", units=["u2", "u3"])
+    actions.update_account(h.r, BOSS, clock(), "liu", active=False)
     admin = console.login("boss")
     assert console.post(admin, "/console/periods/may/close").status_code == 302
     return h
