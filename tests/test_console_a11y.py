@@ -115,7 +115,7 @@ def data(h, rules, console, clock):
     actions.decide(h.r, BOSS, clock(), unit, stream, action="reject", why="同一手机连续评价",
                    tz="Asia/Shanghai")
 
-    actions.create_key(h.r, BOSS, clock(), name="统计大屏", role="viewer")
+    actions.create_key(h.r, BOSS, clock(), name="计分服务", role="scorer")
     actions.create_key(h.r, BOSS, clock(), name="蔡甸区政务中心叫号系统", role="manager", units=["u1"])
     console.account("boss", "admin")
     console.account("zhang", "manager", ["u1"])
