@@ -107,7 +107,8 @@ OTHER_PAGES = ["/console/units/u2", "/console/units/u2/results", "/console/units
                "/console/units/u2/posters?window={o1}", "/console/units/u2/posters.pdf?window={o1}",
                "/console/units/u2/revoke?window={o1}",
                "/console/units/u1/posters?window={o1}", "/console/units/u1/posters.pdf?window={o1}",
-               "/console/units/u1/revoke?window={o1}"]
+               "/console/units/u1/revoke?window={o1}", "/console/units/u2/qr.png?window={o1}",
+               "/console/units/u1/qr.svg?window={o1}"]
 
 
 @pytest.mark.parametrize("path", OTHER_PAGES)
@@ -179,6 +180,24 @@ def test_the_pdf_is_the_apis_and_decodes_to_the_current_code(city, console, tmp_
     theirs.write_bytes(api.data)
     assert pdf_text(pdf) == pdf_text(theirs) and pdf_qr_codes(pdf) == pdf_qr_codes(theirs)  # the API's
     assert pdf_qr_codes(pdf) == [f"HTTPS://PJ.CAIDIAN.GOV.CN/R/{city.token(city.w1)}"] * codes
+
+
+@pytest.mark.parametrize("ext", ["png", "svg"])
+def test_the_qr_code_alone_downloads_and_decodes_to_the_current_code(city, console, ext):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    client = console.as_role("manager", ["u1"])
+    resp = client.get(f"/console/units/u1/qr.{ext}?window={city.w2.id}")
+    assert resp.status_code == 200 and f"qr-W{city.w2.id}.{ext}" in resp.headers["Content-Disposition"]
+    api = city.client.get(f"/api/v1/windows/{city.w2.id}/qr.{ext}?size=1024", headers=city.admin)
+    assert resp.data == api.data  # the API's own image
+    if ext == "png":
+        decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(resp.data)))[0].text
+        assert decoded.endswith("/R/" + city.token(city.w2))
+    assert client.get("/console/units/u1/qr.png").status_code == 400  # which window?
 
 
 def test_a_revoke_asks_first_then_is_audited_and_offers_the_reprint(city, console):

@@ -3,13 +3,14 @@ window's code, for those who hold its codes (action "window.codes")."""
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import Response, redirect, request, url_for
 
 import qr
 import qr.poster
 
 from .. import actions, registry
 from ..extensions import get_redis, now
+from ..views import manage as manage_views
 from ..views import posters as poster_views
 from . import FormProblem, actor, check_unit, render, require
 from .units import bp, int_arg, notice
@@ -73,6 +74,19 @@ def posters_pdf(uid: str):
         raise FormProblem("没有启用的窗口，无法生成海报。")
     name = f"poster-W{window.id}-{fmt}.pdf" if window else f"posters-{uid}-{fmt}.pdf"
     return poster_views.pdf(unit, windows, {"format": fmt}, name)
+
+
+@bp.route("/units/<uid>/qr.<any(png, svg):ext>")
+@require("window.codes", unit_arg="uid")
+def qr_image(uid: str, ext: str):
+    """One window's current QR code alone (as the API's qr.png and qr.svg), 1024 px, to download."""
+    _, _, window = chosen(uid)
+    if window is None:
+        raise FormProblem("请选择一个窗口。")
+    url = manage_views.rating_url(window)
+    body, mimetype = (qr.png(url, 1024), "image/png") if ext == "png" else (qr.svg(url, 1024), "image/svg+xml")
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="qr-W{window.id}.{ext}"'})
 
 
 @bp.route("/units/<uid>/revoke", methods=["GET", "POST"])
