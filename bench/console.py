@@ -8,9 +8,9 @@ checks, Jinja), against its own redis-server on a unix socket, with development 
 pages). Loads the units over 10 categories with their windows, a period around today with
 counts on it, taps today on every window, 2,000 held taps on one window, a log of 20,000 taps
 with 200 reasons on one unit, and 5,000 audit lines. Then, logged in as an office admin (and as
-a manager for the manager's pages), GETs each page --rounds times and reports p50 and p95 in ms, and each p50 as
-a ratio to the baseline measured in the same run: the login page (a Jinja page with a session
-and nothing to read). The goal is every page under 300 ms on this machine.
+a manager for the manager's pages), GETs each page --rounds times and reports p50 and p95 in
+ms, and each p50 as a ratio to the baseline measured in the same run: the login page (a Jinja
+page with a session and nothing to read). The goal is every page under 300 ms on this machine.
 Writes bench/results/console-<date>.json.
 """
 

@@ -84,7 +84,10 @@ def qr_image(uid: str, ext: str):
     if window is None:
         raise FormProblem("请选择一个窗口。")
     url = manage_views.rating_url(window)
-    body, mimetype = (qr.png(url, 1024), "image/png") if ext == "png" else (qr.svg(url, 1024), "image/svg+xml")
+    if ext == "png":
+        body, mimetype = qr.png(url, 1024), "image/png"
+    else:
+        body, mimetype = qr.svg(url, 1024), "image/svg+xml"
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="qr-W{window.id}.{ext}"'})
 
