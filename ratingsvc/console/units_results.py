@@ -43,7 +43,7 @@ def chart(trend: list[tuple[str, unitstats.Counts]]) -> str:
         "xAxis": {"type": "category", "data": labels},
         "yAxis": [{"type": "value", "name": "评价数", "minInterval": 1},
                   {"type": "value", "name": "平均分", "min": 0, "max": 10}],
-        "series": [{"name": "计入评价数", "type": "bar", "data": [c.n for _, c in trend]},
+        "series": [{"name": "计入评价数", "type": "bar", "barMaxWidth": 48, "data": [c.n for _, c in trend]},
                    {"name": "平均分（10分制）", "type": "line", "yAxisIndex": 1, "connectNulls": True,
                     "data": [None if c.raw is None else round(c.raw, 2) for _, c in trend]}]}
     return json.dumps(option, ensure_ascii=False).replace("</", "<\\/")
