@@ -101,6 +101,15 @@ def local_time(ms: int | float | None) -> str:
     return iso_time(ms, current_app.config["TIMEZONE"])[:19].replace("T", " ")
 
 
+#: who acted, as an audit line or a decision names them: "account:clerk" -> 账号 clerk
+ACTOR_KINDS = {"account": "账号", "key": "API 密钥", "cli": "命令行"}
+
+
+def who(label: str | None) -> str:
+    kind, sep, rest = (label or "").partition(":")
+    return f"{ACTOR_KINDS[kind]} {rest}" if sep and kind in ACTOR_KINDS else (label or "")
+
+
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -146,6 +155,7 @@ def init_app(app: Flask) -> None:
     app.extensions["ratingsvc.error_page"] = error_page
     app.jinja_env.globals.update(csrf_token=generate_csrf, may=may, nav=NAV, role_names=access.ROLE_NAMES)
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["who"] = who
 
 
 def _check() -> Any:

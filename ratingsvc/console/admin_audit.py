@@ -10,21 +10,20 @@ from typing import Any
 
 from flask import current_app, request
 
-from .. import audit
+from .. import audit, unitstats
 from ..access import ROLE_NAMES
 from ..extensions import get_redis
 from ..timeutil import zone
 from ..views.scores import csv_response
-from . import FormProblem, local_time, render, require
+from . import ACTOR_KINDS, FormProblem, local_time, render, require
 from .admin import bp
 
 PAGE = 50
 EXPORT_MAX = 100_000
 FIELDS = {"name": "名称", "role": "角色", "units": "单位", "active": "启用", "totp": "两步验证",
           "username": "用户名", "epoch": "二维码版本", "why": "理由", "decision": "处理编号", "id": "编号",
-          "category": "类别", "unit": "单位", "hours": "办公时间", "created": "创建时间", "start": "开始",
-          "end": "结束"}
-KINDS = {"account": "账号", "key": "API 密钥", "cli": "命令行"}
+          "category": "类别", "unit": "单位", "hours": "开放时间", "created": "创建时间", "start": "开始",
+          "end": "结束", "taps": "评价条数", "digest": "摘要", "export": "导出文件", "counts": "写入条数"}
 
 
 def _value(field: str, value: Any) -> str:
@@ -36,6 +35,8 @@ def _value(field: str, value: Any) -> str:
         return ROLE_NAMES.get(value, value)
     if field == "created" and isinstance(value, int | float) and value > 1e9:
         return local_time(value * 1000)
+    if field == "hours" and isinstance(value, dict):
+        return unitstats.hours_text(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "、".join(value)
     if isinstance(value, dict | list):
@@ -93,7 +94,7 @@ def audit_page():
     entries, cursor = _search(f, before, PAGE)
     args = {k: v for k, v in f.items() if v}
     return render("console/admin_audit.html", entries=entries, cursor=cursor, f=f, args=args,
-                  first=not before, names=audit.ACTION_NAMES, kinds=KINDS, changes=changes)
+                  first=not before, names=audit.ACTION_NAMES, changes=changes)
 
 
 @bp.route("/audit.csv")
@@ -103,7 +104,7 @@ def audit_csv():
     rows: list[list] = [["时间", "操作者", "操作者名称", "操作者类型", "来源地址（哈希）", "操作", "操作说明",
                          "对象", "之前", "之后"]]
     for e in entries:
-        rows.append([local_time(e.time_ms), e.actor, e.actor_name, KINDS.get(e.actor_kind, e.actor_kind),
-                     e.addr, e.action, audit.ACTION_NAMES.get(e.action, ""), e.target, _json(e.before),
-                     _json(e.after)])
+        kind = ACTOR_KINDS.get(e.actor_kind, e.actor_kind)
+        rows.append([local_time(e.time_ms), e.actor, e.actor_name, kind, e.addr, e.action,
+                     audit.ACTION_NAMES.get(e.action, ""), e.target, _json(e.before), _json(e.after)])
     return csv_response(rows, "audit.csv")
