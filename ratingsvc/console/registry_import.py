@@ -5,6 +5,8 @@ again against the registry as it is then, and written only if that plan is the o
 
 from __future__ import annotations
 
+import re
+
 from flask import redirect, request, url_for
 
 from .. import actions, importer, importplan, uploads
@@ -16,6 +18,8 @@ from .registry import bp
 
 MAX_UPLOAD = 8 * 1024 * 1024  # a city's 3,000 units are some 300 KB of CSV
 LISTED_NEW = 200  # new units listed in the preview; every change and conflict is listed
+FIELD_ZH = {name: said.split(" ")[0] for name, said in FIELD.items()}  # the command line's, in Chinese only
+LINE_EN = re.compile(r"\s*\(line \d+: [^)]*\)$")  # the English the command line adds to a line's problem
 
 
 def _preview(upload: uploads.Upload, status: int = 200, **context):
@@ -24,7 +28,8 @@ def _preview(upload: uploads.Upload, status: int = 200, **context):
     try:
         loaded = importer.read_data(upload.data)
     except importer.CsvError as exc:
-        return _page(status if status != 200 else 400, upload=upload, problems=exc.problems, **context)
+        problems = [(line, LINE_EN.sub("", text)) for line, text in exc.problems]
+        return _page(status if status != 200 else 400, upload=upload, problems=problems, **context)
     except TableError as exc:
         return _page(status if status != 200 else 400, upload=upload, problems=[(None, str(exc))],
                      **context)
@@ -44,7 +49,7 @@ def _page(status: int = 200, **context):
                 if items:
                     groups.append((f"{word}{KIND[kind]}", state, kind, items))
     return render("console/registry_import.html", status, title="导入单位", groups=groups,
-                  fields=FIELD, kinds=KIND, listed_new=LISTED_NEW, **context)
+                  fields=FIELD_ZH, kinds=KIND, listed_new=LISTED_NEW, **context)
 
 
 @bp.route("/registry/import", methods=["GET"])
