@@ -365,8 +365,9 @@ def test_the_office_lists_units_and_an_admin_previews_a_table_tent(city, console
     browser_login(page, live, "clerk")
     page.goto(f"{live}/console/units")
     page.fill("input[name=q]", "街道")
-    page.click("button[type=submit].btn-primary")
-    assert "共 60 个单位" in page.content() and page.locator("table.grid tbody tr").count() == 50
+    page.click("button[type=submit].btn-primary")  # the list is replaced in place (htmx)
+    page.wait_for_function("document.querySelector('#unit-list').textContent.includes('共 60 个单位')")
+    assert page.locator("table.grid tbody tr").count() == 50
     shot(page, "units-index")
     page.close()
     page = browser.new_page(viewport={"width": 1280, "height": 900})
