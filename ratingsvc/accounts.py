@@ -18,6 +18,7 @@ import pyotp
 import redis
 
 from . import rkeys
+from .store import load_script
 
 ROLES = ("admin", "staff", "manager")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
@@ -212,26 +213,33 @@ def check_totp(secret: str, code: str, now: float) -> int | None:
 
 
 def enable_totp(r: redis.Redis, username: str, secret: str, code: str, now: float) -> bool:
-    """Keep this secret as the account's second factor if the code fits it."""
+    """Keep this secret as the account's second factor if the code fits it and the account has
+    none yet (one that has keeps its own: an office admin resets it first)."""
     step = check_totp(secret, code, now)
     if step is None:
         return False
-    r.hset(key(username), mapping={"totp": secret, "totp_last": str(step)})
-    return True
+    return bool(load_script(r, "totp.lua")(keys=[key(username)], args=["enable", step, secret]))
 
 
 def verify_totp(r: redis.Redis, username: str, code: str, now: float) -> bool:
-    """Whether the code is the account's, and not used before (each works once)."""
-    d = r.hmget(key(username), ["totp", "totp_last"])
-    if not d[0]:
+    """Whether the code is the account's, and not used before (each works once, also when two
+    requests bring it at the same moment)."""
+    secret = r.hget(key(username), "totp")
+    step = check_totp(secret, code, now) if secret else None
+    if step is None:
         return False
-    step = check_totp(d[0], code, now)
-    if step is None or step <= int(d[1] or -1):
-        return False
-    r.hset(key(username), "totp_last", str(step))
-    return True
+    return bool(load_script(r, "totp.lua")(keys=[key(username)], args=["use", step, ""]))
 
 
 def disable_totp(r: redis.Redis, username: str) -> None:
     require(r, username)
     r.hset(key(username), mapping={"totp": "", "totp_last": ""})
+
+
+def end_sessions(r: redis.Redis, username: str) -> None:
+    """End every console session of this account (ratingsvc.console.sessions keeps them)."""
+    index = rkeys.ACCOUNT_SESSIONS + username
+    hashed = r.smembers(index)
+    if hashed:
+        r.delete(*[rkeys.SESSION_PREFIX + h for h in hashed])
+    r.delete(index)

@@ -8,11 +8,12 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import redis
 
-from . import accounts, apikeys, audit, importplan, periods, registry, review
+from . import accounts, apikeys, audit, closing, importplan, periods, registry, review, rkeys
 from .audit import Actor
 from .registry import Category, Unit, Window
 from .timeutil import zone
@@ -102,6 +103,42 @@ def update_period(r: redis.Redis, actor: Actor, now: float, pid: str, *, tz: str
     return saved
 
 
+def close_period(r: redis.Redis, actor: Actor, now: float, period: periods.Period, path: Path, *,
+                 prior_weight: float, min_n: int, tz: str) -> dict:
+    """Close a period that has ended (the caller checked): one close at a time (a lock), the
+    export written beside its place and moved there only once the result is stored, so a
+    second close (a retry after a timeout, a double submit) never truncates the first's file;
+    closing's progress noted for the console; the result file; audited."""
+    lock = rkeys.closing_lock(period.id)
+    if not r.set(lock, actor.label, nx=True, ex=3600):
+        raise ClosingBusy(period.id)
+    try:
+        closing.note_progress(r, period.id, 0, 0, 0)  # not an earlier attempt's figures
+
+        def progress(done: int, total: int, taps: int) -> None:  # every 20 units
+            if done % 20 == 0 or done == total:
+                closing.note_progress(r, period.id, done, total, taps)
+
+        part = path.with_name(path.name + ".part")
+        result = closing.close(r, period, str(part), prior_weight=prior_weight, min_n=min_n, now=now,
+                               tz=tz, progress=progress)
+        part.replace(path)
+        path.with_suffix(".result.json").write_text(closing.result_text(result), encoding="utf-8")
+    finally:
+        r.delete(lock)
+    _log(r, actor, "period.close", f"period:{period.id}", now,
+         after={"taps": result["taps"], "digest": result["digest"], "export": path.name})
+    return result
+
+
+class ClosingBusy(RuntimeError):
+    """Another close of this period is running."""
+
+    def __init__(self, period_id: str) -> None:
+        super().__init__(period_id)
+        self.period_id = period_id
+
+
 # Review ----------------------------------------------------------------------------------
 def decide(r: redis.Redis, actor: Actor, now: float, unit: str, stream_id: str, *, action: str,
            why: str, tz: str) -> tuple[str, str]:
@@ -163,14 +200,12 @@ def update_account(r: redis.Redis, actor: Actor, now: float, username: str, *, n
                    role: str | None = None, units: list[str] | None = None,
                    active: bool | None = None) -> accounts.Account:
     """Change an account; disabling it ends its sessions at once."""
-    from .console import sessions
-
     for uid in units or []:
         registry.get_unit(r, uid)
     old = accounts.require(r, username)
     account = accounts.update(r, username, name=name, role=role, units=units, active=active)
     if not account.active or account.role != old.role or account.units != old.units:
-        sessions.end_all(r, username)
+        accounts.end_sessions(r, username)
     what = "account.disable" if old.active and not account.active else (
         "account.enable" if account.active and not old.active else "account.update")
     _log(r, actor, what, f"account:{username}", now, _shown(old), _shown(account))
@@ -179,14 +214,30 @@ def update_account(r: redis.Redis, actor: Actor, now: float, username: str, *, n
 
 def reset_password(r: redis.Redis, actor: Actor, now: float, username: str) -> str:
     """A new temporary password (shown once); the account's sessions end."""
-    from .console import sessions
-
     password = accounts.reset_password(r, username)
-    sessions.end_all(r, username)
+    accounts.end_sessions(r, username)
     _log(r, actor, "account.reset_password", f"account:{username}", now)
     return password
 
 
 def reset_totp(r: redis.Redis, actor: Actor, now: float, username: str) -> None:
+    """The account's second factor removed (to be set up again); its sessions end."""
     accounts.disable_totp(r, username)
+    accounts.end_sessions(r, username)
     _log(r, actor, "account.reset_totp", f"account:{username}", now)
+
+
+def change_password(r: redis.Redis, actor: Actor, now: float, username: str, password: str) -> None:
+    """One's own new password (checked for strength); every session of the account ends (the
+    caller logs the current browser in again)."""
+    accounts.set_password(r, username, password, temporary=False)
+    accounts.end_sessions(r, username)
+    _log(r, actor, "account.change_password", f"account:{username}", now)
+
+
+def enable_totp(r: redis.Redis, actor: Actor, now: float, username: str, secret: str, code: str) -> bool:
+    """A second factor for an account that has none, if the code fits the secret."""
+    if not accounts.enable_totp(r, username, secret, code, now):
+        return False
+    _log(r, actor, "account.enable_totp", f"account:{username}", now)
+    return True

@@ -29,7 +29,9 @@ ACTION_NAMES = {
     "unit.": "单位（全部）", "unit.create": "新建单位", "unit.update": "修改单位",
     "window.": "窗口（全部）", "window.create": "新建窗口", "window.update": "修改窗口",
     "window.revoke": "作废窗口二维码",
-    "period.": "评议期（全部）", "period.create": "新建评议期", "period.close": "关闭评议期",
+    "registry.": "导入（全部）", "registry.import": "导入单位登记",
+    "period.": "评议期（全部）", "period.create": "新建评议期", "period.update": "修正评议期",
+    "period.close": "关闭评议期",
 }
 FIELDS = ("time", "actor", "actor_kind", "actor_name", "addr", "action", "target", "before", "after")
 READ_CHUNK = 500

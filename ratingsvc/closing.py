@@ -175,6 +175,11 @@ def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min
     return result
 
 
+def result_text(result: dict) -> str:
+    """A result as its file holds it (<id>.result.json, what `ratingsvc verify` reads)."""
+    return json.dumps(result, ensure_ascii=False, indent=1)
+
+
 def stored_result(r: redis.Redis, period_id: str) -> dict | None:
     raw = r.hget(rkeys.CLOSED, period_id)
     return json.loads(raw) if raw else None

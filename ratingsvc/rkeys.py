@@ -71,6 +71,10 @@ def closing_progress(period_id: str) -> str:
     return f"rs:closing:{period_id}"  # string: JSON, how far closing the period has come
 
 
+def closing_lock(period_id: str) -> str:
+    return f"rs:closing-lock:{period_id}"  # string: who is closing the period, while it runs
+
+
 def category(cid: str) -> str:
     return f"rs:cat:{cid}"
 

@@ -47,5 +47,19 @@ def load(r: redis.Redis, owner: str, token: str) -> Upload | None:
     return Upload(token, d["owner"], d["name"], base64.b64decode(d["data"]), d["options"])
 
 
-def drop(r: redis.Redis, token: str) -> None:
-    r.delete(rkeys.UPLOAD_PREFIX + token)
+def take(r: redis.Redis, owner: str, token: str) -> Upload | None:
+    """The file kept under this token for this owner, taken out (GETDEL): of two confirmations
+    at once, one gets it and the other None. put_back() returns it (a preview shown again)."""
+    if load(r, owner, token) is None:
+        return None
+    raw = r.getdel(rkeys.UPLOAD_PREFIX + token)
+    if raw is None:
+        return None
+    d = json.loads(raw)
+    return Upload(token, d["owner"], d["name"], base64.b64decode(d["data"]), d["options"])
+
+
+def put_back(r: redis.Redis, upload: Upload, ttl: int = TTL_SECONDS) -> None:
+    r.set(rkeys.UPLOAD_PREFIX + upload.token, json.dumps({
+        "owner": upload.owner, "name": upload.name, "options": upload.options,
+        "data": base64.b64encode(upload.data).decode("ascii")}, ensure_ascii=False), ex=ttl)

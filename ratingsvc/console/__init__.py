@@ -9,6 +9,7 @@ htmx request carries a CSRF token (Flask-WTF); logins are throttled (flask-limit
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -93,6 +94,28 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/console") and not urlsplit(target).netloc and "\\" not in target:
         return target
     return url_for("console_home.home")
+
+
+def whole(value: str, longest: int = 11) -> int | None:
+    """A whole number typed in a query or form: ASCII digits only ("²".isdigit() is true, and
+    int("²") fails), not too long; else None."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= longest else None
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def form_day(text: str) -> date | None:
+    """A day typed in a filter (YYYY-MM-DD, 2000 to 2099), or None when empty; 400 otherwise."""
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise FormProblem("日期格式应为 年-月-日，例如 2026-06-01。") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise FormProblem("日期应在 2000-01-01 至 2099-12-31 之间。")
+    return day
 
 
 def local_time(ms: int | float | None) -> str:

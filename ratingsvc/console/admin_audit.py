@@ -5,7 +5,7 @@ entries exported as CSV (the scores' csv_response: UTF-8 with BOM, formulas made
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app, request
@@ -15,7 +15,7 @@ from ..access import ROLE_NAMES
 from ..extensions import get_redis
 from ..timeutil import zone
 from ..views.scores import csv_response
-from . import ACTOR_KINDS, FormProblem, local_time, render, require
+from . import ACTOR_KINDS, FormProblem, form_day, local_time, render, require, whole
 from .admin import bp
 
 PAGE = 50
@@ -63,12 +63,9 @@ def changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
 
 
 def _day(text: str, end: bool) -> int | None:
-    if not text:
+    day = form_day(text)
+    if day is None:
         return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise FormProblem("日期格式应为 年-月-日，例如 2026-06-01。") from None
     tz = zone(current_app.config["TIMEZONE"])
     moment = datetime.combine(day + timedelta(days=1) if end else day, time(), tz)
     return int(moment.timestamp() * 1000) - (1 if end else 0)
@@ -79,7 +76,7 @@ def _filters() -> dict[str, str]:
 
 
 def _search(f: dict[str, str], before: str | None, limit: int) -> tuple[list[audit.Entry], str | None]:
-    if before and not all(part.isdigit() for part in before.split("-", 1)):
+    if before and (before.count("-") != 1 or any(whole(part, 20) is None for part in before.split("-"))):
         raise FormProblem("分页参数有误，请从第一页重新查看。")
     return audit.search(get_redis(), actor=f["actor"], action=f["action"], target=f["target"],
                         since_ms=_day(f["since"], False), until_ms=_day(f["until"], True),

@@ -10,7 +10,7 @@ from flask_login import login_user, logout_user
 
 import qr
 
-from .. import accounts, audit
+from .. import accounts, actions, audit
 from ..audit import Actor
 from ..extensions import client_hash, get_redis, now
 from ..limiting import limiter, setting
@@ -24,7 +24,15 @@ PENDING_SECONDS = 300  # between the password and the code
 
 
 def _login_name() -> str:
-    return (request.form.get("username") or session.get("pending") or "").strip().lower()
+    """Whose password or code this request tries: the name typed at the login form; the account
+    waiting for its code (the session's, never a form field: a field would make a new bucket
+    per guess); the logged-in account changing its password."""
+    if request.endpoint == "console_auth.login":
+        return (request.form.get("username") or "").strip().lower()
+    if request.endpoint == "console_auth.totp":
+        return str(session.get("pending") or "")
+    account = principal()
+    return account.username if account is not None else ""
 
 
 def _account_bucket() -> str:
@@ -36,8 +44,12 @@ def _ip_bucket() -> str:
     return "login-ip:" + client_hash()[:16]
 
 
+THROTTLED_PAGES = {"console_auth.totp": "console/totp.html", "console_auth.password": "console/password.html",
+                   "console_auth.my_totp": "console/my_totp.html"}
+
+
 def _throttled(_limit: object):
-    template = "console/totp.html" if request.endpoint == "console_auth.totp" else "console/login.html"
+    template = THROTTLED_PAGES.get(request.endpoint or "", "console/login.html")
     return current_app.make_response((render_template(template, error=THROTTLED,
                                                       username=_login_name()), 429))
 
@@ -78,10 +90,13 @@ def login():
     username = _login_name()
     account = accounts.verify(get_redis(), username, request.form.get("password", ""))
     if account is None:
-        audit.record(get_redis(), _person(username if accounts.get(get_redis(), username) else "?"),
-                     "account.login_failed", f"account:{username[:40]}", now=now())
+        known = accounts.get(get_redis(), username) is not None  # a name typed is no identifier
+        who = username if known else "?"  # to keep: it may be a password pasted in the wrong box
+        audit.record(get_redis(), _person(who), "account.login_failed", f"account:{who}", now=now())
         return render_template("console/login.html", error=WRONG, username=username,
                                next=request.form.get("next", "")), 401
+    session.clear()
+    session.regenerate()  # an id planted before is worth nothing now
     session["next"] = request.form.get("next", "")
     if account.totp or totp_required(account):
         session["pending"], session["pending_at"] = account.username, now()
@@ -99,29 +114,31 @@ def _pending() -> accounts.Account | None:
     return account if account is not None and account.active else None
 
 
+def _qr_context(secret: str, username: str) -> dict:
+    uri = accounts.totp_uri(secret, username, current_app.config["TOTP_ISSUER"])
+    return {"secret": secret, "qr": qr.svg_data_uri(uri, 180)}
+
+
 @bp.route("/login/totp", methods=["GET", "POST"])
 @_limits
 def totp():
     account = _pending()
-    if account is None:
-        session.clear()
+    if account is None:  # nothing waiting for a code (a GET here must not end a session)
+        for k in ("pending", "pending_at", "new_totp"):
+            session.pop(k, None)
         return redirect(url_for("console_auth.login"))
     secret = session.get("new_totp")  # enrolment: required, and none set yet
     context = {"username": account.username, "enrol": bool(secret)}
     if secret:
-        uri = accounts.totp_uri(secret, account.username, current_app.config["TOTP_ISSUER"])
-        context.update(secret=secret, qr=qr.svg_data_uri(uri, 180))
+        context.update(_qr_context(secret, account.username))
     if request.method == "GET":
         return render_template("console/totp.html", **context)
     code = request.form.get("code", "")
-    r = get_redis()
-    ok = (accounts.enable_totp(r, account.username, secret, code, now()) if secret
+    r, who = get_redis(), _person(account.username)
+    ok = (actions.enable_totp(r, who, now(), account.username, secret, code) if secret
           else accounts.verify_totp(r, account.username, code, now()))
     if not ok:
         return render_template("console/totp.html", error=WRONG_CODE, **context), 401
-    if secret:
-        audit.record(r, _person(account.username), "account.enable_totp", f"account:{account.username}",
-                     now=now())
     return _finish(accounts.require(r, account.username))
 
 
@@ -136,6 +153,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@_limits
 def password():
     account = principal()
     if account is None:
@@ -153,11 +171,32 @@ def password():
         error = "新密码不能与当前密码相同。"
     else:
         try:
-            accounts.set_password(r, account.username, new, temporary=False)
+            actions.change_password(r, actor(), now(), account.username, new)  # ends every session
         except accounts.AccountError as exc:
             error = str(exc)
     if error:
         return render_template("console/password.html", forced=account.must_change, error=error), 400
-    audit.record(r, actor(), "account.change_password", f"account:{account.username}", now=now())
-    session.regenerate()
+    session.regenerate()  # this browser goes on, under a new id
     return redirect(url_for("console_home.home", done="password"))
+
+
+@bp.route("/me/totp", methods=["GET", "POST"])
+@_limits
+def my_totp():
+    """One's own second factor, for any account (required of admins in production, at login)."""
+    account = principal()
+    if account is None:
+        return redirect(url_for("console_auth.login"))
+    if account.totp:
+        return render_template("console/my_totp.html", done=True)
+    secret = session.get("my_totp") or accounts.new_totp_secret()
+    session["my_totp"] = secret
+    context = _qr_context(secret, account.username)
+    if request.method == "GET":
+        return render_template("console/my_totp.html", **context)
+    if not actions.enable_totp(get_redis(), actor(), now(), account.username, secret,
+                               request.form.get("code", "")):
+        return render_template("console/my_totp.html", error=WRONG_CODE, **context), 400
+    session.pop("my_totp", None)
+    return render_template("console/my_totp.html", done=True,
+                           notice="两步验证已启用：下次登录时需要输入验证码。")

@@ -9,6 +9,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
+from . import whole
+
 WEEKDAYS = [(1, "一"), (2, "二"), (3, "三"), (4, "四"), (5, "五"), (6, "六"), (7, "日")]
 HOUR_ROWS = 4
 
@@ -79,7 +81,7 @@ def hours_rows(hours: dict | None) -> dict:
 
 def posted_hours(form: MultiDict) -> dict:
     """The hours as posted, to show the form again as it was sent."""
-    days = {int(d) for d in form.getlist("day") if d.isdigit()}
+    days = {n for n in (whole(d, 1) for d in form.getlist("day")) if n is not None}
     rows = [(text(form, f"from{i}"), text(form, f"to{i}")) for i in range(HOUR_ROWS)]
     return {"days": days, "rows": rows}
 
@@ -90,9 +92,10 @@ def hours_value(form: MultiDict) -> tuple[Any, str]:
     the form can tell alone is said here; the schema checks the rest."""
     days = []
     for d in form.getlist("day"):
-        if not d.isdigit():
+        n = whole(d, 1)
+        if n is None:
             return None, "星期应为周一至周日。"
-        days.append(int(d))
+        days.append(n)
     ranges = []
     for i in range(HOUR_ROWS):
         start, end = text(form, f"from{i}"), text(form, f"to{i}")

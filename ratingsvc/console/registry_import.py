@@ -80,22 +80,24 @@ def import_confirm():
     account = principal()
     assert account is not None
     r = get_redis()
-    upload = uploads.load(r, account.username, request.form.get("token", ""))
+    upload = uploads.take(r, account.username, request.form.get("token", ""))  # one confirmation
     if upload is None:
-        return _page(400, error="预览已过期或不存在，请重新上传文件。")
+        return _page(400, error="预览已过期、不存在或已经导入，请重新上传文件。")
     try:
         loaded = importer.read_data(upload.data)
     except TableError:
+        uploads.put_back(r, upload)
         return _preview(upload, 400, error="文件有错误，不能导入：请修改文件后重新上传。")
     plan = importplan.make_plan(loaded.rows, importplan.read_current(r),
                                 rename_categories=bool(upload.options.get("rename")))
     if plan.conflicts:
+        uploads.put_back(r, upload)
         return _preview(upload, 400, error="有冲突，不能导入：请修改文件后重新上传。")
     if importplan.fingerprint(plan) != request.form.get("fingerprint"):
+        uploads.put_back(r, upload)
         return _preview(upload, 409, error="登记信息在预览之后已有变动，以下是按当前登记重新生成的预览，"
                                            "请核对后再确认。")
     done = actions.import_plan(r, actor(), now(), plan, upload.name)
-    uploads.drop(r, upload.token)
     said = "，".join(f"{KIND[kind]}{'新增' if state == 'new' else '变更'} {n} 个"
                     for (kind, state), n in sorted(done.items()) if n) or "没有需要写入的变更"
     return redirect(url_for(".index", done="import", id=f"{upload.name}（{said}）"))

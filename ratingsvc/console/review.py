@@ -15,7 +15,7 @@ from .. import actions, recording, registry, review
 from ..extensions import get_redis, now
 from ..rules import REASONS, reason_name
 from ..schemas import LEVELS
-from . import FormProblem, actor, render, require
+from . import FormProblem, actor, render, require, whole
 
 bp = Blueprint("console_review", __name__, url_prefix="/console", template_folder="templates")
 PAGE = 50
@@ -25,13 +25,13 @@ VERBS = {"release": "放行", "reject": "驳回"}
 def _filters(source: Any) -> dict[str, Any]:
     """unit, window (int or None), reason: the queue's filters, from the query or a form."""
     unit, window, reason = (source.get(k, "").strip() for k in ("unit", "window", "reason"))
-    if window and not window.isdigit():
+    if window and whole(window) is None:
         raise FormProblem("窗口编号应为数字。")
     if reason and reason not in REASONS:
         raise FormProblem("没有这种待核原因。")
     if unit:
         registry.get_unit(get_redis(), unit)  # unknown: the 404 page
-    return {"unit": unit, "window": int(window) if window else None, "reason": reason}
+    return {"unit": unit, "window": whole(window) if window else None, "reason": reason}
 
 
 def _args(f: dict[str, Any]) -> dict[str, Any]:

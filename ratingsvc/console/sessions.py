@@ -14,7 +14,6 @@ import json
 import secrets
 from typing import Any
 
-import redis
 from flask import Flask, Request, Response, current_app
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
@@ -23,6 +22,7 @@ from .. import rkeys
 from ..extensions import get_redis
 
 COOKIE = "rs_console"
+ANONYMOUS_SECONDS = 900  # a session with no one logged in (a login form's CSRF token) lasts this long
 PREFIX = "/console"
 
 
@@ -43,15 +43,6 @@ class ConsoleSession(CallbackDict, SessionMixin):
     def regenerate(self) -> None:
         self.renew = True
         self.modified = True
-
-
-def end_all(r: redis.Redis, username: str) -> None:
-    """End every session of this account."""
-    index = rkeys.ACCOUNT_SESSIONS + username
-    hashed = r.smembers(index)
-    if hashed:
-        r.delete(*[rkeys.SESSION_PREFIX + h for h in hashed])
-    r.delete(index)
 
 
 class ConsoleSessions(SessionInterface):
@@ -91,6 +82,8 @@ class ConsoleSessions(SessionInterface):
         if session.renew or not session.sid:
             session.sid, session.created = secrets.token_urlsafe(32), now
         idle, absolute = self._limits(app)
+        if not session.get("_user_id") and not session.get("pending"):
+            idle = min(idle, ANONYMOUS_SECONDS)  # a login form's token: anyone can make these
         ttl = max(1, int(min(idle, session.created + absolute - now)))
         hashed = hashlib.sha256(session.sid.encode()).hexdigest()
         with r.pipeline(transaction=False) as p:

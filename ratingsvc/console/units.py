@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from .. import access, registry, unitstats
 from ..extensions import get_redis, now
 from ..timeutil import zone
-from . import principal, render, require
+from . import principal, render, require, whole
 
 bp = Blueprint("console_units", __name__, url_prefix="/console", template_folder="templates")
 PAGE = 50
@@ -24,7 +24,8 @@ def today() -> date:
 def int_arg(name: str, default: int | None = None, source: dict | None = None) -> int | None:
     """A whole number from the query (or a form); anything else reads as the default."""
     value = (source if source is not None else request.args).get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else default
+    found = whole(value)
+    return default if found is None else found
 
 
 @bp.route("/units")

@@ -4,7 +4,7 @@ and what citizens said about it (reasons and comments, masked)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, request
@@ -14,7 +14,7 @@ from ..extensions import get_redis
 from ..recording import TAGS
 from ..timeutil import zone
 from ..views.scores import compute
-from . import FormProblem, render, require
+from . import FormProblem, form_day, render, require
 from .units import bp, int_arg, today
 
 LEVEL_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -75,12 +75,10 @@ def results(uid: str):
 
 
 def day_ms(value: str, tz: str, after: bool = False) -> int | None:
-    if not value:
+    day = form_day(value)
+    if day is None:
         return None
-    try:
-        d = date.fromisoformat(value) + timedelta(days=1 if after else 0)
-    except ValueError:
-        raise FormProblem("日期格式应为 年-月-日，例如 2026-06-01。") from None
+    d = day + timedelta(days=1 if after else 0)
     return int(datetime(d.year, d.month, d.day, tzinfo=zone(tz)).timestamp() * 1000)
 
 

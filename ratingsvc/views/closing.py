@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from flask import Response, current_app, jsonify, send_file
 
-from .. import audit, closing, periods, registry, report
+from .. import actions, closing, periods, registry, report
 from ..audit import Actor
 from ..auth import actor, require
 from ..errors import Conflict, NotFound
@@ -47,30 +46,19 @@ def close_period(period: periods.Period, actor: Actor) -> dict:
         raise Conflict(f"评议期 {period.id} 已经关闭。", code="period_closed",
                        message_en=f"Period {period.id} is closed already.")
     path = export_path(period.id)
-    r = get_redis()
-    closing.note_progress(r, period.id, 0, 0, 0)  # not an earlier attempt's figures
-
-    def progress(done: int, total: int, taps: int) -> None:  # for the console: every 20 units
-        if done % 20 == 0 or done == total:
-            closing.note_progress(r, period.id, done, total, taps)
-
-    result = closing.close(r, period, str(path), prior_weight=config["SCORE_PRIOR_WEIGHT"],
-                           min_n=config["SCORE_MIN_N"], now=now(), tz=config["TIMEZONE"],
-                           progress=progress)
-    path.with_suffix(".result.json").write_text(result_text(result), encoding="utf-8")
-    audit.record(get_redis(), actor, "period.close", f"period:{period.id}", now=now(),
-                 after={"taps": result["taps"], "digest": result["digest"], "export": path.name})
+    try:
+        result = actions.close_period(get_redis(), actor, now(), period, path,
+                                      prior_weight=config["SCORE_PRIOR_WEIGHT"], min_n=config["SCORE_MIN_N"],
+                                      tz=config["TIMEZONE"])
+    except actions.ClosingBusy:
+        raise Conflict(f"评议期 {period.id} 正在关闭中，请稍候刷新查看结果。", code="period_closing",
+                       message_en=f"Period {period.id} is being closed; look again shortly.") from None
     return {**result, "export": path.name}
-
-
-def result_text(result: dict) -> str:
-    """A result as its file holds it (<id>.result.json, what `ratingsvc verify` reads)."""
-    return json.dumps(result, ensure_ascii=False, indent=1)
 
 
 def result_download(period_id: str) -> Response:
     """A closed period's result as the file closing wrote, for a person to keep with the export."""
-    text = result_text(closed_result(period_id))
+    text = closing.result_text(closed_result(period_id))
     return Response(text, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{period_id}.result.json"'})
 
