@@ -280,3 +280,12 @@ def test_login_page_in_a_browser(console, live, browser):
     assert page.url.endswith("/console/dashboard")
     shot(page, "console-home-staff")
     ctx.close()
+
+
+def test_console_pages_carry_the_csp_and_are_not_cached(console):
+    client = console.as_role("staff", username="clerk")
+    resp = client.get("/console/review")
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["Cache-Control"] == "no-store"
+    static = client.get("/static/console/console.css")
+    assert "no-store" not in static.headers.get("Cache-Control", "")

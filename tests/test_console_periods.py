@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from ratingsvc import audit, closing, periods
 from tests.conftest import START
@@ -287,7 +288,7 @@ def test_the_close_page_shows_the_progress_while_it_runs(browser, live, console,
                    if route.request.method == "POST" else route.continue_())
         closing.note_progress(r, "may", 1, 2, 2)  # as a close in flight leaves it
         page.click("button:has-text('确认关闭评议期 may')")
-        page.wait_for_function("document.getElementById('close-progress').textContent.includes('1 / 2')")
+        expect(page.locator("#close-progress")).to_contain_text("1 / 2")
         assert "已处理 1 / 2 个单位，已写出 2 条评价" in page.inner_text("#close-progress")
         shot(page, "periods-close-progress")
         held[0].continue_()

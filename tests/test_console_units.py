@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from ratingsvc import actions, comments, registry, unitstats
 from ratingsvc.audit import Actor
@@ -366,7 +367,7 @@ def test_the_office_lists_units_and_an_admin_previews_a_table_tent(city, console
     page.goto(f"{live}/console/units")
     page.fill("input[name=q]", "街道")
     page.click("button[type=submit].btn-primary")  # the list is replaced in place (htmx)
-    page.wait_for_function("document.querySelector('#unit-list').textContent.includes('共 60 个单位')")
+    expect(page.locator("#unit-list")).to_contain_text("共 60 个单位")
     assert page.locator("table.grid tbody tr").count() == 50
     shot(page, "units-index")
     page.close()

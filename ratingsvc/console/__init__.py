@@ -170,6 +170,7 @@ def init_app(app: Flask) -> None:
     for blueprint in [auth.bp, home.bp, *AREAS]:
         app.register_blueprint(blueprint)
     app.before_request(_check)
+    app.after_request(_headers)
     app.register_error_handler(CSRFError, lambda exc: error_page(
         400, "csrf", "页面已过期或请求来源不明（缺少或错误的 CSRF 令牌）。请刷新页面后重试。"))
     app.register_error_handler(Denied, lambda exc: error_page(403, "forbidden", exc.message))
@@ -179,6 +180,25 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(csrf_token=generate_csrf, may=may, nav=NAV, role_names=access.ROLE_NAMES)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["who"] = who
+
+
+#: the console's pages, whatever is in front: nginx sends the same (nginx-headers.conf); the
+#: app's own, so that the pages are tested under it and a deployment without nginx keeps it
+CONSOLE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+}
+
+
+def _headers(response: Any) -> Any:
+    """Security headers on console answers; pages (they hold people's data) are not cached."""
+    if request.path.startswith("/console"):
+        for name, value in CONSOLE_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _check() -> Any:
