@@ -57,11 +57,6 @@ def may(principal: Principal | None, action: str, unit: str | None = None) -> bo
     return unit is None or principal.role not in SCOPED or unit in principal.units
 
 
-def visible(principal: Principal, action: str, unit_ids: list[str]) -> list[str]:
-    """Of these units, those the principal may take the action on."""
-    return [u for u in unit_ids if may(principal, action, u)]
-
-
 def scope(principal: Principal) -> list[str] | None:
     """The units a scoped principal is limited to; None: all."""
     return list(principal.units) if principal.role in SCOPED else None

@@ -23,9 +23,6 @@ class ApiKey:
     units: list[str] = field(default_factory=list)  # for managers: the units they may manage
     created: float = 0.0
 
-    @property
-    def kind(self) -> str:
-        return "key"
 
 
 def _digest(key: str) -> str:

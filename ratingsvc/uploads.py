@@ -27,11 +27,14 @@ class Upload:
 def keep(r: redis.Redis, owner: str, name: str, data: bytes, options: dict | None = None,
          ttl: int = TTL_SECONDS) -> Upload:
     """Store the file; its token is what the preview's form carries."""
-    token = secrets.token_urlsafe(24)
-    r.set(rkeys.UPLOAD_PREFIX + token, json.dumps({
-        "owner": owner, "name": name, "options": options or {},
-        "data": base64.b64encode(data).decode("ascii")}, ensure_ascii=False), ex=ttl)
-    return Upload(token, owner, name, data, options or {})
+    upload = Upload(secrets.token_urlsafe(24), owner, name, data, options or {})
+    put_back(r, upload, ttl)
+    return upload
+
+
+def _decode(token: str, raw: str) -> Upload:
+    d = json.loads(raw)
+    return Upload(token, d["owner"], d["name"], base64.b64decode(d["data"]), d["options"])
 
 
 def load(r: redis.Redis, owner: str, token: str) -> Upload | None:
@@ -39,27 +42,25 @@ def load(r: redis.Redis, owner: str, token: str) -> Upload | None:
     if not token or len(token) > 64:
         return None
     raw = r.get(rkeys.UPLOAD_PREFIX + token)
-    if raw is None:
-        return None
-    d = json.loads(raw)
-    if d["owner"] != owner:
-        return None
-    return Upload(token, d["owner"], d["name"], base64.b64decode(d["data"]), d["options"])
+    upload = _decode(token, raw) if raw is not None else None
+    return upload if upload is not None and upload.owner == owner else None
 
 
 def take(r: redis.Redis, owner: str, token: str) -> Upload | None:
     """The file kept under this token for this owner, taken out (GETDEL): of two confirmations
     at once, one gets it and the other None. put_back() returns it (a preview shown again)."""
-    if load(r, owner, token) is None:
+    if not token or len(token) > 64:
         return None
     raw = r.getdel(rkeys.UPLOAD_PREFIX + token)
-    if raw is None:
+    upload = _decode(token, raw) if raw is not None else None
+    if upload is not None and upload.owner != owner:  # not theirs: left as it was
+        put_back(r, upload)
         return None
-    d = json.loads(raw)
-    return Upload(token, d["owner"], d["name"], base64.b64decode(d["data"]), d["options"])
+    return upload
 
 
 def put_back(r: redis.Redis, upload: Upload, ttl: int = TTL_SECONDS) -> None:
+    """Keep the upload under its token (again)."""
     r.set(rkeys.UPLOAD_PREFIX + upload.token, json.dumps({
         "owner": upload.owner, "name": upload.name, "options": upload.options,
         "data": base64.b64encode(upload.data).decode("ascii")}, ensure_ascii=False), ex=ttl)

@@ -27,8 +27,6 @@ from .sessions import ConsoleSessions
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-#: endpoint -> what a page needs (so the navigation shows only what the account may open)
-NAV: list[tuple[str, str, str]] = []  # (title, endpoint, action), filled by the area modules
 
 
 class Denied(Exception):
@@ -73,7 +71,6 @@ def require(action: str, unit_arg: str | None = None) -> Callable:
                 raise Denied()
             return view(*args, **kwargs)
 
-        wrapper.console_action = action  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
@@ -138,7 +135,7 @@ def is_htmx() -> bool:
 
 
 def render(template: str, status: int = 200, **context: Any):
-    """A page, or (for an htmx request that asks for a fragment) only its block."""
+    """A page with its status (htmx takes what it needs of it with hx-select)."""
     return render_template(template, **context), status
 
 
@@ -165,8 +162,6 @@ def init_app(app: Flask) -> None:
     from . import auth, home
     from .areas import AREAS, MENU
 
-    NAV[:] = MENU
-
     for blueprint in [auth.bp, home.bp, *AREAS]:
         app.register_blueprint(blueprint)
     app.before_request(_check)
@@ -177,7 +172,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(FormProblem, lambda exc: error_page(400, "invalid_form", exc.message))
 
     app.extensions["ratingsvc.error_page"] = error_page
-    app.jinja_env.globals.update(csrf_token=generate_csrf, may=may, nav=NAV, role_names=access.ROLE_NAMES)
+    app.jinja_env.globals.update(csrf_token=generate_csrf, may=may, nav=MENU, role_names=access.ROLE_NAMES)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["who"] = who
 

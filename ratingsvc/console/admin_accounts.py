@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 
 from .. import accounts, actions
+from ..errors import NotFound
 from ..extensions import get_redis, now
-from . import actor, error_page, principal, render, require
+from . import actor, principal, render, require
 from .admin import Problem, bp, notice, once, parse_units
 
 NO_SUCH = "没有这个账号。"
@@ -61,8 +62,12 @@ def create_account():
     return once(render("console/admin_password.html", account=account, password=password, new=True))
 
 
-def _account(username: str) -> accounts.Account | None:
-    return accounts.get(get_redis(), username)
+def _account(username: str) -> accounts.Account:
+    """The account, or the 404 page."""
+    found = accounts.get(get_redis(), username)
+    if found is None:
+        raise NotFound(NO_SUCH, code="unknown_account")
+    return found
 
 
 def _edit_page(account: accounts.Account, error: str | None = None, status: int = 200):
@@ -73,16 +78,13 @@ def _edit_page(account: accounts.Account, error: str | None = None, status: int 
 @bp.route("/accounts/<username>")
 @require("accounts.manage")
 def account(username: str):
-    found = _account(username)
-    return _edit_page(found) if found else error_page(404, "unknown_account", NO_SUCH)
+    return _edit_page(_account(username))
 
 
 @bp.route("/accounts/<username>", methods=["POST"])
 @require("accounts.manage")
 def edit_account(username: str):
     found = _account(username)
-    if found is None:
-        return error_page(404, "unknown_account", NO_SUCH)
     try:
         role, units = _role_units({**_form(), "username": username})
         if username == _me() and role != found.role:
@@ -98,8 +100,6 @@ def edit_account(username: str):
 @require("accounts.manage")
 def set_active(username: str):
     found = _account(username)
-    if found is None:
-        return error_page(404, "unknown_account", NO_SUCH)
     active = request.form.get("active") == "1"
     if not active and username == _me():
         return _edit_page(found, "不能停用自己的账号。如需停用，请由另一位管理员操作。", 400)
@@ -111,8 +111,6 @@ def set_active(username: str):
 @require("accounts.manage")
 def reset_password(username: str):
     found = _account(username)
-    if found is None:
-        return error_page(404, "unknown_account", NO_SUCH)
     password = actions.reset_password(get_redis(), actor(), now(), username)
     return once(render("console/admin_password.html", account=found, password=password, new=False))
 
@@ -120,7 +118,6 @@ def reset_password(username: str):
 @bp.route("/accounts/<username>/totp", methods=["POST"])
 @require("accounts.manage")
 def reset_totp(username: str):
-    if _account(username) is None:
-        return error_page(404, "unknown_account", NO_SUCH)
+    _account(username)
     actions.reset_totp(get_redis(), actor(), now(), username)
     return redirect(url_for(".account", username=username, done="totp"))

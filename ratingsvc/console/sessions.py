@@ -14,7 +14,7 @@ import json
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response, current_app
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -71,8 +71,7 @@ class ConsoleSessions(SessionInterface):
         if not isinstance(session, ConsoleSession):
             return
         r, now = get_redis(), app.config["CLOCK"]()
-        secure = current_app.config["PUBLIC_URL"].startswith("https://") or (
-            response is not None and _request_secure())
+        secure = app.config["PUBLIC_URL"].startswith("https://") or request.is_secure
         if session.sid and (session.renew or not session):
             r.delete(_key(session.sid))
         if not session:  # logged out, or never anything in it
@@ -96,9 +95,3 @@ class ConsoleSessions(SessionInterface):
             p.execute()
         response.set_cookie(COOKIE, session.sid, path=PREFIX, secure=secure, httponly=True,
                             samesite="Lax")
-
-
-def _request_secure() -> bool:
-    from flask import request
-
-    return request.is_secure
