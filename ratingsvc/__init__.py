@@ -9,6 +9,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import configcheck, console, durability, errors, limiting, logs, metrics, scoring
+from .cases.policy import Policy
 from .extensions import RatingApi, redis_store
 from .proxycheck import ProxyCheck
 from .rules import Rules
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     redis_store.init_app(app)
     limiting.init_app(app)
     app.extensions["ratingsvc.rules"] = Rules.from_config(app.config)
+    app.extensions["ratingsvc.cases"] = Policy.from_config(app.config)
     app.extensions["ratingsvc.counts_cache"] = scoring.CountsCache()
     app.extensions["ratingsvc.durability"] = durability.Guard(app.config["TAP_DURABILITY"])
     c = app.config

@@ -29,6 +29,10 @@ ACTIONS: dict[str, frozenset[str]] = {name: frozenset(roles) for name, roles in 
     "results.read": ("admin", "staff", "scorer"),  # a closed period's result, export, report
     "feed.read": ("admin", "scorer"),
     "review.decide": ("admin", "staff"),
+    "cases.read": ("admin", "staff", "manager"),  # cases, appeals and their rates
+    "cases.handle": ("manager",),  # verify, rectify, explain: the unit's own work
+    "appeals.file": ("manager",),
+    "appeals.decide": ("admin", "staff"),
     "dashboard.read": ("admin", "staff"),
     "keys.manage": ("admin",),
     "accounts.manage": ("admin",),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,10 @@ import redis
 
 from . import accounts, apikeys, audit, closing, importplan, periods, registry, review, rkeys
 from .audit import Actor
+from .cases import appeals
+from .cases import store as case_store
+from .cases.policy import Policy
+from .cases.store import Case, CaseProblem
 from .registry import Category, Unit, Window
 from .timeutil import zone
 
@@ -141,10 +145,13 @@ class ClosingBusy(RuntimeError):
 
 # Review ----------------------------------------------------------------------------------
 def decide(r: redis.Redis, actor: Actor, now: float, unit: str, stream_id: str, *, action: str,
-           why: str, tz: str) -> tuple[str, str]:
-    """Release or reject one held tap: (done | unknown | decided, decision id)."""
+           why: str, tz: str, policy: Policy | None = None) -> tuple[str, str]:
+    """Release or reject one held tap (a released 差评 opens its case under policy):
+    (done | unknown | decided, decision id)."""
+    now_ms = int(now * 1000)
     status, decision = review.decide(r, unit, stream_id, action=action, key_id=actor.label,
-                                     key_name=actor.name, why=why, now_ms=int(now * 1000), tz=tz)
+                                     key_name=actor.name, why=why, now_ms=now_ms, tz=tz,
+                                     case=policy.open_args(now_ms) if policy else None)
     if status == "done":
         _log(r, actor, f"review.{action}", f"rating:{review.rating_id(unit, stream_id)}", now,
              after={"decision": decision, "why": why})
@@ -152,15 +159,67 @@ def decide(r: redis.Redis, actor: Actor, now: float, unit: str, stream_id: str, 
 
 
 def decide_many(r: redis.Redis, actor: Actor, now: float, taps: Iterable[review.HeldTap], *, action: str,
-                why: str, tz: str) -> dict[str, int]:
+                why: str, tz: str, policy: Policy | None = None) -> dict[str, int]:
     """Release or reject a group of held taps with one reason, each through decide() (so each
     decision has its own audit line, as one decided alone): {"done": n, "decided": n already
     decided (or gone) by the time it came to them}."""
     counts = {"done": 0, "decided": 0}
     for tap in taps:
         unit, _, stream_id = tap.rating_id.rpartition(".")
-        status, _decision = decide(r, actor, now, unit, stream_id, action=action, why=why, tz=tz)
+        status, _decision = decide(r, actor, now, unit, stream_id, action=action, why=why, tz=tz,
+                                   policy=policy)
         counts["done" if status == "done" else "decided"] += 1
+    return counts
+
+
+# Cases and appeals -----------------------------------------------------------------------
+def case_step(r: redis.Redis, actor: Actor, now: float, policy: Policy, unit: str, stream_id: str,
+              action: str, *, text: dict[str, str] | None = None,
+              on_reply: Callable[[Case], None] | None = None) -> Case:
+    """A unit's step on its case (verify, rectify, explain); audited. on_reply(case) after a
+    reply is given (the citizen's WeChat message). CaseProblem if it cannot be taken."""
+    case = case_store.step(r, policy, unit, stream_id, action, by=actor.label, now_ms=int(now * 1000),
+                           text=text)
+    _log(r, actor, f"case.{action}", f"rating:{case.rating_id}", now,
+         after={k: v for k, v in (text or {}).items() if v})
+    if on_reply is not None and case.state in case_store.ANSWERED:
+        on_reply(case)
+    return case
+
+
+def file_appeal(r: redis.Redis, actor: Actor, now: float, policy: Policy, unit: str, stream_id: str, *,
+                reason: str, evidence: str = "", change_ms: int = 0) -> appeals.Appeal:
+    """A unit's appeal of its counted tap; audited."""
+    got = appeals.file(r, policy, unit, stream_id, by=actor.label, now_ms=int(now * 1000), reason=reason,
+                       evidence=evidence, change_ms=change_ms)
+    _log(r, actor, "appeal.file", f"rating:{got.rating_id}", now, after={"reason": got.reason,
+                                                                      "evidence": got.evidence})
+    return got
+
+
+def decide_appeal(r: redis.Redis, actor: Actor, now: float, policy: Policy, unit: str, stream_id: str, *,
+                  uphold: bool, note: str, change_ms: int = 0) -> appeals.Appeal:
+    """The office upholds (the tap leaves the counts) or rejects an appeal; audited."""
+    got = appeals.decide(r, policy, unit, stream_id, uphold=uphold, by=actor.label, now_ms=int(now * 1000),
+                         note=note, change_ms=change_ms)
+    _log(r, actor, f"appeal.{'uphold' if uphold else 'reject'}", f"rating:{got.rating_id}", now,
+         after={"note": got.note, "taken_out": got.taken_out})
+    return got
+
+
+def decide_appeals(r: redis.Redis, actor: Actor, now: float, policy: Policy, rating_ids: Iterable[str], *,
+                   uphold: bool, note: str, change_ms: int = 0) -> dict[str, int]:
+    """Several appeals with one decision, each through decide_appeal (each audited):
+    {"done": n, "refused": n (decided meanwhile, or unknown)}."""
+    counts = {"done": 0, "refused": 0}
+    for rid in rating_ids:
+        unit, _, stream_id = rid.rpartition(".")
+        try:
+            decide_appeal(r, actor, now, policy, unit, stream_id, uphold=uphold, note=note,
+                          change_ms=change_ms)
+            counts["done"] += 1
+        except CaseProblem:
+            counts["refused"] += 1
     return counts
 
 

@@ -109,6 +109,14 @@ def _cookie_name(value: str) -> None:
         raise ValueError("expected 1-64 letters, digits, '-' or '_'")
 
 
+def _calendar_file(value: str) -> None:
+    from .cases.workdays import CalendarError, read_overrides
+    try:
+        read_overrides(value)
+    except CalendarError as exc:
+        raise ValueError(str(exc).split(": ", 1)[-1]) from None
+
+
 #: name -> check(value) raising ValueError; settings not named here only need their type.
 CHECKS: dict[str, Callable[[Any], None]] = {
     "ENV": _one_of(*ENVIRONMENTS),
@@ -137,6 +145,12 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "SSE_CPU_SHARE": _fraction,
     "FEED_RETENTION_SECONDS": _between(3600, 366 * 86400),  # an hour to a year
     "PROXY_HOPS": _between(0, 5),
+    "CASE_MAX_LEVEL": _between(0, 5),
+    "CASE_VERIFY_DAYS": _between(1, 60),
+    "CASE_RECTIFY_DAYS": _between(1, 120),
+    "CASE_FOLLOWUP_DAYS": _between(1, 60),
+    "APPEAL_DAYS": _between(1, 60),
+    "CASE_CALENDAR_FILE": _calendar_file,
     "MAX_BODY_BYTES": _between(1024, 16 * 1024 * 1024),
     "RULE_AUTOMATION_UA": _regex,
     **{name: _limits for name in SETTINGS if name.startswith("LIMIT_")},

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from . import errors, errortext
+from .cases.policy import Policy
 from .rules import Rules
 from .signing import Signing
 from .store import RedisStore
@@ -152,6 +153,11 @@ def get_signing() -> Signing:
 def get_wechat() -> WeChat | None:
     """WeChat identity, when RATINGSVC_WECHAT_APPID and _SECRET are set."""
     return current_app.extensions["ratingsvc.wechat"]
+
+
+def get_policy() -> Policy:
+    """The settings of cases (ratingsvc.cases.policy), built once in create_app."""
+    return current_app.extensions["ratingsvc.cases"]
 
 
 def get_rules() -> Rules:

@@ -88,8 +88,9 @@ def run_script(r: redis.Redis, script, keys: list, args: list, wait_aof_ms: int)
 
 def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = False,
            idempotency_key: str | None = None, idempotency_ttl: int = 86400,
-           wait_aof_ms: int = 0) -> Outcome:
-    """Count a tap once per rater, window and day, or hold it; log it. One round trip.
+           wait_aof_ms: int = 0, case: list[int] | None = None) -> Outcome:
+    """Count a tap once per rater, window and day, or hold it; log it; a counted 差评 opens its
+    case (case: cases.Policy.open_args, None: no cases). One round trip.
     wait_aof_ms > 0: answer only once the tap is on disk (run_durably)."""
     keys = UnitKeys(tap.unit)
     now_s = tap.now_ms / 1000
@@ -104,14 +105,16 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         keys.info, keys.ep, keys.dedupe(day), keys.tot, keys.day(day), keys.days,
         keys.snap, keys.log, idem_key, keys.hours, keys.rate(bucket), keys.rate(bucket - 1),
         keys.hourly(day), keys.hourly(yesterday), keys.flags(day), keys.held,
-        keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds))]
+        keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds)),
+        keys.cases, keys.open_cases, keys.all_cases]
     script_args = [
         tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
         fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
         "1" if expired else "0", tap.ip, ",".join(tap.reasons), local.isoweekday(),
         local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
-        rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000]
+        rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000,
+        *(case or [0, 0, 0])]
     reply = run_script(r, script, script_keys, script_args, wait_aof_ms)
     status, stream_id, stored_fp, replayed, why, *earlier = reply
     if replayed == "1" and stored_fp != fingerprint:
@@ -145,10 +148,13 @@ class LevelChange:
 
 
 def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level: int,
-                 now_ms: int, window_ms: int, wait_aof_ms: int = 0) -> LevelChange:
+                 now_ms: int, window_ms: int, wait_aof_ms: int = 0,
+                 case: list[int] | None = None) -> LevelChange:
     """Change a tap's level, by its own rater within window_ms of the tap (change.lua): a
     counted tap's count moves to the new level on the tap's day, a held one's queued level
-    changes; logged. The same level again is "unchanged" and writes nothing."""
+    changes; logged. A counted tap moving into the 差评 levels opens its case, one leaving them
+    voids it (case: cases.Policy.open_args). The same level again is "unchanged" and writes
+    nothing."""
     keys = UnitKeys(unit)
     found = r.xrange(keys.log, stream_id, stream_id)
     if not found or found[0][1].get("k") != "tap":
@@ -156,8 +162,8 @@ def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level
     day = found[0][1]["d"]
     script = load_script(r, "change.lua")
     script_keys = [keys.log, keys.tot, keys.day(day), keys.days, keys.snap, keys.dedupe(day),
-                   keys.held, keys.decided]
-    script_args = [stream_id, rater, level, now_ms, window_ms, day]
+                   keys.held, keys.decided, keys.cases, keys.open_cases, keys.all_cases]
+    script_args = [stream_id, rater, level, now_ms, window_ms, day, *(case or [0, 0, 0])]
     status, now_level, tapped = run_script(r, script, script_keys, script_args, wait_aof_ms)
     return LevelChange(str(status), int(now_level) if now_level else None,
                        int(tapped) if tapped else None)

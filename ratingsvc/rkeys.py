@@ -28,6 +28,11 @@ Per unit (hash tag ``{u.ID}``):
     lr:<P>, lw:<P> hash  taps per rater / per window in fixed limit period P
     hq          hash  held tap id -> "<window>|<level>|<reasons>|<ms>": the review queue
     hd          hash  decided tap id -> "<action>|<key id>|<ms>|<decision id>"
+    cs          hash  tap id -> its case (JSON, ratingsvc.cases.store; lua/cases.lua)
+    cq          zset  open cases by their next deadline (ms)
+    ca          zset  every case by its tap's time (ms)
+    ap          hash  tap id -> its appeal (JSON, ratingsvc.cases.appeals)
+    apq         zset  pending appeals by the time they were made (ms)
     Counts also have "h": held taps (not counted) awaiting review (pending), and "x": held taps
     that were rejected (from the day of the decision on). Before "x", a rejected tap stayed in
     "h"; such data is not migrated.
@@ -120,3 +125,23 @@ class UnitKeys:
     @property
     def decided(self) -> str:
         return self.prefix + "hd"
+
+    @property
+    def cases(self) -> str:
+        return self.prefix + "cs"
+
+    @property
+    def open_cases(self) -> str:
+        return self.prefix + "cq"
+
+    @property
+    def all_cases(self) -> str:
+        return self.prefix + "ca"
+
+    @property
+    def appeals(self) -> str:
+        return self.prefix + "ap"
+
+    @property
+    def pending_appeals(self) -> str:
+        return self.prefix + "apq"

@@ -66,6 +66,15 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SESSION_IDLE_MINUTES": (30, "a console session ends after this many minutes without a request"),
     "SESSION_MAX_HOURS": (12, "a console session ends this many hours after login, however busy"),
     "TOTP_ISSUER": ("ratingsvc", "the name an authenticator app shows next to a console account's codes"),
+    "CASE_MAX_LEVEL": (2, "a counted tap at or below this level (差评: 2) opens a case; 0: no cases"),
+    "CASE_VERIFY_DAYS": (1, "working days to verify a case (核实, contact the rater)"),
+    "CASE_RECTIFY_DAYS": (15, "working days from a case's opening to rectify or explain, with a reply "
+                          "(local rules use 5, 7 or 15)"),
+    "CASE_FOLLOWUP_DAYS": (5, "working days after the reply in which the citizen may rate the handling; "
+                           "then the case closes"),
+    "APPEAL_DAYS": (5, "working days after a tap in which its unit may appeal it (申诉)"),
+    "CASE_CALENDAR_FILE": ("", "holidays and adjusted working days for years chinesecalendar does not "
+                           "know yet: lines 'YYYY-MM-DD holiday' or 'YYYY-MM-DD workday'"),
     "PROXY_HOPS": (1, "proxies in front (nginx: 1) whose X-Forwarded-For is trusted; 0: none"),
     # Hard limits: over them the answer is 429. Per IP with flask-limiter; per rater and per
     # window inside the recording script (no extra round trip).

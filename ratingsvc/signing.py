@@ -4,6 +4,7 @@
   Bytes: key id (1) | window id (varint) | epoch (varint) | HMAC-SHA256 truncated to 80 bits.
 - Scan ticket: itsdangerous, salt "scan-ticket", timestamped with the app's clock.
 - Device cookie: itsdangerous, salt "device-cookie".
+- Case link (a rater's 查看处理结果 link): itsdangerous, salt "case-link".
 - Rater hash: HMAC-SHA256 with a key derived for that purpose; raw identifiers are never stored.
 """
 
@@ -99,6 +100,7 @@ class Signing:
         self._tickets = URLSafeTimedSerializer(secret_key, salt="scan-ticket", signer=ClockSigner)
         self._devices = URLSafeSerializer(secret_key, salt="device-cookie")
         self._openids = URLSafeSerializer(secret_key, salt="wechat-openid-cookie")
+        self._case_links = URLSafeSerializer(secret_key, salt="case-link")
         self._state_key = _derive(secret_key.encode(), "wechat-state")
 
     # QR tokens ---------------------------------------------------------------------------
@@ -168,6 +170,13 @@ class Signing:
 
     def read_openid_cookie(self, value: str | None) -> str | None:
         return _read_string(self._openids, value)
+
+    def case_link(self, rating_id: str) -> str:
+        """The token of a rater's link to the case of their tap (查看处理结果): no expiry, no account."""
+        return self._case_links.dumps(rating_id)
+
+    def read_case_link(self, token: str | None) -> str | None:
+        return _read_string(self._case_links, token)
 
     def wechat_state(self, token: str) -> str:
         """WeChat's state parameter (a-z, 0-9 only): the time and an HMAC binding it to token."""

@@ -67,8 +67,11 @@ def read_many(r: redis.Redis, commands: list[tuple]) -> list:
         r.connection_pool.release(conn)
 
 
-# Scripts that change counts share the functions of counters.lua.
-PRELUDE = {"record.lua": "counters.lua", "review.lua": "counters.lua", "change.lua": "counters.lua"}
+# Scripts that change counts share the functions of counters.lua, and open or void cases with
+# those of cases.lua.
+COUNTING = ["counters.lua", "cases.lua"]
+PRELUDE = {"record.lua": COUNTING, "review.lua": COUNTING, "change.lua": COUNTING,
+           "appeal.lua": COUNTING, "case.lua": ["cases.lua"]}
 
 
 @lru_cache(maxsize=64)
@@ -77,6 +80,6 @@ def load_script(client: redis.Redis, filename: str) -> Script:
 
     Loaded once per client: the Script object is cached, and Redis caches the script body.
     """
-    parts = [PRELUDE[filename]] if filename in PRELUDE else []
+    parts = PRELUDE.get(filename, [])
     body = "\n".join((LUA_DIR / f).read_text(encoding="utf-8") for f in [*parts, filename])
     return client.register_script(body)

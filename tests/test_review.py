@@ -57,10 +57,11 @@ def test_release_counts_the_tap_from_then_on_and_is_audited(held, clock):
     assert [t["rating_id"] for t in h.client.get("/api/v1/review", headers=h.admin).json["taps"]] \
         == h.ids[1:]
     log = h.r.xrange(registry.UnitKeys("u1").log)
-    tap = next(e for sid, e in log if h.ids[0].endswith(sid))
+    tap_id, tap = next((sid, e) for sid, e in log if h.ids[0].endswith(sid))
     assert tap["s"] == "held"  # the tap itself is never changed or deleted
-    decision = log[-1][1]
+    decision, opened = log[-2][1], log[-1][1]
     assert (decision["k"], decision["a"], decision["why"]) == ("review", "release", "家属代评，已核实")
+    assert (opened["k"], opened["a"], opened["of"]) == ("case", "open", tap_id)  # a released 差评
     made = h.client.get("/api/v1/review/decisions", headers=h.admin).json
     assert len(made) == 1 and made[0]["rating_id"] == h.ids[0] and made[0]["name"] == "test admin"
     assert made[0]["time"] == iso_time(clock() * 1000, "Asia/Shanghai")

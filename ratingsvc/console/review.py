@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, request, url_for
 
 from .. import actions, recording, registry, review
-from ..extensions import get_redis, now
+from ..extensions import get_policy, get_redis, now
 from ..rules import REASONS, reason_name
 from ..schemas import LEVELS
 from . import FormProblem, actor, render, require, whole
@@ -125,7 +125,7 @@ def decide():
     if parsed is None:
         raise FormProblem("没有这条待核的评价。")
     status, _ = actions.decide(get_redis(), actor(), now(), parsed[0], parsed[1], action=action, why=why,
-                               tz=current_app.config["TIMEZONE"])
+                               tz=current_app.config["TIMEZONE"], policy=get_policy())
     if status != "done":
         message = "这条评价已经处理过了。" if status == "decided" else "没有这条待核的评价。"
         return _page(f, error=message, status=409 if status == "decided" else 404)
@@ -149,7 +149,7 @@ def bulk():
             f"待核评价在您查看后已有变化（页面显示 {shown or '?'} 条，现在 {len(taps)} 条），"
             "未做任何处理。请核对后重新提交。"))
     counts = actions.decide_many(get_redis(), actor(), now(), taps, action=action, why=why,
-                                 tz=current_app.config["TIMEZONE"])
+                                 tz=current_app.config["TIMEZONE"], policy=get_policy())
     return redirect(url_for(".index", **_args(f), done=action, n=counts["done"], already=counts["decided"]))
 
 

@@ -1,8 +1,12 @@
 -- Change the level of a recorded tap, atomically: only its own rater, only while fresh, only a
 -- counted tap (its count moves from the old level to the new, on the tap's own day, so it is
 -- still counted once) or a held one still in the review queue (its queued level changes).
--- KEYS: 1 log  2 tot  3 day:<D>  4 days  5 snap  6 dd:<D>  7 hq  8 hd   (D: the tap's day)
+-- A counted tap that moves into the 差评 levels opens its case, one that leaves them voids it
+-- (cases.lua).
+-- KEYS: 1 log  2 tot  3 day:<D>  4 days  5 snap  6 dd:<D>  7 hq  8 hd  9 cs  10 cq  11 ca
+--       (D: the tap's day)
 -- ARGV: 1 tap stream id  2 rater hash  3 new level  4 now (ms)  5 change window (ms)  6 D
+--       7 highest level that opens a case  8 its verify deadline  9 its rectify deadline (ms)
 -- Returns {status, level now, tap time (ms)}; status: changed | unchanged | unknown |
 -- forbidden | closed | not_changeable
 local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
@@ -33,6 +37,11 @@ elseif f.s == 'counted' then
   if first and string.match(first, '^([^|]*)|') == ARGV[1] then
     redis.call('HSET', KEYS[6], 'f:' .. f.r, ARGV[1] .. '|' .. f.w .. '|' .. ARGV[3])
   end
+  local ck, max = {cs = KEYS[9], cq = KEYS[10], ca = KEYS[11], log = KEYS[1]}, tonumber(ARGV[7])
+  local was, is = tonumber(level) <= max, tonumber(ARGV[3]) <= max
+  if was and not is then case_void(ck, ARGV[1], 'change', ARGV[4], '')
+  elseif is and not was then case_open(ck, ARGV[1], f.w, ARGV[3], f.t, f.d, ARGV[4], ARGV[8], ARGV[9])
+  elseif is then case_level(ck, ARGV[1], ARGV[3]) end
 else
   return {'not_changeable', level, f.t}
 end

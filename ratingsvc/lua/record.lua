@@ -5,18 +5,21 @@
 -- KEYS: 1 info  2 ep  3 dd:<day>  4 tot  5 day:<day>  6 days  7 snap  8 log  9 idem
 --       10 hours  11 rt:<bucket>  12 rt:<bucket-1>  13 hr:<day>  14 hr:<yesterday>
 --       15 fl:<day> (flagged IPs)  16 hq  17 lr:<rater limit period>  18 lw:<window limit period>
+--       19 cs  20 cq  21 ca (cases, cases.lua)
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
 --       15 minute of the day  16 hour  17 hours grace (min)  18 IP-window max
 --       19 burst min  20 burst factor  21 rater windows max  22 rater limit
 --       23 its seconds  24 window limit  25 its seconds  26 how long an IP stays flagged (ms)
+--       27 highest level that opens a case (0: none)  28 its verify deadline  29 its rectify deadline (ms)
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
 -- duplicate the level the rater's earlier tap of this window today has now};
 -- status: counted | held | duplicate | expired | revoked | limited
 local A = ARGV
 local window, level, rater, day, now = A[1], A[3], A[4], A[5], A[6]
 local use_idem = A[9] ~= '0'
+local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8]}
 
 if use_idem then
   local prev = redis.call('GET', KEYS[9])
@@ -118,6 +121,7 @@ else
       add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1)
       redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|multi_window|' .. now)
       redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', 'multi_window', 't', now)
+      case_void(ck, eid, 'held', now, '')
       redis.call('HDEL', dd, 'f:' .. rater)
     end
   end
@@ -143,6 +147,9 @@ if status ~= 'duplicate' then
 end
 if status == 'counted' and num(A[21]) > 0 then
   redis.call('HSET', dd, 'f:' .. rater, id .. '|' .. window .. '|' .. level)
+end
+if status == 'counted' and num(level) <= num(A[27]) then
+  case_open(ck, id, window, level, now, day, now, A[28], A[29])
 end
 if status == 'held' then
   redis.call('HSET', KEYS[16], id, window .. '|' .. level .. '|' .. why .. '|' .. now)

@@ -1,8 +1,10 @@
 -- Decide a held tap: release (counted from today on) or reject (kept out, and counted as
 -- rejected 'x' from today on). Either way it leaves the pending count 'h' today. The tap is
 -- never deleted: the decision is appended to the unit's log and kept in the decided hash.
--- KEYS: 1 hq  2 hd  3 tot  4 day:<today>  5 days  6 snap  7 log
+-- A released 差评 opens its case (cases.lua), with deadlines from now.
+-- KEYS: 1 hq  2 hd  3 tot  4 day:<today>  5 days  6 snap  7 log  8 cs  9 cq  10 ca
 -- ARGV: 1 tap id  2 release|reject  3 key id  4 key name  5 why  6 now (ms)  7 today
+--       8 highest level that opens a case  9 its verify deadline  10 its rectify deadline (ms)
 -- Returns {done | unknown | decided, decision id}
 local held = redis.call('HGET', KEYS[1], ARGV[1])
 if not held then
@@ -17,5 +19,14 @@ local id = redis.call('XADD', KEYS[7], '*', 'k', 'review', 'of', ARGV[1], 'a', A
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({
   action = ARGV[2], by = ARGV[3], name = ARGV[4], why = ARGV[5], t = tonumber(ARGV[6]),
-  decision = id, held = held}))
+  decision = id, held = held, day = ARGV[7]}))
+if ARGV[2] == 'release' and tonumber(level) <= tonumber(ARGV[8] or '0') then
+  local tap = redis.call('XRANGE', KEYS[7], ARGV[1], ARGV[1])[1]
+  local f = {}
+  for i = 1, tap and #tap[2] or 0, 2 do f[tap[2][i]] = tap[2][i + 1] end
+  if f.k == 'tap' then
+    case_open({cs = KEYS[8], cq = KEYS[9], ca = KEYS[10], log = KEYS[7]}, ARGV[1], window, level,
+              f.t, f.d, ARGV[6], ARGV[9], ARGV[10])
+  end
+end
 return {'done', id}

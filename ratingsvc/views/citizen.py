@@ -22,7 +22,16 @@ from ..errors import (
     Unprocessable,
     retry_after,
 )
-from ..extensions import ApiBlueprint, client_hash, get_redis, get_rules, get_signing, get_wechat, now
+from ..extensions import (
+    ApiBlueprint,
+    client_hash,
+    get_policy,
+    get_redis,
+    get_rules,
+    get_signing,
+    get_wechat,
+    now,
+)
 from ..limiting import citizen_limit, local_citizen_limit, rater_limit, scanned_window
 from ..schemas import (
     LEVELS,
@@ -220,7 +229,7 @@ def rate(body: dict):
             r, tap, rules, tz=config["TIMEZONE"],
             expired=age_ms > config["TICKET_MAX_AGE"] * 1000, idempotency_key=idempotency_key,
             idempotency_ttl=config["IDEMPOTENCY_TTL"],
-            wait_aof_ms=wait_aof_ms)
+            wait_aof_ms=wait_aof_ms, case=get_policy().open_args(now_ms))
     except recording.NotDurable as exc:
         raise not_durable(f"tap not confirmed on disk: {exc}") from None
     metrics.TAPS.labels(outcome.status).inc()

@@ -6,7 +6,7 @@ from flask import current_app
 
 from .. import metrics, recording
 from ..errors import Conflict, Forbidden, Unprocessable
-from ..extensions import ApiBlueprint, get_redis, get_signing, now
+from ..extensions import ApiBlueprint, get_policy, get_redis, get_signing, now
 from ..limiting import local_citizen_limit
 from ..schemas import LEVELS, LevelChangeAnswerSchema, LevelChangeSchema
 from .citizen import REFUSED, Refusals, durable_wait_ms, not_durable, refused
@@ -44,7 +44,7 @@ def change_level(body: dict, rating_id: str):
         done = recording.change_level(
             r, parsed[0], parsed[1], rater=get_signing().person_hash(*rater), level=body["level"],
             now_ms=int(now() * 1000), window_ms=current_app.config["RATING_CHANGE_SECONDS"] * 1000,
-            wait_aof_ms=wait_aof_ms)
+            wait_aof_ms=wait_aof_ms, case=get_policy().open_args(int(now() * 1000)))
     except recording.NotDurable as exc:
         raise not_durable(f"change not confirmed on disk: {exc}") from None
     metrics.CHANGES.labels(done.status).inc()

@@ -9,7 +9,7 @@ from flask import current_app
 from .. import actions, recording, registry, review
 from ..auth import actor, require
 from ..errors import Conflict, NotFound
-from ..extensions import ApiBlueprint, get_redis, now
+from ..extensions import ApiBlueprint, get_policy, get_redis, now
 from ..limiting import per_key_limit
 from ..schemas import (
     DecisionAnswerSchema,
@@ -76,7 +76,7 @@ def decide(body: dict, rating_id: str):
         raise NotFound(NO_HELD_TAP, code="unknown_rating", message_en="No such held tap.")
     status, decision = actions.decide(get_redis(), actor(), now(), parsed[0], parsed[1],
                                       action=body["action"], why=body["why"],
-                                      tz=current_app.config["TIMEZONE"])
+                                      tz=current_app.config["TIMEZONE"], policy=get_policy())
     if status == "unknown":
         raise NotFound(NO_HELD_TAP, code="unknown_rating", message_en="No such held tap.")
     if status == "decided":

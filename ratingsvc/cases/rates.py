@@ -1,0 +1,105 @@
+"""The national rates of a period's cases, per unit and per category (README "Cases: rates").
+
+A period's cases are those of its taps (by the tap's day), voided ones left out:
+- bad (差评数): cases opened, not voided.
+- replied, reply_rate (差评回复率): cases with a reply (rectified or explained) / bad.
+- on_time, rectify_rate (整改率, on time): replies given by the rectify deadline / bad.
+- followups, satisfied, satisfaction_rate (回访整改满意率): follow-ups of 满意 or 基本满意 /
+  follow-ups given.
+- median_verify_days, median_close_days: calendar days from the case's opening to its
+  verification, and to its closing (a reply whose follow-up time passed closes at that deadline).
+- overdue: cases that owe a verification or a reply past its deadline now.
+- appeals, upheld: appeals of the period's taps, and those upheld.
+Rates are fractions 0..1 rounded to 4 places, None where nothing is there to divide by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from statistics import median
+
+import redis
+
+from ..periods import Period
+from ..timeutil import day_key, zone
+from . import appeals as appeal_store
+from . import store as case_store
+from .appeals import Appeal
+from .store import SATISFIED, Case
+
+DAY_MS = 86_400_000
+FIELDS = ("bad", "replied", "reply_rate", "on_time", "rectify_rate", "followups", "satisfied",
+          "satisfaction_rate", "median_verify_days", "median_close_days", "overdue", "appeals", "upheld")
+NAMES = {"bad": "差评数", "replied": "已回复", "reply_rate": "差评回复率", "on_time": "按期整改",
+         "rectify_rate": "整改率（按期）", "followups": "回访数", "satisfied": "回访满意",
+         "satisfaction_rate": "回访整改满意率", "median_verify_days": "核实用时中位数（天）",
+         "median_close_days": "办结用时中位数（天）", "overdue": "超期", "appeals": "申诉",
+         "upheld": "申诉成立"}
+
+
+def _rate(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def _median_days(values: list[int]) -> float | None:
+    return round(median(values) / DAY_MS, 1) if values else None
+
+
+def of(cases: Iterable[Case], appeals: Iterable[Appeal], now_ms: int) -> dict:
+    """The rates of these cases and appeals (one unit's, or a category's)."""
+    live = [c for c in cases if c.state != "void"]
+    replied = [c for c in live if c.replied_ms is not None]
+    followed = [c for c in live if c.followup is not None]
+    closed = [(c.closed_at() or 0) - c.opened_ms for c in live if c.state_at(now_ms) == "closed"]
+    appealed = list(appeals)
+    out = {
+        "bad": len(live), "replied": len(replied), "reply_rate": _rate(len(replied), len(live)),
+        "on_time": sum(c.replied_ms <= c.rectify_due for c in replied if c.replied_ms is not None),
+        "followups": len(followed), "satisfied": sum(c.followup in SATISFIED for c in followed),
+        "median_verify_days": _median_days([c.verified_ms - c.opened_ms for c in live
+                                            if c.verified_ms is not None]),
+        "median_close_days": _median_days(closed),
+        "overdue": sum(c.overdue(now_ms) is not None for c in live),
+        "appeals": len(appealed), "upheld": sum(a.state == "upheld" for a in appealed)}
+    out["rectify_rate"] = _rate(int(out["on_time"] or 0), len(live))
+    out["satisfaction_rate"] = _rate(int(out["satisfied"] or 0), len(followed))
+    return {k: out[k] for k in FIELDS}
+
+
+def by_unit(cases: Iterable[Case], appeals: Iterable[Appeal], now_ms: int, first: str, last: str,
+            units: Iterable[str]) -> dict[str, dict]:
+    """unit -> its rates, for the cases and appeals of taps on days first..last (YYYYMMDD)."""
+    per_c: dict[str, list[Case]] = {u: [] for u in units}
+    per_a: dict[str, list[Appeal]] = {u: [] for u in per_c}
+    for c in cases:
+        if first <= c.day <= last and c.unit in per_c:
+            per_c[c.unit].append(c)
+    for a in appeals:
+        if first <= a.day <= last and a.unit in per_a:
+            per_a[a.unit].append(a)
+    return {u: of(per_c[u], per_a[u], now_ms) for u in per_c}
+
+
+def by_category(cases: Iterable[Case], appeals: Iterable[Appeal], now_ms: int, first: str, last: str,
+                category_of: dict[str, str]) -> dict[str, dict]:
+    """category -> the rates of its units' cases together."""
+    per_c: dict[str, list[Case]] = {cat: [] for cat in set(category_of.values())}
+    per_a: dict[str, list[Appeal]] = {cat: [] for cat in per_c}
+    for c in cases:
+        if first <= c.day <= last and c.unit in category_of:
+            per_c[category_of[c.unit]].append(c)
+    for a in appeals:
+        if first <= a.day <= last and a.unit in category_of:
+            per_a[category_of[a.unit]].append(a)
+    return {cat: of(per_c[cat], per_a[cat], now_ms) for cat in sorted(per_c)}
+
+
+def load(r: redis.Redis, units: list[str], period: Period, tz: str) -> tuple[list[Case], list[Appeal]]:
+    """The cases and appeals of the period's taps, of these units (bounded chunks of units)."""
+    since = int(datetime.combine(period.start, time(), zone(tz)).timestamp() * 1000)
+    until = int(datetime.combine(period.end + timedelta(days=1), time(), zone(tz)).timestamp() * 1000)
+    first, last = day_key(period.start), day_key(period.end)
+    cases = case_store.of_units(r, units, since_ms=since, until_ms=until, reasons=False)
+    found = [a for a in appeal_store.of_units(r, units) if first <= a.day <= last]
+    return cases, found
