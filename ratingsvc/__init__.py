@@ -64,13 +64,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ratingsvc.signing"] = Signing(
         app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
 
-    from .views import assets, changes, citizen, closing, health, level, manage, posters, review, scores
+    from .views import (
+        assets,
+        cases,
+        changes,
+        citizen,
+        closing,
+        health,
+        level,
+        manage,
+        posters,
+        review,
+        scores,
+    )
 
     api = RatingApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "an API key: rsk_..."})
     for blueprint in (citizen.blp, level.blp, manage.blp, posters.blp, scores.blp, changes.blp, closing.blp,
-                      review.blp):
+                      review.blp, cases.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
     assets.init_app(app)

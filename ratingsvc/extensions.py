@@ -160,6 +160,11 @@ def get_policy() -> Policy:
     return current_app.extensions["ratingsvc.cases"]
 
 
+def get_case_reply() -> Any:
+    """What to call after a unit's reply to a case (the rater's WeChat message), or None."""
+    return current_app.extensions.get("ratingsvc.case_reply")
+
+
 def get_rules() -> Rules:
     return current_app.extensions["ratingsvc.rules"]
 
