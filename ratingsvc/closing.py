@@ -5,8 +5,11 @@ Each line is one tap of the period: its time, unit, window, level, final status 
 held, rejected or duplicate; a released tap is counted), the hashed rater, its log id, and
 ``chain``: SHA-256 of the previous line's chain and this line without it. A line with
 ``"kind": "change"`` is a rater changing the level of their tap ``of`` (an earlier line) from
-``from`` to ``to`` shortly after it: the tap counts at its last level. The first chain
-value starts from SHA-256 of "ratingsvc/<period id>"; the last is the export's digest.
+``from`` to ``to`` shortly after it: the tap counts at its last level. A line with
+``"kind": "case"`` is a step of the case of tap ``of`` (a 差评), one with ``"kind": "appeal"``
+an appeal of tap ``of`` or its decision (ratingsvc.cases.replay); an upheld appeal leaves the
+tap out ("excluded"). The first chain value starts from SHA-256 of "ratingsvc/<period id>";
+the last is the export's digest.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
 import redis
 
 from . import registry, rkeys, scoring
+from .cases import rates, replay
 from .periods import Period
 from .rkeys import UnitKeys
 from .timeutil import day_key, iso_time
@@ -51,17 +56,36 @@ def unit_taps(r: redis.Redis, unit: str, first: str, last: str, tz: str) -> list
     taps, final = [], {}
     for eid, f in _log(r, unit):
         kind = f.get("k")
-        if kind in ("tap", "change") and first <= f["d"] <= last:  # a change has its tap's day
+        if kind in ("tap", "change", "case", "appeal") and first <= f["d"] <= last:  # all carry its tap's day
             taps.append((eid, f))
         elif kind == "hold":
             final[f["of"]] = "held"
         elif kind == "review":
             final[f["of"]] = "counted" if f["a"] == "release" else "rejected"
-    return [{"kind": "change", "time": iso_time(int(f["t"]), tz), "unit": unit, "window": int(f["w"]),
-             "of": f["of"], "from": int(f["from"]), "to": int(f["to"]), "rater": f["r"], "id": eid}
-            if f["k"] == "change" else
-            {"time": iso_time(int(f["t"]), tz), "unit": unit, "window": int(f["w"]), "level": int(f["l"]),
-             "status": final.get(eid, f["s"]), "rater": f["r"], "id": eid} for eid, f in taps]
+    return [_line(eid, f, unit, final, tz) for eid, f in taps]
+
+
+def _line(eid: str, f: dict, unit: str, final: dict, tz: str) -> dict:
+    time, window = iso_time(int(f["t"]), tz), int(f["w"])
+    if f["k"] == "change":
+        return {"kind": "change", "time": time, "unit": unit, "window": window, "of": f["of"],
+                "from": int(f["from"]), "to": int(f["to"]), "rater": f["r"], "id": eid}
+    if f["k"] == "case":
+        return {"kind": "case", "time": time, "at": int(f["t"]), "unit": unit, "window": window,
+                "of": f["of"],
+                "action": f["a"], "from": f["from"], "to": f["to"], "by": f["by"], "level": int(f["l"]),
+                "id": eid, **replay.line_fields(f)}
+    if f["k"] == "appeal":
+        return {"kind": "appeal", "time": time, "at": int(f["t"]), "unit": unit, "window": window,
+                "of": f["of"], "action": f["a"], "by": f["by"], "level": int(f["l"]), "id": eid,
+                **replay.line_fields(f)}
+    return {"time": time, "unit": unit, "window": window, "level": int(f["l"]),
+            "status": final.get(eid, f["s"]), "rater": f["r"], "id": eid}
+
+
+def is_tap(line: dict) -> bool:
+    """A line of a tap (not of a change of its level, a case step or an appeal)."""
+    return "kind" not in line
 
 
 def line_body(tap: dict) -> str:
@@ -97,11 +121,13 @@ def _misfit(change: dict, tap: dict | None) -> str | None:
 
 
 def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str, dict]:
-    """unit -> {"counts": [c1..c5], "pending": n, "rejected": n} from export lines (status
-    held: still awaiting review, so pending), each tap at its level after its changes. A change
-    that does not fit its tap is not applied, and said in problems. Lines come unit by unit:
-    one unit's taps are held at a time."""
-    out: dict[str, dict] = defaultdict(lambda: {"counts": [0] * 5, "pending": 0, "rejected": 0})
+    """unit -> {"counts": [c1..c5], "pending": n, "rejected": n, "excluded": n} from export
+    lines (status held: still awaiting review, so pending), each tap at its level after its
+    changes; a counted tap whose appeal was upheld is excluded. A change that does not fit its
+    tap is not applied, and said in problems. Lines come unit by unit: one unit's taps are held
+    at a time."""
+    out: dict[str, dict] = defaultdict(
+        lambda: {"counts": [0] * 5, "pending": 0, "rejected": 0, "excluded": 0})
     unit: str | None = None
     taps: dict[str, dict] = {}  # the current unit's taps by id, at their level now
 
@@ -113,12 +139,22 @@ def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str,
                 out[tap["unit"]]["pending"] += 1
             elif tap["status"] == "rejected":
                 out[tap["unit"]]["rejected"] += 1
+            elif tap["status"] == "excluded":
+                out[tap["unit"]]["excluded"] += 1
 
     for number, line in enumerate(lines, 1):
         if line["unit"] != unit:
             count()
             unit, taps = line["unit"], {}
-        if line.get("kind") != "change":
+        kind = line.get("kind")
+        if kind == "case":
+            continue
+        if kind == "appeal":
+            tap = taps.get(line["of"])
+            if line["action"] == "uphold" and tap is not None and tap["status"] == "counted":
+                tap["status"] = "excluded"
+            continue
+        if kind != "change":
             taps[line["id"]] = dict(line)
             continue
         misfit = _misfit(line, taps.get(line["of"]))
@@ -131,9 +167,10 @@ def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str,
 
 
 def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
-                prior_weight: float, min_n: int) -> dict:
-    """The score table and category means from tallies; units: id -> (name, category)."""
-    none = {"counts": [0] * 5, "pending": 0, "rejected": 0}
+                prior_weight: float, min_n: int, cases: dict | None = None) -> dict:
+    """The score table and category means from tallies; units: id -> (name, category);
+    cases: case_rates() of the export, if it has them."""
+    none = {"counts": [0] * 5, "pending": 0, "rejected": 0, "excluded": 0}
     counts = [scoring.UnitCounts(uid, name, cat, t["counts"], pending=t["pending"], rejected=t["rejected"])
               for uid, (name, cat) in sorted(units.items()) for t in [tallies.get(uid, none)]]
     scores = scoring.score_units(counts, prior_weight=prior_weight, min_n=min_n)
@@ -142,7 +179,20 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
         "units": [{"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts,
                    "n": s.n, "pending": s.pending, "rejected": s.rejected, "raw": s.raw, "score": s.score,
                    "ci95": s.ci95 and list(s.ci95),
-                   "good_rate": s.good_rate, "status": s.status, "rank": s.rank} for s in scores]}
+                   "good_rate": s.good_rate, "status": s.status, "rank": s.rank,
+                   "excluded": tallies.get(s.unit, none).get("excluded", 0),
+                   **({"cases": cases["units"].get(s.unit)} if cases else {})} for s in scores],
+        **({"case_categories": cases["categories"]} if cases else {})}
+
+
+def case_rates(lines: Iterable, units: dict[str, tuple[str, str]], period_id: str, now_ms: int,
+               problems: list[str] | None = None, taps: dict | None = None) -> dict:
+    """{"units": unit -> its case rates, "categories": category -> theirs}, from the export's
+    case and appeal lines (ratingsvc.cases.replay) as of now_ms."""
+    cases, appealed = replay.replay(lines, problems, taps)
+    return {"units": rates.by_unit(cases, appealed, now_ms, "", "99999999", list(units)),
+            "categories": rates.by_category(cases, appealed, now_ms, "", "99999999",
+                                            {u: cat for u, (_, cat) in units.items()})}
 
 
 def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min_n: int,
@@ -156,20 +206,26 @@ def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min
         if progress is not None:
             progress(done, total, written["lines"])
 
+    steps: list[dict] = []  # case and appeal lines, for the case rates
+
     def taps() -> Iterator[dict]:
         with open(path, "w", encoding="utf-8") as out:
             for tap, line, chain in export_lines(r, period, tz, unit_done):
                 out.write(line + "\n")
-                written["lines"] += tap.get("kind") != "change"
+                written["lines"] += is_tap(tap)
                 written["digest"] = chain
+                if tap.get("kind") in ("case", "appeal"):
+                    steps.append(tap)
                 yield tap
 
     tallies = tally(taps())
     units = {u.id: (u.name, u.category) for u in registry.list_units(r) if u.active}
+    cases = case_rates(steps, units, period.id, int(now * 1000))
     result = {"period": period.id, "start": period.start.isoformat(), "end": period.end.isoformat(),
               "closed_at": iso_time(now * 1000, tz),
               "taps": written["lines"], "digest": written["digest"], "prior_weight": prior_weight,
-              "min_n": min_n, **result_from(tallies, units, prior_weight=prior_weight, min_n=min_n)}
+              "min_n": min_n,
+              **result_from(tallies, units, prior_weight=prior_weight, min_n=min_n, cases=cases)}
     if not r.hsetnx(rkeys.CLOSED, period.id, json.dumps(result, ensure_ascii=False)):
         raise registry.RegistryError("closed period", period.id, "existing")
     return result
@@ -209,6 +265,26 @@ def _level(value: object) -> int:
     return value
 
 
+def _entry(line: dict) -> dict:
+    """What verify keeps of an export line; ValueError (or KeyError, TypeError) if it is not
+    one of an export."""
+    kind = line.get("kind")
+    if kind in ("case", "appeal"):
+        entry = dict(line)
+        for name in ("unit", "id", "of", "action", "by"):
+            entry[name] = str(line[name])
+        entry["window"], entry["at"] = int(line["window"]), int(line["at"])
+        entry["level"] = _level(line["level"])
+        return entry
+    entry = {k: line[k] for k in TALLIED if k in line}
+    entry["unit"], entry["id"] = str(line["unit"]), str(line["id"])
+    for name in ("from", "to") if kind == "change" else ("level",):
+        entry[name] = _level(line[name])
+    if kind != "change":
+        entry["status"] = str(line["status"])
+    return entry
+
+
 def verify(lines: Iterable[str], result: dict) -> list[str]:
     """Problems found checking an export against its published result ([] if none)."""
     problems: list[str] = []
@@ -217,12 +293,7 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
         try:
             tap = json.loads(line)
             stored = tap.pop("chain", "")
-            entry = {k: tap[k] for k in TALLIED if k in tap}
-            entry["unit"], entry["id"] = str(tap["unit"]), str(tap["id"])
-            for name in ("from", "to") if entry.get("kind") == "change" else ("level",):
-                entry[name] = _level(tap[name])
-            if entry.get("kind") != "change":
-                entry["status"] = str(tap["status"])
+            entry = _entry(tap)
         except (ValueError, KeyError, TypeError, AttributeError):
             problems.append(f"line {number}: not a tap of an export: {line[:60]!r}")
             continue
@@ -234,16 +305,22 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
     if chain != result["digest"]:
         problems.append(f"digest: the export ends at {chain[:16]}…, the result says "
                         f"{result['digest'][:16]}…")
-    tapped = sum(tap.get("kind") != "change" for tap in taps)
+    tapped = sum(is_tap(tap) for tap in taps)
     if tapped != result["taps"]:
         problems.append(f"taps: {tapped} in the export, {result['taps']} in the result")
     units = {u["unit"]: (u["name"], u["category"]) for u in result["units"]}
+    cases = None
+    if "case_categories" in result:  # a result from before cases has none to check
+        closed_ms = int(datetime.fromisoformat(result["closed_at"]).timestamp() * 1000)
+        numbered = [(n, t) for n, t in enumerate(taps, 1) if t.get("kind") in ("case", "appeal")]
+        known = {(t["unit"], t["id"]): t for t in taps if is_tap(t)}
+        cases = case_rates(numbered, units, result["period"], closed_ms, problems, known)
     again = result_from(tally(taps, problems), units, prior_weight=result["prior_weight"],
-                        min_n=result["min_n"])
+                        min_n=result["min_n"], cases=cases)
     published = {u["unit"]: u for u in result["units"]}
     for u in again["units"]:
         p = published[u["unit"]]
-        for field in ("counts", "n", "pending", "rejected", "score", "rank"):
+        for field in ("counts", "n", "pending", "rejected", "excluded", "cases", "score", "rank"):
             if field in p and u[field] != p[field]:  # a result from before: "held", unchecked
                 problems.append(f"unit {u['unit']}: {field} is {u[field]} from the export, "
                                 f"{p[field]} in the result")

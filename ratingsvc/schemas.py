@@ -234,6 +234,23 @@ class UnitScoreQuerySchema(Schema):
     period = fields.String(required=True, validate=SLUG)
 
 
+class RatesSchema(Schema):
+    bad = fields.Integer(metadata={"description": "差评数: cases of the period's taps, not voided"})
+    replied = fields.Integer()
+    reply_rate = fields.Float(allow_none=True, metadata={"description": "差评回复率: replied / bad"})
+    on_time = fields.Integer()
+    rectify_rate = fields.Float(allow_none=True, metadata={"description": "整改率: replied on time / bad"})
+    followups = fields.Integer()
+    satisfied = fields.Integer()
+    satisfaction_rate = fields.Float(allow_none=True, metadata={
+        "description": "回访整改满意率: 满意 or 基本满意 / follow-ups"})
+    median_verify_days = fields.Float(allow_none=True)
+    median_close_days = fields.Float(allow_none=True)
+    overdue = fields.Integer()
+    appeals = fields.Integer()
+    upheld = fields.Integer()
+
+
 class UnitScoreSchema(Schema):
     unit = fields.String()
     name = fields.String()
@@ -254,11 +271,17 @@ class UnitScoreSchema(Schema):
     status = fields.String(metadata={
         "description": "ok | insufficient (fewer than min_n counted taps) | no_ratings (none)"})
     rank = fields.Integer(allow_none=True)
+    excluded = fields.Integer(allow_none=True, metadata={
+        "description": "taps taken out after an upheld appeal (null: closed before appeals)"})
+    cases = fields.Nested(RatesSchema, allow_none=True, metadata={
+        "description": "the unit's case rates (README \"Cases\"; null: closed before cases)"})
 
 
 class CategoryMeanSchema(Schema):
     mean = fields.Float()
     n = fields.Integer()
+    cases = fields.Nested(RatesSchema, allow_none=True, metadata={
+        "description": "the category's case rates (null: a period closed before cases)"})
 
 
 class TableSchema(Schema):
@@ -368,8 +391,11 @@ class ChangesSchema(Schema):
 
 class ClosedSchema(Schema):
     period = fields.String()
-    taps = fields.Integer(metadata={"description": "taps in the export (change lines not counted)"})
+    taps = fields.Integer(metadata={"description": "taps in the export (change, case and appeal lines "
+                                                   "not counted)"})
     digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
+    case_categories = fields.Dict(keys=fields.String(), values=fields.Nested(RatesSchema), metadata={
+        "description": "each category's case rates, from the export (absent: closed before cases)"})
     closed_at = fields.String(metadata={"description": TIME})
     export = fields.String(metadata={"description": "the export's file name"})
 
@@ -379,8 +405,11 @@ class ResultSchema(TableSchema):
     start = fields.Date()
     end = fields.Date()
     closed_at = fields.String(metadata={"description": TIME})
-    taps = fields.Integer(metadata={"description": "taps in the export (change lines not counted)"})
+    taps = fields.Integer(metadata={"description": "taps in the export (change, case and appeal lines "
+                                                   "not counted)"})
     digest = fields.String(metadata={"description": "SHA-256 chain value of the export's last line"})
+    case_categories = fields.Dict(keys=fields.String(), values=fields.Nested(RatesSchema), metadata={
+        "description": "each category's case rates, from the export (absent: closed before cases)"})
 
 
 class ReportQuerySchema(Schema):

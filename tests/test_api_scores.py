@@ -35,7 +35,8 @@ def test_scores_table(scored):
     assert u1["counts"] == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 30} and u1["n"] == 30
     assert u1["raw"] == 10.0 and u1["good_rate"] == 1.0 and u1["status"] == "ok"
     m = (300 + 150 + 0) / 62
-    assert body["categories"]["c1"] == {"mean": round(m, 4), "n": 62}
+    c1 = body["categories"]["c1"]
+    assert (c1["mean"], c1["n"], c1["cases"]["bad"]) == (round(m, 4), 62, 2)  # u3's two 差评
     assert u1["score"] == round((20 * m + 300) / 50, 4)
     assert u1["ci95"][0] < 10.0 <= u1["ci95"][1]
     assert (u1["rank"], units["u2"]["rank"], units["u3"]["rank"], units["s1"]["rank"]) == (1, 2, None, 1)
@@ -120,7 +121,8 @@ def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server
 
     def table(sends: int, taps: int) -> int:
         """sends: key, period, unit ids, every unit's record and totals in one write, then
-        period.lua for the units not cached with those totals in one write (if any)."""
+        period.lua for the units not cached with those totals in one write (if any), then every
+        unit's cases and appeals of the period in one write (and their cases, if any: none here)."""
         CountingConnection.sends = 0
         counting.config_resetstat()
         resp = h.client.get("/api/v1/scores?period=p1", headers=scorer)
@@ -129,11 +131,11 @@ def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server
         assert CountingConnection.sends == sends + 1  # + CONFIG RESETSTAT
         return counting.info("commandstats")["cmdstat_evalsha"]["calls"]  # + the key's limit
 
-    first = table(sends=7, taps=26)  # every unit computed (sent twice: + SCRIPT LOAD)
-    cached = table(sends=4, taps=26)  # nothing changed: all from the cache, no period.lua
+    first = table(sends=8, taps=26)  # every unit computed (sent twice: + SCRIPT LOAD)
+    cached = table(sends=5, taps=26)  # nothing changed: all from the cache, no period.lua
     recording.record(h.r, recording.Tap("u97", 2, 1, 5, "r2", int(h.clock() * 1000), "n2"),
                      h.app.extensions["ratingsvc.rules"], tz="Asia/Shanghai")
-    changed = table(sends=5, taps=27)  # one unit's totals moved: only it is computed
+    changed = table(sends=6, taps=27)  # one unit's totals moved: only it is computed
     assert first - cached == 2 * 2500 + 1  # + 1: the key limiter's script, also reloaded
     assert changed - cached == 1
 

@@ -66,6 +66,9 @@ def test_the_export_has_every_tap_with_its_final_status_and_no_raw_identifier(ph
         assert resp.status_code == 200 and resp.mimetype == "application/x-ndjson"
         text = resp.data.decode()
     lines = [json.loads(line) for line in text.splitlines()]
+    (opened,) = [t for t in lines if t.get("kind") == "case"]  # the released 差评's case
+    assert (opened["unit"], opened["action"], opened["to"], opened["level"]) == ("u2", "open", "new", 2)
+    lines = [t for t in lines if "kind" not in t]
     assert [(t["unit"], t["level"], t["status"]) for t in lines] == [
         ("u1", 5, "counted"), ("u1", 5, "duplicate"), ("u1", 1, "rejected"),
         ("u2", 2, "counted"), ("u2", 4, "counted")]
@@ -219,3 +222,45 @@ def test_verify_refuses_a_level_out_of_range_as_not_a_line_of_an_export(ph, cloc
     result = runner.invoke(["verify", str(export)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "line 1: not a tap of an export" in result.output
+
+
+def test_verify_checks_the_case_steps(ph, clock, runner):
+    """A changed case line breaks the chain; one forged with the chain and digest made again
+    still shows: the step does not fit its case, and the case rates differ from the result."""
+    from ratingsvc import closing
+
+    unit, sid = ph.client.get("/api/v1/cases", headers=ph.admin).json["cases"][0]["rating_id"].split(".")
+    m = ph.key("manager", ("u2",))
+    base = f"/api/v1/units/{unit}/cases/{sid}"
+    assert ph.client.post(f"{base}/verify", headers=m, json={}).status_code == 200
+    assert ph.client.post(f"{base}/explain", headers=m, json={"reply": "经核实无过错"}).status_code == 200
+    clock.advance(86400)
+    assert close(ph).status_code == 201
+    result = ph.client.get("/api/v1/periods/p1/result", headers=ph.admin).json
+    u2 = next(u for u in result["units"] if u["unit"] == "u2")
+    assert u2["cases"]["replied"] == 1 and u2["excluded"] == 0
+    assert result["case_categories"]["c1"]["bad"] == 1
+    export = ph.tmp / "p1.jsonl"
+    ok = runner.invoke(["verify", str(export)])
+    assert ok.exit_code == 0, ok.output
+    lines = export.read_text().splitlines()
+    n = next(i for i, line in enumerate(lines) if '"action": "explain"' in line)
+    step = json.loads(lines[n])
+    step["reply"] = "（改过的答复）"
+    lines[n] = json.dumps(step, ensure_ascii=False, sort_keys=True)
+    export.write_text("\n".join(lines) + "\n")
+    bad = runner.invoke(["verify", str(export)])
+    assert bad.exit_code != 0 and f"line {n + 1} (unit u2): the chain breaks here" in bad.output
+    # forged: the explanation turned into a verification again, chain and digest made anew
+    step = json.loads(lines[n])
+    step.update({"action": "verify", "to": "verified"})
+    lines[n] = json.dumps(step, ensure_ascii=False, sort_keys=True)
+    chain, again = closing.chain_start("p1"), []
+    for line in lines:
+        body = json.loads(line)
+        body.pop("chain")
+        chain = closing.chained(chain, closing.line_body(body))
+        again.append(closing.line_body({**body, "chain": chain}))
+    stored = json.loads((ph.tmp / "p1.result.json").read_text())
+    problems = closing.verify(again, {**stored, "digest": chain})
+    assert any(f"line {n + 1}: case {sid}" in p for p in problems), problems

@@ -22,11 +22,15 @@ from statistics import median
 import redis
 
 from ..periods import Period
+from ..rkeys import UnitKeys
+from ..store import read_many
 from ..timeutil import day_key, zone
 from . import appeals as appeal_store
 from . import store as case_store
 from .appeals import Appeal
 from .store import SATISFIED, Case
+
+CHUNK = 5000  # units a round trip (two commands each)
 
 DAY_MS = 86_400_000
 FIELDS = ("bad", "replied", "reply_rate", "on_time", "rectify_rate", "followups", "satisfied",
@@ -96,10 +100,59 @@ def by_category(cases: Iterable[Case], appeals: Iterable[Appeal], now_ms: int, f
 
 
 def load(r: redis.Redis, units: list[str], period: Period, tz: str) -> tuple[list[Case], list[Appeal]]:
-    """The cases and appeals of the period's taps, of these units (bounded chunks of units)."""
+    """The cases and appeals of the period's taps, of these units: per chunk of CHUNK units,
+    one round trip (each unit's case ids in the period and its appeals), and one more for the
+    cases if any."""
     since = int(datetime.combine(period.start, time(), zone(tz)).timestamp() * 1000)
     until = int(datetime.combine(period.end + timedelta(days=1), time(), zone(tz)).timestamp() * 1000)
     first, last = day_key(period.start), day_key(period.end)
-    cases = case_store.of_units(r, units, since_ms=since, until_ms=until, reasons=False)
-    found = [a for a in appeal_store.of_units(r, units) if first <= a.day <= last]
+    cases: list[Case] = []
+    found: list[Appeal] = []
+    for i in range(0, len(units), CHUNK):
+        chunk = units[i:i + CHUNK]
+        commands: list[tuple] = []
+        for u in chunk:
+            k = UnitKeys(u)
+            commands += [("ZRANGEBYSCORE", k.all_cases, since, f"({until}"), ("HGETALL", k.appeals)]
+        replies = read_many(r, commands)
+        asks = []
+        for j, u in enumerate(chunk):
+            ids, appealed = replies[2 * j], replies[2 * j + 1]
+            if ids:
+                asks.append((u, list(ids)))
+            pairs = appealed
+            if isinstance(appealed, list):  # RESP2: a flat list
+                pairs = dict(zip(appealed[::2], appealed[1::2], strict=True))
+            found += [a for sid, v in pairs.items() for a in [appeal_store.from_json(u, sid, v)]
+                      if first <= a.day <= last]
+        raws = read_many(r, [("HMGET", UnitKeys(u).cases, *ids) for u, ids in asks])
+        cases += [case_store.from_json(u, sid, v) for (u, ids), vs in zip(asks, raws, strict=True)
+                  for sid, v in zip(ids, vs, strict=True) if v]
     return cases, found
+
+
+def excluded(appealed: Iterable[Appeal]) -> dict[str, int]:
+    """unit -> its taps taken out of the counts by upheld appeals."""
+    out: dict[str, int] = {}
+    for a in appealed:
+        if a.state == "upheld" and a.taken_out:
+            out[a.unit] = out.get(a.unit, 0) + 1
+    return out
+
+
+def table(r: redis.Redis, period: Period, units: list[str], tz: str, now_ms: int) -> dict:
+    """{"period", "units": [{unit, name, category, **rates}], "categories": {cat: rates}} for
+    these units (unknown ones left out)."""
+    from .. import registry
+
+    cases, found = load(r, units, period, tz)
+    first, last = day_key(period.start), day_key(period.end)
+    wanted = set(units)
+    info = {u.id: u for u in registry.list_units(r) if u.id in wanted}
+    ids = [uid for uid in units if uid in info]
+    per_unit = by_unit(cases, found, now_ms, first, last, ids)
+    return {"period": period.id,
+            "units": [{"unit": uid, "name": info[uid].name, "category": info[uid].category, **per_unit[uid]}
+                      for uid in ids],
+            "categories": by_category(cases, found, now_ms, first, last,
+                                      {uid: info[uid].category for uid in ids})}

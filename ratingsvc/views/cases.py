@@ -15,7 +15,7 @@ from ..errors import ApiError, Conflict, NotFound, Unprocessable
 from ..extensions import ApiBlueprint, get_case_reply, get_policy, get_redis, now
 from ..limiting import per_key_limit
 from ..rkeys import UNITS, parse_stream_id
-from ..schemas import SLUG, TEXT
+from ..schemas import SLUG, TEXT, RatesSchema
 from ..timeutil import iso_time
 from .scores import csv_response
 
@@ -141,23 +141,6 @@ class AppealOutSchema(Schema):
 
 class AppealListSchema(Schema):
     appeals = fields.List(fields.Nested(AppealOutSchema))
-
-
-class RatesSchema(Schema):
-    bad = fields.Integer(metadata={"description": "差评数: cases of the period's taps, not voided"})
-    replied = fields.Integer()
-    reply_rate = fields.Float(allow_none=True, metadata={"description": "差评回复率: replied / bad"})
-    on_time = fields.Integer()
-    rectify_rate = fields.Float(allow_none=True, metadata={"description": "整改率: replied on time / bad"})
-    followups = fields.Integer()
-    satisfied = fields.Integer()
-    satisfaction_rate = fields.Float(allow_none=True, metadata={
-        "description": "回访整改满意率: 满意 or 基本满意 / follow-ups"})
-    median_verify_days = fields.Float(allow_none=True)
-    median_close_days = fields.Float(allow_none=True)
-    overdue = fields.Integer()
-    appeals = fields.Integer()
-    upheld = fields.Integer()
 
 
 class UnitRatesSchema(RatesSchema):
@@ -338,24 +321,10 @@ def case_rates(args: dict):
     CSV with format=csv."""
     r, tz, now_ms = get_redis(), current_app.config["TIMEZONE"], int(now() * 1000)
     period = periods.get_period(r, args["period"])
-    table = rates_table(r, period, _visible_units(None), tz, now_ms)
+    table = rates.table(r, period, _visible_units(None), tz, now_ms)
     if args["format"] == "csv":
         return csv_response(rates_rows(table), f"case-rates-{period.id}.csv")
     return table
-
-
-def rates_table(r, period: periods.Period, units: list[str], tz: str, now_ms: int) -> dict:
-    """{"period", "units": [{unit, name, category, **rates}], "categories": {cat: rates}}."""
-    cases, found = rates.load(r, units, period, tz)
-    first, last = period.start.strftime("%Y%m%d"), period.end.strftime("%Y%m%d")
-    info = {u.id: u for u in registry.list_units(r) if u.id in set(units)}
-    per_unit = rates.by_unit(cases, found, now_ms, first, last, units)
-    return {"period": period.id,
-            "units": [{"unit": uid, "name": info[uid].name if uid in info else "",
-                       "category": info[uid].category if uid in info else "", **per_unit[uid]}
-                      for uid in units],
-            "categories": rates.by_category(cases, found, now_ms, first, last,
-                                            {uid: u.category for uid, u in info.items()})}
 
 
 def rates_rows(table: dict) -> list[list]:

@@ -13,9 +13,11 @@ from flask import Response, current_app
 
 from .. import periods, registry, scoring
 from ..auth import check_unit, require
-from ..extensions import ApiBlueprint, get_redis
+from ..cases import rates
+from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
 from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
+from ..timeutil import day_key
 
 blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
 per_key_limit(blp)
@@ -49,14 +51,17 @@ def before_rejected(row: dict) -> dict:
 
 
 def frozen(result: dict, category: str | None) -> dict:
-    """A closed period's stored result, shaped as a live one."""
+    """A closed period's stored result, shaped as a live one (one closed before cases: their
+    fields null)."""
     rows = [before_rejected(r) for r in result["units"] if category is None or r["category"] == category]
+    case_cats = result.get("case_categories", {})
     return {
         "period": result["period"], "prior_weight": result["prior_weight"],
         "min_n": result["min_n"], "frozen": True, "digest": result["digest"],
-        "categories": {c: {"mean": round(v["mean"], 4), "n": v["n"]}
+        "categories": {c: {"mean": round(v["mean"], 4), "n": v["n"], "cases": case_cats.get(c)}
                        for c, v in result["categories"].items() if category in (None, c)},
         "units": [{**row, "raw": _round(row["raw"]), "score": _round(row["score"]),
+                   "excluded": row.get("excluded"), "cases": row.get("cases"),
                    "ci95": row["ci95"] and [_round(x) for x in row["ci95"]],
                    "good_rate": _round(row["good_rate"])} for row in rows],
     }
@@ -99,13 +104,18 @@ def _compute(period: periods.Period, category: str | None) -> dict:
     scores = scoring.score_units(counts, prior_weight=config["SCORE_PRIOR_WEIGHT"],
                                  min_n=config["SCORE_MIN_N"], means=means)
     scores.sort(key=lambda s: (s.category, s.rank is None, s.rank or 0, s.unit))
+    cases, appealed = rates.load(r, [c.unit for c in counts], period, config["TIMEZONE"])
+    first, last, now_ms = day_key(period.start), day_key(period.end), int(now() * 1000)
+    per_unit = rates.by_unit(cases, appealed, now_ms, first, last, [c.unit for c in counts])
+    per_cat = rates.by_category(cases, appealed, now_ms, first, last, {c.unit: c.category for c in counts})
+    out = rates.excluded(appealed)
     return {
         "period": period,
         "prior_weight": config["SCORE_PRIOR_WEIGHT"],
         "min_n": config["SCORE_MIN_N"],
-        "categories": {c: {"mean": round(m, 4), "n": n}
+        "categories": {c: {"mean": round(m, 4), "n": n, "cases": per_cat.get(c)}
                        for c, (m, n) in means.items()},
-        "units": [unit_out(s) for s in scores],
+        "units": [{**unit_out(s), "excluded": out.get(s.unit, 0), "cases": per_unit[s.unit]} for s in scores],
     }
 
 

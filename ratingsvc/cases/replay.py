@@ -1,0 +1,91 @@
+"""Cases and appeals rebuilt from a period's export (its "case" and "appeal" lines), so that a
+closed period's case rates can be computed from the export alone, and `ratingsvc verify` can
+check every step against the states (README "Cases", "Closing a period").
+
+A case line: {"kind": "case", "of": tap id, "action", "from", "to", "by", "at": ms, ...what
+was set (vd, rd, vt, rt, fd, ct as ms; fu; note, cause, act, reply; why)}. An appeal line:
+{"kind": "appeal", "of", "action": file | uphold | reject, "by", "at", "level", reason, evidence
+or note}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .appeals import Appeal
+from .store import STEPS, Case
+
+MS_FIELDS = ("vd", "rd", "fd", "vt", "rt", "ct", "fu")
+TEXT_FIELDS = ("note", "cause", "act", "reply", "why", "reason", "evidence")
+ENDS = {**{a: to for a, (_, to) in STEPS.items()}, "open": "new", "void": "void"}
+STARTS = {a: starts for a, (starts, _) in STEPS.items()}
+APPEAL_ENDS = {"uphold": "upheld", "reject": "rejected"}
+ATTRS = {"fd": "followup_due", "vt": "verified_ms", "rt": "replied_ms", "ct": "closed_ms"}
+
+
+def line_fields(f: dict) -> dict:
+    """What a log entry of a case or an appeal adds to its export line."""
+    out: dict = {k: int(f[k]) for k in MS_FIELDS if f.get(k) not in (None, "")}
+    out.update({k: f[k] for k in TEXT_FIELDS if f.get(k)})
+    return out
+
+
+def replay(lines: Iterable[dict], problems: list[str] | None = None,
+           taps: dict[tuple[str, str], dict] | None = None) -> tuple[list[Case], list[Appeal]]:
+    """The cases and appeals the lines make (numbered as the export's lines: (number, line)
+    pairs are also taken); a step that does not fit its case is said in problems and skipped.
+    taps: (unit, id) -> tap line, to check that a case opens on a tap of the export."""
+    cases: dict[tuple[str, str], Case] = {}
+    found: dict[tuple[str, str], Appeal] = {}
+
+    def say(number: int, text: str) -> None:
+        if problems is not None:
+            problems.append(f"line {number}: {text}")
+
+    for number, line in enumerate(lines, 1):
+        if isinstance(line, tuple):
+            number, line = line
+        kind = line.get("kind")
+        if kind not in ("case", "appeal"):
+            continue
+        key, action, at = (str(line["unit"]), str(line["of"])), line.get("action"), int(line.get("at", 0))
+        if kind == "appeal":
+            a = found.get(key)
+            if action == "file" and a is None:
+                found[key] = Appeal(key[0], key[1], "pending", int(line["window"]), int(line["level"]), 0,
+                                    "", at, str(line.get("by", "")), str(line.get("reason", "")))
+            elif action in APPEAL_ENDS and a is not None and a.state == "pending":
+                a.state, a.decided_ms, a.note = APPEAL_ENDS[action], at, str(line.get("note", ""))
+            else:
+                say(number, f"the appeal of {key[1]} cannot be '{action}' here")
+            continue
+        c = cases.get(key)
+        state = c.state if c else ""
+        if action not in ENDS or line.get("to") != ENDS[action]:
+            say(number, f"case {key[1]}: '{action}' does not end in '{line.get('to')}'")
+            continue
+        if line.get("from") != state:
+            say(number, f"case {key[1]} goes from '{line.get('from')}', but it is '{state or 'not open'}'")
+            continue
+        if action == "open":
+            if state not in ("", "void"):
+                say(number, f"case {key[1]} is opened again while '{state}'")
+                continue
+            if taps is not None and key not in taps:
+                say(number, f"case {key[1]} opens on no tap before it")
+                continue
+            cases[key] = Case(key[0], key[1], int(line["window"]), int(line["level"]), 0, "", at, "new",
+                              int(line["vd"]), int(line["rd"]), history=c.history if c else [])
+            continue
+        if c is None or (action in STARTS and state not in STARTS[action]):
+            say(number, f"case {key[1]}: '{action}' cannot start from '{state or 'not open'}'")
+            continue
+        c.state = ENDS[action]
+        for k in ("fd", "vt", "rt", "ct"):
+            if k in line:
+                setattr(c, ATTRS[k], int(line[k]))
+        if "fu" in line:
+            c.followup = int(line["fu"])
+        if action == "void":
+            c.why = str(line.get("why", ""))
+    return list(cases.values()), list(found.values())
