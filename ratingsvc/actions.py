@@ -118,6 +118,8 @@ def close_period(r: redis.Redis, actor: Actor, now: float, period: periods.Perio
         raise ClosingBusy(period.id)
     try:
         closing.note_progress(r, period.id, 0, 0, 0)  # not an earlier attempt's figures
+        # Replies whose follow-up time has passed close now, so the export logs their closing.
+        case_store.sweep(r, sorted(r.smembers(rkeys.UNITS)), int(now * 1000))
 
         def progress(done: int, total: int, taps: int) -> None:  # every 20 units
             if done % 20 == 0 or done == total:

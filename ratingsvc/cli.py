@@ -13,7 +13,7 @@ import click
 import redis
 from flask import Flask
 
-from . import accounts, actions, apikeys, create_app, localredis
+from . import accounts, actions, apikeys, create_app, localredis, rkeys
 from .audit import cli_actor
 from .extensions import get_redis
 from .importcmd import import_units
@@ -217,6 +217,24 @@ def close_period(period_id: str) -> None:
     click.echo(f"closed {period_id}: {result['taps']} taps in {time.perf_counter() - start:.1f} s")
     click.echo(f"export: {path}\nresult: {path.with_suffix('.result.json')}")
     click.echo(f"digest: {result['digest']}")
+
+
+@main.group("cases")
+def cases_group() -> None:
+    """Cases (差评 and their handling)."""
+
+
+@cases_group.command("sweep")
+def sweep_cases() -> None:
+    """Close the replied cases whose follow-up time has passed (each closing logged); closing a
+    period does it too. Run it from cron, e.g. nightly, to keep the unit logs current."""
+    from .cases import store as case_store
+    from .extensions import now
+
+    with app_context():
+        r = get_redis()
+        closed = case_store.sweep(r, sorted(r.smembers(rkeys.UNITS)), int(now() * 1000))
+    click.echo(f"closed {closed} cases whose follow-up time had passed")
 
 
 @main.command()

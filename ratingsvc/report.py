@@ -6,7 +6,8 @@ from __future__ import annotations
 from html import escape
 
 ROW_FIELDS = ("unit", "name", "rank", "score", "ci95", "n", "pending", "rejected", "raw", "good_rate",
-              "status")
+              "status", "cases")
+CASE_COLUMNS = ("bad", "reply_rate", "rectify_rate", "satisfaction_rate")  # of rates.FIELDS
 
 
 def build(table: dict, names: dict[str, str], top: int) -> list[dict]:
@@ -20,14 +21,15 @@ def build(table: dict, names: dict[str, str], top: int) -> list[dict]:
     for cid in sorted({u["category"] for u in table["units"]}):
         units = [u for u in table["units"] if u["category"] == cid]
         ranked = sorted((u for u in units if u["rank"] is not None), key=lambda u: (u["rank"], u["unit"]))
-        rows = [{k: u[k] for k in ROW_FIELDS} for u in ranked]
+        rows = [{k: u.get(k) for k in ROW_FIELDS} for u in ranked]
         listed = min(top, len(rows) // 2)
         apart = sorted((u for u in units if u["rank"] is None), key=lambda u: u["status"] == "no_ratings")
         out.append({
             "id": cid, "name": names.get(cid, cid), "mean": table["categories"][cid]["mean"],
+            "cases": table["categories"][cid].get("cases"),
             "ranked": len(rows), "listed": listed, "best": rows[:listed],
             "worst": list(reversed(rows[len(rows) - listed:])),
-            "insufficient": [{k: u[k] for k in ROW_FIELDS} for u in apart]})
+            "insufficient": [{k: u.get(k) for k in ROW_FIELDS} for u in apart]})
     return out
 
 
@@ -35,13 +37,14 @@ def csv_rows(categories: list[dict]) -> list[list]:
     """A row per listed unit; "ranked": units ranked in its category; a unit without ratings
     has status no_ratings and empty score and interval."""
     rows: list[list] = [["category", "ranked", "list", "position", "unit", "name", "rank", "score",
-                         "ci95_low", "ci95_high", "n", "pending", "rejected", "status"]]
+                         "ci95_low", "ci95_high", "n", "pending", "rejected", "status",
+                         *(f"cases_{f}" for f in CASE_COLUMNS)]]
     for c in categories:
         for which in ("best", "worst", "insufficient"):
             for i, u in enumerate(c[which], 1):
                 rows.append([c["id"], c["ranked"], which, i, u["unit"], u["name"], u["rank"], u["score"],
                              *(u["ci95"] or (None, None)), u["n"], u["pending"], u["rejected"],
-                             u["status"]])
+                             u["status"], *((u["cases"] or {}).get(f) for f in CASE_COLUMNS)])
     return rows
 
 
@@ -75,19 +78,42 @@ def cells(u: dict) -> str:
     return f'<td>{u["score"]:.2f}</td><td>{u["ci95"][0]:.2f}–{u["ci95"][1]:.2f}</td>'
 
 
+def percent(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.1f}%"
+
+
+def case_cells(c: dict | None) -> str:
+    """差评 count, 差评回复率 and 回访整改满意率 cells ("—": none, or closed before cases)."""
+    if not c:
+        return "<td>—</td><td>—</td><td>—</td>"
+    return (f'<td>{c["bad"]}</td><td>{percent(c["reply_rate"])}</td>'
+            f'<td>{percent(c["satisfaction_rate"])}</td>')
+
+
+def case_note(c: dict | None) -> str:
+    """The category's cases in a sentence (README "Cases: rates")."""
+    if not c:
+        return ""
+    return (f"差评 {c['bad']} 件：差评回复率 {percent(c['reply_rate'])}，"
+            f"按期整改率 {percent(c['rectify_rate'])}，回访整改满意率 {percent(c['satisfaction_rate'])}；"
+            f"申诉 {c['appeals']} 件，成立 {c['upheld']} 件。")
+
+
 def table_html(rows: list[dict]) -> str:
     head = ("<thead><tr><th>名次</th><th>单位</th><th>得分</th><th>95%区间</th><th>评价数</th>"
-            "<th>待核</th><th>已剔除</th></tr></thead>")
+            "<th>待核</th><th>已剔除</th><th>差评</th><th>回复率</th><th>回访满意率</th></tr></thead>")
     body = "".join(
         f'<tr><td>{u["rank"] if u["rank"] is not None else "—"}</td><td>{escape(u["name"])}</td>'
         f'{cells(u)}<td>{u["n"]}</td><td>{u["pending"]}</td>'
-        f'<td>{"—" if u["rejected"] is None else u["rejected"]}</td></tr>' for u in rows)
+        f'<td>{"—" if u["rejected"] is None else u["rejected"]}</td>{case_cells(u.get("cases"))}</tr>'
+        for u in rows)
     return f"<table>{head}<tbody>{body}</tbody></table>"
 
 
 def section(c: dict, top: int, min_n: int) -> str:
     ranked, listed = c["ranked"], c["listed"]
     note = f"参与排名 {ranked} 个单位（评价数不少于 {min_n} 条），类别平均分 {c['mean']:.2f}。"
+    note += case_note(c.get("cases"))
     if not listed:
         note += "参与排名的单位少于 2 个，不列最好与最差名单。"
     elif listed < top:

@@ -217,3 +217,16 @@ def test_an_upheld_appeal_takes_the_tap_out_and_voids_its_case(h, clock):
         appeals.file(h.r, policy, "u1", late, by="m", now_ms=policy.due(int(clock.t * 1000), 5) + 1,
                      reason="x")
     assert e.value.code == "appeal_late"
+
+
+def test_the_command_line_sweeps_replies_whose_follow_up_time_passed(h, runner, clock):
+    # The command runs on the real clock, long past this case's follow-up deadline.
+    win = h.window()
+    rid = tap_from(h, win, level=2).json["rating_id"]
+    unit, sid = rid.rsplit(".", 1)
+    store.step(h.r, h.app.extensions["ratingsvc.cases"], unit, sid, "explain", by="m",
+               now_ms=int(clock.t * 1000), text={"reply": "已说明"})
+    out = runner.invoke(["cases", "sweep"])
+    assert out.exit_code == 0 and "closed 1 cases" in out.output
+    assert store.get(h.r, unit, sid).state == "closed"
+    assert "closed 0 cases" in runner.invoke(["cases", "sweep"]).output

@@ -23,7 +23,8 @@ blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The sc
 per_key_limit(blp)
 
 CSV_COLUMNS = ["unit", "name", "category", "n", "pending", "rejected", "level_1", "level_2", "level_3",
-               "level_4", "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank"]
+               "level_4", "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank",
+               "excluded", *(f"cases_{f}" for f in rates.FIELDS)]
 
 
 NO_INTERVAL = (None, None)  # CSV cells of a unit without ratings: empty
@@ -151,7 +152,8 @@ def table_rows(result: dict) -> list[list]:
     return [CSV_COLUMNS] + [
         [u["unit"], u["name"], u["category"], u["n"], u["pending"], u["rejected"],
          *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
-         *(u["ci95"] or NO_INTERVAL), u["good_rate"], u["status"], u["rank"]] for u in result["units"]]
+         *(u["ci95"] or NO_INTERVAL), u["good_rate"], u["status"], u["rank"], u.get("excluded"),
+         *((u.get("cases") or {}).get(f) for f in rates.FIELDS)] for u in result["units"]]
 
 
 def pid_of(result: dict) -> str:
