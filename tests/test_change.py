@@ -240,6 +240,9 @@ def closed(config, r, clock, tmp_path, runner):
 
 def test_a_change_is_in_the_export_and_the_frozen_result_counts_it(closed, runner):
     lines = [json.loads(line) for line in closed.export.read_text().splitlines()]
+    case = [(x["action"], x["from"], x["to"]) for x in lines if x.get("kind") == "case"]
+    assert case == [("open", "", "new"), ("void", "new", "void")]  # a 差评 no more: its case voided
+    lines = [x for x in lines if x.get("kind") != "case"]
     assert [(x.get("kind", "tap"), x.get("level"), x.get("from"), x.get("to")) for x in lines] == [
         ("tap", 1, None, None), ("tap", 4, None, None), ("change", None, 1, 5)]
     assert lines[2]["of"] == lines[0]["id"] and lines[2]["rater"] == lines[0]["rater"]
@@ -251,15 +254,21 @@ def test_a_change_is_in_the_export_and_the_frozen_result_counts_it(closed, runne
     assert ok.exit_code == 0 and "OK: 2 taps, 1 units" in ok.output
 
 
+def change_line(lines: list[str]) -> int:
+    """The index of the export's change line (after the taps and their case's lines)."""
+    return next(i for i, line in enumerate(lines) if '"kind": "change"' in line)
+
+
 def test_verify_catches_a_tampered_change(closed, runner):
     lines = closed.export.read_text().splitlines()
-    tampered = json.loads(lines[2])
+    n = change_line(lines)
+    tampered = json.loads(lines[n])
     tampered["to"] = 2  # the change made into a 2
-    lines[2] = json.dumps(tampered, ensure_ascii=False, sort_keys=True)
+    lines[n] = json.dumps(tampered, ensure_ascii=False, sort_keys=True)
     closed.export.write_text("\n".join(lines) + "\n")
     bad = runner.invoke(["verify", str(closed.export)])
     assert bad.exit_code != 0
-    assert "line 3 (unit u1): the chain breaks here" in bad.output and "unit u1: counts" in bad.output
+    assert f"line {n + 1} (unit u1): the chain breaks here" in bad.output and "unit u1: counts" in bad.output
 
 
 def test_verify_catches_a_change_that_does_not_fit_its_tap(closed, runner):
@@ -267,7 +276,8 @@ def test_verify_catches_a_change_that_does_not_fit_its_tap(closed, runner):
     from ratingsvc.closing import chain_start, chained, line_body
 
     taps = [json.loads(line) for line in closed.export.read_text().splitlines()]
-    taps[2]["from"] = 3
+    n = change_line(closed.export.read_text().splitlines())
+    taps[n]["from"] = 3
     chain, out = chain_start("p1"), []
     for tap in taps:
         tap.pop("chain")
@@ -278,8 +288,8 @@ def test_verify_catches_a_change_that_does_not_fit_its_tap(closed, runner):
     result.write_text(json.dumps({**json.loads(result.read_text()), "digest": chain}))
     bad = runner.invoke(["verify", str(closed.export)])
     assert bad.exit_code != 0
-    assert f"line 3 (unit u1): the change changes {closed.rid.split('.')[1]} from 3, but its level is 1" \
-        in bad.output
+    sid = closed.rid.split(".")[1]
+    assert f"line {n + 1} (unit u1): the change changes {sid} from 3, but its level is 1" in bad.output
 
 
 def test_the_feed_carries_a_change_with_the_counts_moved(h, win):
