@@ -60,6 +60,7 @@ class Calendar:
     def __init__(self, overrides: dict[date, bool] | None = None) -> None:
         self.overrides = dict(overrides or {})
         self.is_workday = lru_cache(maxsize=4096)(self._is_workday)
+        self._due = lru_cache(maxsize=1024)(self._end_of)  # by day: every tap of a day shares it
 
     def _is_workday(self, day: date) -> bool:
         if day in self.overrides:
@@ -94,6 +95,8 @@ class Calendar:
 
     def due(self, now_ms: int, days: int, tz: str) -> int:
         """The deadline, in ms, of `days` working days from now_ms: the end of that day."""
-        start = datetime.fromtimestamp(now_ms / 1000, zone(tz)).date()
+        return self._due(datetime.fromtimestamp(now_ms / 1000, zone(tz)).date(), days, tz)
+
+    def _end_of(self, start: date, days: int, tz: str) -> int:
         end = datetime.combine(self.add(start, days) + timedelta(days=1), time(), zone(tz))
         return int(end.timestamp() * 1000) - 1
