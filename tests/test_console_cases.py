@@ -300,8 +300,8 @@ def test_the_office_sees_every_units_rates_with_overdue_first(hall, console, clo
     resp = clerk.get("/console/cases/rates.csv?period=p1")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(resp.text.lstrip("\ufeff"))))
-    assert rows[0][:5] == ["单位编号", "单位名称", "类别", "差评数", "已回复"]
-    assert rows[1][:6] == ["u1", "蔡甸区政务服务中心", "类别c1", "3", "2", "0.6667"]
+    assert rows[0][:6] == ["unit", "name", "category", "bad", "replied", "reply_rate"]  # the API's
+    assert rows[1][:6] == ["u1", "蔡甸区政务服务中心", "c1", "3", "2", "0.6667"]
     # a manager: not this page but their inbox; the download of their own unit only
     zhang = console.login("zhang")
     zhang_csv = list(csv.reader(io.StringIO(zhang.get("/console/cases/rates.csv?period=p1").text)))

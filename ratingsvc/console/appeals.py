@@ -15,7 +15,7 @@ from ..cases import store as case_store
 from ..cases.store import CaseProblem
 from ..extensions import get_policy, get_redis, now
 from . import actor, render, require, whole
-from .cases import STATUS, names, window_names
+from .cases import STATUS, change_ms, names, window_names
 
 bp = Blueprint("console_appeals", __name__, url_prefix="/console", template_folder="templates")
 PAGE = 50
@@ -91,7 +91,8 @@ def decide():
     rid = request.form.get("rating_id", "")
     unit, sid = _rating(rid)
     try:
-        actions.decide_appeal(get_redis(), actor(), now(), get_policy(), unit, sid, uphold=uphold, note=note)
+        actions.decide_appeal(get_redis(), actor(), now(), get_policy(), unit, sid, uphold=uphold, note=note,
+                              change_ms=change_ms())
     except CaseProblem as problem:
         return _page(error=problem.message, status=STATUS.get(problem.code, 400), values={rid: note})
     return redirect(url_for(".index", done=request.form["decision"], n=1))
@@ -112,12 +113,14 @@ def bulk():
         _rating(other)
     done = refused = 0
     try:
-        actions.decide_appeal(get_redis(), actor(), now(), get_policy(), unit, sid, uphold=uphold, note=note)
+        actions.decide_appeal(get_redis(), actor(), now(), get_policy(), unit, sid, uphold=uphold, note=note,
+                              change_ms=change_ms())
         done = 1
     except CaseProblem as problem:
         if problem.code in FORM_PROBLEMS:
             return _page(error=f"批量复核未处理：{problem.message}", status=400)
         refused = 1
-    counts = actions.decide_appeals(get_redis(), actor(), now(), get_policy(), rest, uphold=uphold, note=note)
+    counts = actions.decide_appeals(get_redis(), actor(), now(), get_policy(), rest, uphold=uphold, note=note,
+                                    change_ms=change_ms())
     return redirect(url_for(".index", done=request.form["decision"], n=done + counts["done"],
                             refused=refused + counts["refused"]))

@@ -8,13 +8,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 
 from .. import access, actions, recording, registry, unitstats
 from ..cases import appeals as appeal_store
 from ..cases import store as case_store
 from ..cases.store import ACTION_NAMES, FOLLOWUPS, OPEN, STATE_NAMES, STEPS, VOID_WHY, Case, CaseProblem
-from ..extensions import get_policy, get_redis, now
+from ..extensions import get_case_reply, get_policy, get_redis, now
 from . import actor, check_unit, error_page, principal, render, require, who, whole
 from .units_results import LEVEL_NAMES, TAG_NAMES
 
@@ -33,6 +33,11 @@ STATUS = {"unknown_case": 404, "unknown_rating": 404, "wrong_state": 409, "appea
 
 def now_ms() -> int:
     return int(now() * 1000)
+
+
+def change_ms() -> int:
+    """How long after a tap its rater may change its level (what an appeal reads its level by)."""
+    return int(current_app.config["RATING_CHANGE_SECONDS"]) * 1000
 
 
 def window_names(units: list[str]) -> dict[int, str]:
@@ -167,7 +172,8 @@ def appeal(rid: str):
     check_unit("appeals.file", unit)
     try:
         actions.file_appeal(get_redis(), actor(), now(), get_policy(), unit, sid,
-                            reason=request.form.get("reason", ""), evidence=request.form.get("evidence", ""))
+                            reason=request.form.get("reason", ""), evidence=request.form.get("evidence", ""),
+                            change_ms=change_ms())
     except CaseProblem as problem:
         return case_page(unit, sid, errors={"appeal": problem.message}, values=request.form,
                          status=STATUS.get(problem.code, 400))
@@ -184,7 +190,8 @@ def step(rid: str, action: str):
         raise NoCase()
     text = {name: request.form.get(name, "") for name in STEP_FIELDS[action]}
     try:
-        actions.case_step(get_redis(), actor(), now(), get_policy(), unit, sid, action, text=text)
+        actions.case_step(get_redis(), actor(), now(), get_policy(), unit, sid, action, text=text,
+                          on_reply=get_case_reply())
     except CaseProblem as problem:
         return case_page(unit, sid, errors={action: problem.message}, values=request.form,
                          status=STATUS.get(problem.code, 400))

@@ -1,6 +1,6 @@
 """The office's view of every unit's cases: the rates of a period per unit and per category
 (cases.rates, the API's definitions), units with overdue cases first and the overdue cases
-themselves, and the rates table as CSV. A case belongs to the period of its tap's day."""
+themselves, and the rates table as the API's CSV. A case belongs to the period of its tap's day."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections import Counter
 
 from flask import current_app, request
 
-from .. import access, periods, registry
+from .. import access, periods, registry, unitstats
 from ..cases import appeals as appeal_store
 from ..cases import rates
 from ..cases import store as case_store
 from ..extensions import get_redis
-from ..timeutil import day_key
+from ..views.cases import rates_rows
 from ..views.scores import csv_response
 from . import error_page, principal, render, require
 from .cases import bp, names, now_ms, window_names
@@ -37,14 +37,10 @@ def chosen_period(r) -> periods.Period | None:
     return periods.get_period(r, pid) if pid else default_period(r)
 
 
-def table(r, units: list[registry.Unit], period: periods.Period, at: int) -> tuple[dict, dict]:
-    """(unit -> its rates, category -> its rates) of the period's cases."""
-    ids = [u.id for u in units]
-    cases, appeals = rates.load(r, ids, period, current_app.config["TIMEZONE"])
-    first, last = day_key(period.start), day_key(period.end)
-    per_unit = rates.by_unit(cases, appeals, at, first, last, ids)
-    per_category = rates.by_category(cases, appeals, at, first, last, {u.id: u.category for u in units})
-    return per_unit, per_category
+def table(r, units: list[str], period: periods.Period, at: int) -> tuple[dict, dict]:
+    """(unit -> its rates, category -> its rates) of the period's cases, as the API's table."""
+    found = rates.table(r, period, units, current_app.config["TIMEZONE"], at)
+    return {u["unit"]: u for u in found["units"]}, found["categories"]
 
 
 def overview():
@@ -56,7 +52,7 @@ def overview():
                if c.overdue(at)]
     late = Counter(c.unit for c in overdue)
     period = chosen_period(r)
-    per_unit, per_category = table(r, units, period, at) if period else ({}, {})
+    per_unit, per_category = table(r, ids, period, at) if period else ({}, {})
     active = [u for u in units if late[u.id] or per_unit.get(u.id, {}).get("bad")
               or per_unit.get(u.id, {}).get("appeals")]
     active.sort(key=lambda u: (-late[u.id], -per_unit.get(u.id, {}).get("bad", 0), u.id))
@@ -74,18 +70,14 @@ def overview():
 @bp.route("/cases/rates.csv")
 @require("cases.read")
 def rates_csv():
-    """The period's rates of every unit the account may read, one row a unit (all of them)."""
+    """The period's rates of every unit the account may read, as the API's CSV (case-rates)."""
     r = get_redis()
     account = principal()
     assert account is not None
     scope = access.scope(account)
-    units = [u for u in registry.list_units(r) if scope is None or u.id in scope]
     period = chosen_period(r)
     if period is None:
         return error_page(404, "no_period", "还没有评议期。")
-    per_unit, _ = table(r, units, period, now_ms())
-    categories = {c.id: c.name for c in registry.list_categories(r)}
-    header = ["单位编号", "单位名称", "类别", *(rates.NAMES[f] for f in rates.FIELDS)]
-    rows = [[u.id, u.name, categories.get(u.category, u.category), *(per_unit[u.id][f] for f in rates.FIELDS)]
-            for u in units]
-    return csv_response([header, *rows], f"cases-{period.id}.csv")
+    units = sorted(scope) if scope is not None else unitstats.unit_ids(r)
+    found = rates.table(r, period, units, current_app.config["TIMEZONE"], now_ms())
+    return csv_response(rates_rows(found), f"case-rates-{period.id}.csv")
