@@ -11,6 +11,7 @@ import pytest
 
 from ratingsvc import actions, registry
 from ratingsvc.audit import Actor
+from ratingsvc.cases import store
 from tests.conftest import START
 from tests.console_helpers import browser_login, shot
 from tests.helpers import tap_from
@@ -59,6 +60,19 @@ def bad_period(page, live, data, tmp_path) -> None:
     page.click("button:has-text('创建')")
 
 
+def open_case(page, live, data, tmp_path) -> None:
+    page.goto(f"{live}/console/units/u1/cases")
+    page.locator("table.c-inbox tbody tr a").first.click()
+
+
+def case_mistake(page, live, data, tmp_path) -> None:
+    """A reply left empty (the browser's own check taken away, as an old browser would)."""
+    open_case(page, live, data, tmp_path)
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))")
+    page.click("button:has-text('提交解释说明')")
+
+
 #: page name -> path ({w1} the first window's id) or what a person does; for the office admin
 ADMIN_PAGES = {
     "password": "/console/password",
@@ -80,6 +94,10 @@ ADMIN_PAGES = {
     "import-preview": import_file(["c1,政务服务中心,u4,索河街道便民服务中心,1号窗口|2号窗口",
                                    "c2,公安窗口,u3,蔡甸区公安分局出入境接待大厅,出入境证件窗口"]),
     "import-mistake": import_file(["c1,政务服务中心,u 5,错误编号的单位,窗口"]),
+    "cases": "/console/cases",
+    "unit-cases": "/console/units/u1/cases",
+    "case": open_case,
+    "appeals": "/console/appeals",
     "review": "/console/review",
     "decisions": "/console/review/decisions",
     "scores": "/console/scores",
@@ -103,6 +121,9 @@ MANAGER_PAGES = {
     "revoke": "/console/units/u1/revoke?window={w1}",
     "results": "/console/units/u1/results",
     "comments": "/console/units/u1/comments",
+    "cases": "/console/cases",
+    "case": open_case,
+    "case-mistake": case_mistake,
     "periods": "/console/periods",
     "forbidden": "/console/units/u2",
 }
@@ -117,8 +138,9 @@ def config(config, tmp_path):
 def data(h, rules, console, clock):
     """Two categories; three units (two in 政务服务, one in 公安); windows (one with opening
     hours, one revoked); taps of each level, reasons with comments (a phone number); held taps
-    of two reasons, one decided; periods: April (ended, not closed), May (closed), the current
-    one, one to come; an API key; accounts of each role; audit lines of all that."""
+    of two reasons, one decided; the cases of the 差评, one verified, one appealed; periods:
+    April (ended, not closed), May (closed), the current one, one to come; an API key; accounts
+    of each role; audit lines of all that."""
     now = clock()
     actions.create_category(h.r, BOSS, now, registry.Category("c1", "政务服务中心"))
     actions.create_category(h.r, BOSS, now, registry.Category("c2", "公安窗口"))
@@ -166,6 +188,13 @@ def data(h, rules, console, clock):
     actions.create_account(h.r, BOSS, clock(), username="liu", name="刘站长", role="manager",
                            units=["u2", "u3"])
     actions.update_account(h.r, BOSS, clock(), "liu", active=False)
+    policy = h.app.extensions["ratingsvc.cases"]
+    first, second, *_ = store.inbox_order(store.of_units(h.r, ["u1"], open_only=True), int(clock() * 1000))
+    zhang = Actor("account", "zhang", "张主任", "0123456789abcdef")
+    actions.case_step(h.r, zhang, clock(), policy, "u1", first.id, "verify",
+                      text={"note": "已电话联系评价人"})
+    actions.file_appeal(h.r, zhang, clock(), policy, "u1", second.id, reason="工作人员误触评价器",
+                        evidence="监控 10:02")
     admin = console.login("boss")
     assert console.post(admin, "/console/periods/may/close").status_code == 302
     return h

@@ -266,7 +266,7 @@ def test_comments_newest_first_masked_filtered_and_nothing_of_the_rater(city, co
     assert texts == ["一般", "点错了，其实不满意", "很好", "态度差，回电138****5678"]
     assert "13812345678" not in page
     for _sid, f in city.r.xrange(UnitKeys("u1").log):
-        assert f["r"] not in page
+        assert "r" not in f or f["r"] not in page  # (a case's entries carry no rater)
         assert len(f.get("ip", "")) < 8 or f["ip"] not in page
     client = console.login("manager1")
 

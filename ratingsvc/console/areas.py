@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from . import admin, dashboard, periods, registry, review, scores, units
+from . import admin, appeals, cases, dashboard, periods, registry, review, scores, units
 
-AREAS = [dashboard.bp, units.bp, registry.bp, review.bp, scores.bp, periods.bp, admin.bp]
+AREAS = [dashboard.bp, units.bp, cases.bp, appeals.bp, registry.bp, review.bp, scores.bp, periods.bp,
+         admin.bp]
 
 #: (title, endpoint, action): a menu entry shows to an account that may take the action
 MENU = [
     ("工作台", "console_dashboard.index", "dashboard.read"),
     ("单位与窗口", "console_units.index", "units.list"),
+    ("差评工单", "console_cases.index", "cases.read"),
     ("评价审核", "console_review.index", "review.decide"),
+    ("申诉复核", "console_appeals.index", "appeals.decide"),
     ("得分排名", "console_scores.index", "scores.read"),
     ("评议期", "console_periods.index", "results.read"),
     ("登记与导入", "console_registry.index", "registry.edit"),

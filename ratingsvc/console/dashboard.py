@@ -1,7 +1,8 @@
 """Console area: the evaluation office's dashboard. Taps today (ratingsvc.overview, one round
 trip), and from the current period's table as the API computes it (views.scores.compute, so
 the numbers are the API's): taps this period, held taps waiting for review, units with too few
-ratings, and the best and worst of each category so far."""
+ratings, and the best and worst of each category so far; cases past their deadline and
+appeals waiting for the office."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from datetime import datetime
 
 from flask import Blueprint, current_app
 
-from .. import overview, periods, registry
+from .. import overview, periods, registry, unitstats
+from ..cases import appeals as appeal_store
+from ..cases import store as case_store
 from ..extensions import get_redis, now
 from ..timeutil import day_key, zone
 from ..views.scores import compute
@@ -49,6 +52,11 @@ def index():
     period = periods.current_period(r, today)
     summary = summarise(compute(period)) if period else None
     names = {c.id: c.name for c in registry.list_categories(r)}
+    ids, at = unitstats.unit_ids(r), int(now() * 1000)
+    open_cases = case_store.of_units(r, ids, open_only=True, reasons=False)
+    overdue = sum(c.overdue(at) is not None for c in open_cases)
+    appeals = len(appeal_store.of_units(r, ids, pending_only=True))
     return render("console/dashboard_index.html", title="工作台", today=today, period=period,
                   day=overview.today(r, day_key(today)), summary=summary, names=names,
-                  few_listed=FEW_LISTED, min_n=current_app.config["SCORE_MIN_N"])
+                  few_listed=FEW_LISTED, min_n=current_app.config["SCORE_MIN_N"], overdue=overdue,
+                  appeals=appeals)
