@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench bench-profile bench-tap bench-redis bench-console fraud posters-bench clean
+.PHONY: run test lint bench bench-profile bench-tap bench-redis bench-console bench-cases fraud posters-bench clean
 
 # Two installs, each remembered by a stamp file: the app alone (make run), and the app with
 # the dev extras (tests, lint, benchmarks: pytest, playwright, mypy, matplotlib, py-spy, ...).
@@ -58,6 +58,10 @@ bench-redis: $(BIN)/ratingsvc
 ## bench-console: the console's pages for a city of 3,000 units and 10,000 windows (bench/console.py)
 bench-console: $(BIN)/ratingsvc
 	$(BIN)/python bench/console.py
+
+## bench-cases: what cases add to a tap and to a period's table (bench/cases.py)
+bench-cases: $(BIN)/ratingsvc
+	$(BIN)/python bench/cases.py
 
 ## fraud: the attack simulation (bench/fraud.py): honest and fraudulent taps, counted or not
 fraud: $(BIN)/ratingsvc

@@ -118,6 +118,40 @@ def busy_log(r: redis.Redis, unit: str, window: int, taps: int, now_ms: int) -> 
         p.execute()
 
 
+def cases(r: redis.Redis, ids: list[str], unit: str, window: int, n: int, now_ms: int) -> str:
+    """n cases over the units (a tenth in `unit`, some overdue), every 20th tap appealed and
+    pending, as the counting and case scripts leave them. Returns one case's rating id."""
+    rng = random.Random(5)
+    first = ""
+    with r.pipeline(transaction=False) as p:
+        for i in range(n):
+            uid = unit if i % 10 == 0 else rng.choice(ids)
+            t = now_ms - rng.randrange(60 * 86_400_000)
+            sid = f"{t}-{i}"
+            first = first or f"{uid}.{sid}"
+            state = rng.choice(["new", "verified", "explained", "closed"])
+            c = {"w": window, "l": 1 + i % 2, "t": t, "d": datetime.fromtimestamp(t / 1000).strftime("%Y%m%d"),
+                 "o": t, "s": state, "vd": t + 86_400_000, "rd": t + 21 * 86_400_000,
+                 "h": [{"a": "open", "t": t, "by": ""}]}
+            if state in ("explained", "closed"):
+                c.update(vt=t + 3_600_000, rt=t + 86_400_000, fd=t + 8 * 86_400_000, reply="已说明",
+                         **({"fu": 1 + i % 3, "ct": t + 2 * 86_400_000} if state == "closed" else {}))
+            k = UnitKeys(uid)
+            p.hset(k.cases, sid, json.dumps(c, ensure_ascii=False))
+            p.zadd(k.all_cases, {sid: t})
+            if state != "closed":
+                p.zadd(k.open_cases, {sid: c.get("fd") or (c["vd"] if state == "new" else c["rd"])})
+            if i % 20 == 0:
+                p.hset(k.appeals, sid, json.dumps({"s": "pending", "w": window, "l": c["l"], "t": t, "d": c["d"],
+                                                   "ft": t + 1000, "by": "account:mgr", "reason": "误触"},
+                                                  ensure_ascii=False))
+                p.zadd(k.pending_appeals, {sid: t + 1000})
+            if i % 1000 == 999:
+                p.execute()
+        p.execute()
+    return first
+
+
 def timed(client, path: str, rounds: int) -> tuple[float, float]:
     times = []
     for _ in range(rounds):
@@ -171,6 +205,7 @@ def run(server: RedisServer, args: argparse.Namespace) -> dict:
     unit, window = ids[0], registry.list_windows(r, ids[0])[0].id
     held(r, unit, window, 2000, int(now * 1000))
     busy_log(r, unit, window, 20_000, int(now * 1000))
+    a_case = cases(r, ids, unit, window, 30_000, int(now * 1000))
     actor = audit.Actor("cli", "bench@host", "bench")
     for i in range(5000):
         audit.record(r, actor, "unit.update", f"unit:{ids[i % len(ids)]}", now=now - i, before={"name": "a"},
@@ -194,6 +229,10 @@ def run(server: RedisServer, args: argparse.Namespace) -> dict:
         ("scores table", office, "/console/scores?period=p"),
         ("periods", office, "/console/periods"),
         ("audit log (5,000 lines)", office, "/console/audit"),
+        ("cases: every unit's rates (30,000 cases)", office, "/console/cases?period=p"),
+        ("appeal queue (1,500 pending)", office, "/console/appeals"),
+        ("a unit's case inbox (3,000 cases)", manager, f"/console/units/{unit}/cases"),
+        ("a case", manager, f"/console/cases/{a_case}"),
         ("accounts", office, "/console/accounts"),
         ("API keys", office, "/console/keys"),
     ]
