@@ -130,7 +130,8 @@ def cases(r: redis.Redis, ids: list[str], unit: str, window: int, n: int, now_ms
             sid = f"{t}-{i}"
             first = first or f"{uid}.{sid}"
             state = rng.choice(["new", "verified", "explained", "closed"])
-            c = {"w": window, "l": 1 + i % 2, "t": t, "d": datetime.fromtimestamp(t / 1000).strftime("%Y%m%d"),
+            day = datetime.fromtimestamp(t / 1000).strftime("%Y%m%d")
+            c = {"w": window, "l": 1 + i % 2, "t": t, "d": day,
                  "o": t, "s": state, "vd": t + 86_400_000, "rd": t + 21 * 86_400_000,
                  "h": [{"a": "open", "t": t, "by": ""}]}
             if state in ("explained", "closed"):
@@ -142,9 +143,9 @@ def cases(r: redis.Redis, ids: list[str], unit: str, window: int, n: int, now_ms
             if state != "closed":
                 p.zadd(k.open_cases, {sid: c.get("fd") or (c["vd"] if state == "new" else c["rd"])})
             if i % 20 == 0:
-                p.hset(k.appeals, sid, json.dumps({"s": "pending", "w": window, "l": c["l"], "t": t, "d": c["d"],
-                                                   "ft": t + 1000, "by": "account:mgr", "reason": "误触"},
-                                                  ensure_ascii=False))
+                appeal = {"s": "pending", "w": window, "l": c["l"], "t": t, "d": day, "ft": t + 1000,
+                          "by": "account:mgr", "reason": "误触"}
+                p.hset(k.appeals, sid, json.dumps(appeal, ensure_ascii=False))
                 p.zadd(k.pending_appeals, {sid: t + 1000})
             if i % 1000 == 999:
                 p.execute()

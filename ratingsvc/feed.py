@@ -2,7 +2,8 @@
 
 Each unit's log stream is its outbox: the recording script writes it atomically with the
 counts, in the unit's own slot. A relay copies the entries that change aggregates (counted and
-held taps, later holds, releases, rejections, a counted tap's level changed by its rater) into
+held taps, later holds, releases, rejections, a counted tap's level changed by its rater, a
+tap taken out after an upheld appeal) into
 one change stream in the {feed} slot; a script there appends them and moves the unit's relayed
 offset in one step, so concurrent relays never copy twice. The cursor is a position in that stream:
 resuming from any cursor within the retention yields every later change once, in order, also
@@ -50,7 +51,7 @@ class Change:
     unit: str
     entry: str  # the unit's log entry it came from
     day: str  # YYYYMMDD the counts changed on
-    kind: str  # counted | held | hold | release | reject | change
+    kind: str  # counted | held | hold | release | reject | change | appeal
 
 
 def _kind(fields: dict[str, str]) -> str | None:
@@ -63,11 +64,13 @@ def _kind(fields: dict[str, str]) -> str | None:
         return fields["a"]
     if fields.get("k") == "change" and fields.get("s") == "counted":  # a held one's counts stay
         return "change"
+    if fields.get("k") == "appeal" and fields.get("a") == "uphold" and fields.get("cd"):
+        return "appeal"  # a counted tap taken out ("cd": the day it was counted on)
     return None
 
 
 def _day(fields: dict[str, str], tz_day) -> str:
-    return fields.get("d") or tz_day(int(fields["t"]))
+    return fields.get("cd") or fields.get("d") or tz_day(int(fields["t"]))
 
 
 def _pairs(flat: list | dict) -> dict[str, str]:

@@ -375,7 +375,8 @@ class ChangeSchema(Schema):
     unit = fields.String()
     kind = fields.String(metadata={"description": "counted | held | hold | release | reject | "
                                                   "change (a counted tap's level changed by its "
-                                                  "rater)"})
+                                                  "rater) | appeal (a tap taken out after an "
+                                                  "upheld appeal)"})
     day = fields.String(metadata={"description": "the day whose counts changed: an ISO date, "
                                                  "e.g. 2026-11-23, counted in TIMEZONE"})
     score = fields.Nested(UnitScoreSchema, allow_none=True, metadata={

@@ -171,3 +171,19 @@ def test_a_long_backlog_is_relayed_in_short_steps_in_time_order_once(fh, monkeyp
     entries = [f["e"] for _, f in changes]
     assert len(entries) == len(set(entries)) == 15  # each once
     assert entries == sorted(entries, key=lambda e: tuple(map(int, e.split("-"))))  # in time order
+
+
+def test_a_tap_taken_out_after_an_upheld_appeal_is_in_the_feed(fh):
+    """The scoring service following the counts hears of it, on the day the tap counted on."""
+    bad = tap_from(fh, fh.wins["u1"], level=1).json["rating_id"]
+    rejected = tap_from(fh, fh.wins["u2"], level=2).json["rating_id"]
+    _, cursor = everything(fh)
+    manager = fh.key("manager", ("u1", "u2"))
+    for rid in (bad, rejected):
+        assert fh.client.post(f"/api/v1/ratings/{rid}/appeal", headers=manager,
+                              json={"reason": "误触"}).status_code == 201
+    fh.client.post(f"/api/v1/appeals/{bad}", headers=fh.admin, json={"decision": "uphold", "note": "属实"})
+    fh.client.post(f"/api/v1/appeals/{rejected}", headers=fh.admin, json={"decision": "reject"})
+    after, _ = everything(fh, cursor)
+    assert [(c["unit"], c["kind"], c["day"]) for c in after] == [("u1", "appeal", "2026-06-01")]
+    assert after[0]["score"]["n"] == 0

@@ -40,8 +40,9 @@ end
 local said = cjson.decode(ARGV[5])
 local extra = {}
 for _, kv in ipairs(said) do extra[#extra + 1] = kv[1]; extra[#extra + 1] = tostring(kv[2]) end
-local function log(action)
+local function log(action, counted_day)
   local args = {'k', 'appeal', 'of', id, 'a', action, 'by', by, 't', now, 'd', f.d, 'w', f.w, 'l', level}
+  if counted_day then args[#args + 1] = 'cd'; args[#args + 1] = counted_day end
   for _, v in ipairs(extra) do args[#args + 1] = v end
   redis.call('XADD', KEYS[3], '*', unpack(args))
 end
@@ -84,7 +85,7 @@ a.dt, a.dby = tonumber(now), by
 for _, kv in ipairs(said) do a[kv[1]] = kv[2] end
 redis.call('HSET', KEYS[1], id, cjson.encode(a))
 redis.call('ZREM', KEYS[2], id)
-log(mode)
+log(mode, a.out == 1 and cday or nil)  -- the feed carries a tap taken out, on its counted day
 if mode == 'uphold' then case_void(ck, id, 'appeal', now, by) end
 mark_case(a.s)
 return {'done', a.s}
