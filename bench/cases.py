@@ -20,7 +20,6 @@ import json
 import random
 import sys
 import tempfile
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
