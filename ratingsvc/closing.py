@@ -71,14 +71,12 @@ def _line(eid: str, f: dict, unit: str, final: dict, tz: str) -> dict:
         return {"kind": "change", "time": time, "unit": unit, "window": window, "of": f["of"],
                 "from": int(f["from"]), "to": int(f["to"]), "rater": f["r"], "id": eid}
     if f["k"] == "case":
-        return {"kind": "case", "time": time, "at": int(f["t"]), "unit": unit, "window": window,
-                "of": f["of"],
+        return {"kind": "case", "time": time, "unit": unit, "window": window, "of": f["of"],
                 "action": f["a"], "from": f["from"], "to": f["to"], "by": f["by"], "level": int(f["l"]),
-                "id": eid, **replay.line_fields(f)}
+                "id": eid, **replay.line_fields(f, tz)}
     if f["k"] == "appeal":
-        return {"kind": "appeal", "time": time, "at": int(f["t"]), "unit": unit, "window": window,
-                "of": f["of"], "action": f["a"], "by": f["by"], "level": int(f["l"]), "id": eid,
-                **replay.line_fields(f)}
+        return {"kind": "appeal", "time": time, "unit": unit, "window": window, "of": f["of"],
+                "action": f["a"], "by": f["by"], "level": int(f["l"]), "id": eid, **replay.line_fields(f, tz)}
     return {"time": time, "unit": unit, "window": window, "level": int(f["l"]),
             "status": final.get(eid, f["s"]), "rater": f["r"], "id": eid}
 
@@ -273,7 +271,8 @@ def _entry(line: dict) -> dict:
         entry = dict(line)
         for name in ("unit", "id", "of", "action", "by"):
             entry[name] = str(line[name])
-        entry["window"], entry["at"] = int(line["window"]), int(line["at"])
+        entry["window"] = int(line["window"])
+        replay.ms(str(line["time"]))
         entry["level"] = _level(line["level"])
         return entry
     entry = {k: line[k] for k in TALLIED if k in line}

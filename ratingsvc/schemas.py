@@ -238,7 +238,7 @@ class RatesSchema(Schema):
     bad = fields.Integer(metadata={"description": "差评数: cases of the period's taps, not voided"})
     replied = fields.Integer()
     reply_rate = fields.Float(allow_none=True, metadata={"description": "差评回复率: replied / bad"})
-    on_time = fields.Integer()
+    timely = fields.Integer(metadata={"description": "replies given by the rectify deadline"})
     rectify_rate = fields.Float(allow_none=True, metadata={"description": "整改率: replied on time / bad"})
     followups = fields.Integer()
     satisfied = fields.Integer()
@@ -432,12 +432,16 @@ class ReportRowSchema(Schema):
     raw = fields.Float(allow_none=True)
     good_rate = fields.Float(allow_none=True)
     status = fields.String(metadata={"description": "ok | insufficient | no_ratings"})
+    cases = fields.Nested(RatesSchema, allow_none=True, metadata={
+        "description": "the unit's case rates (null: a period closed before cases)"})
 
 
 class ReportCategorySchema(Schema):
     id = fields.String()
     name = fields.String()
     mean = fields.Float()
+    cases = fields.Nested(RatesSchema, allow_none=True, metadata={
+        "description": "the category's case rates (null: a period closed before cases)"})
     ranked = fields.Integer(metadata={"description": "units ranked (enough ratings)"})
     listed = fields.Integer(metadata={
         "description": "units on each of best and worst: min(n, ranked // 2), so no unit is on both"})

@@ -129,7 +129,7 @@ def test_rates_by_the_national_definitions(two, clock):
     table = h.client.get("/api/v1/case-rates?period=p1", headers=h.admin).json
     u1 = next(u for u in table["units"] if u["unit"] == "u1")
     assert (u1["bad"], u1["replied"], u1["reply_rate"]) == (3, 2, round(2 / 3, 4))
-    assert (u1["on_time"], u1["rectify_rate"]) == (1, round(1 / 3, 4))
+    assert (u1["timely"], u1["rectify_rate"]) == (1, round(1 / 3, 4))
     assert (u1["followups"], u1["satisfied"], u1["satisfaction_rate"]) == (1, 0, 0.0)
     assert u1["overdue"] == 1 and u1["appeals"] == 1 and u1["upheld"] == 0
     assert u1["median_verify_days"] == 0.0 and u1["median_close_days"] == 2.0

@@ -3,7 +3,7 @@
 A period's cases are those of its taps (by the tap's day), voided ones left out:
 - bad (差评数): cases opened, not voided.
 - replied, reply_rate (差评回复率): cases with a reply (rectified or explained) / bad.
-- on_time, rectify_rate (整改率, on time): replies given by the rectify deadline / bad.
+- timely, rectify_rate (整改率, on time): replies given by the rectify deadline / bad.
 - followups, satisfied, satisfaction_rate (回访整改满意率): follow-ups of 满意 or 基本满意 /
   follow-ups given.
 - median_verify_days, median_close_days: calendar days from the case's opening to its
@@ -33,9 +33,9 @@ from .store import SATISFIED, Case
 CHUNK = 5000  # units a round trip (two commands each)
 
 DAY_MS = 86_400_000
-FIELDS = ("bad", "replied", "reply_rate", "on_time", "rectify_rate", "followups", "satisfied",
+FIELDS = ("bad", "replied", "reply_rate", "timely", "rectify_rate", "followups", "satisfied",
           "satisfaction_rate", "median_verify_days", "median_close_days", "overdue", "appeals", "upheld")
-NAMES = {"bad": "差评数", "replied": "已回复", "reply_rate": "差评回复率", "on_time": "按期整改",
+NAMES = {"bad": "差评数", "replied": "已回复", "reply_rate": "差评回复率", "timely": "按期整改",
          "rectify_rate": "整改率（按期）", "followups": "回访数", "satisfied": "回访满意",
          "satisfaction_rate": "回访整改满意率", "median_verify_days": "核实用时中位数（天）",
          "median_close_days": "办结用时中位数（天）", "overdue": "超期", "appeals": "申诉",
@@ -59,14 +59,14 @@ def of(cases: Iterable[Case], appeals: Iterable[Appeal], now_ms: int) -> dict:
     appealed = list(appeals)
     out = {
         "bad": len(live), "replied": len(replied), "reply_rate": _rate(len(replied), len(live)),
-        "on_time": sum(c.replied_ms <= c.rectify_due for c in replied if c.replied_ms is not None),
+        "timely": sum(c.replied_ms <= c.rectify_due for c in replied if c.replied_ms is not None),
         "followups": len(followed), "satisfied": sum(c.followup in SATISFIED for c in followed),
         "median_verify_days": _median_days([c.verified_ms - c.opened_ms for c in live
                                             if c.verified_ms is not None]),
         "median_close_days": _median_days(closed),
         "overdue": sum(c.overdue(now_ms) is not None for c in live),
         "appeals": len(appealed), "upheld": sum(a.state == "upheld" for a in appealed)}
-    out["rectify_rate"] = _rate(int(out["on_time"] or 0), len(live))
+    out["rectify_rate"] = _rate(int(out["timely"] or 0), len(live))
     out["satisfaction_rate"] = _rate(int(out["satisfied"] or 0), len(followed))
     return {k: out[k] for k in FIELDS}
 

@@ -2,32 +2,44 @@
 closed period's case rates can be computed from the export alone, and `ratingsvc verify` can
 check every step against the states (README "Cases", "Closing a period").
 
-A case line: {"kind": "case", "of": tap id, "action", "from", "to", "by", "at": ms, ...what
-was set (vd, rd, vt, rt, fd, ct as ms; fu; note, cause, act, reply; why)}. An appeal line:
-{"kind": "appeal", "of", "action": file | uphold | reject, "by", "at", "level", reason, evidence
-or note}.
+A case line: {"kind": "case", "of": tap id, "action", "from", "to", "by", "time", ...what
+was set (verify_due, rectify_due, followup_due, verified, replied, closed: ISO times, as every
+time in a file; followup 1-3; note, cause, act, reply; why)}. An appeal line: {"kind":
+"appeal", "of", "action": file | uphold | reject, "by", "time", "level", reason, evidence or
+note}. Times are to the second, so rates from an export are to the second too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
+from ..timeutil import iso_time
 from .appeals import Appeal
 from .store import STEPS, Case
 
-MS_FIELDS = ("vd", "rd", "fd", "vt", "rt", "ct", "fu")
+TIMES = {"vd": "verify_due", "rd": "rectify_due", "fd": "followup_due", "vt": "verified", "rt": "replied",
+         "ct": "closed"}  # log field -> export field, an ISO time
 TEXT_FIELDS = ("note", "cause", "act", "reply", "why", "reason", "evidence")
 ENDS = {**{a: to for a, (_, to) in STEPS.items()}, "open": "new", "void": "void"}
 STARTS = {a: starts for a, (starts, _) in STEPS.items()}
 APPEAL_ENDS = {"uphold": "upheld", "reject": "rejected"}
-ATTRS = {"fd": "followup_due", "vt": "verified_ms", "rt": "replied_ms", "ct": "closed_ms"}
+ATTRS = {"followup_due": "followup_due", "verified": "verified_ms", "replied": "replied_ms",
+         "closed": "closed_ms"}  # export field -> Case attribute
 
 
-def line_fields(f: dict) -> dict:
+def line_fields(f: dict, tz: str) -> dict:
     """What a log entry of a case or an appeal adds to its export line."""
-    out: dict = {k: int(f[k]) for k in MS_FIELDS if f.get(k) not in (None, "")}
+    out: dict = {name: iso_time(int(f[k]), tz) for k, name in TIMES.items() if f.get(k) not in (None, "")}
+    if f.get("fu"):
+        out["followup"] = int(f["fu"])
     out.update({k: f[k] for k in TEXT_FIELDS if f.get(k)})
     return out
+
+
+def ms(value: str) -> int:
+    """An ISO time of an export as ms; ValueError if it is not one."""
+    return int(datetime.fromisoformat(value).timestamp() * 1000)
 
 
 def replay(lines: Iterable[dict], problems: list[str] | None = None,
@@ -48,7 +60,7 @@ def replay(lines: Iterable[dict], problems: list[str] | None = None,
         kind = line.get("kind")
         if kind not in ("case", "appeal"):
             continue
-        key, action, at = (str(line["unit"]), str(line["of"])), line.get("action"), int(line.get("at", 0))
+        key, action, at = (str(line["unit"]), str(line["of"])), line.get("action"), ms(line["time"])
         if kind == "appeal":
             a = found.get(key)
             if action == "file" and a is None:
@@ -75,17 +87,17 @@ def replay(lines: Iterable[dict], problems: list[str] | None = None,
                 say(number, f"case {key[1]} opens on no tap before it")
                 continue
             cases[key] = Case(key[0], key[1], int(line["window"]), int(line["level"]), 0, "", at, "new",
-                              int(line["vd"]), int(line["rd"]), history=c.history if c else [])
+                              ms(line["verify_due"]), ms(line["rectify_due"]), history=c.history if c else [])
             continue
         if c is None or (action in STARTS and state not in STARTS[action]):
             say(number, f"case {key[1]}: '{action}' cannot start from '{state or 'not open'}'")
             continue
         c.state = ENDS[action]
-        for k in ("fd", "vt", "rt", "ct"):
-            if k in line:
-                setattr(c, ATTRS[k], int(line[k]))
-        if "fu" in line:
-            c.followup = int(line["fu"])
+        for name, attr in ATTRS.items():
+            if name in line:
+                setattr(c, attr, ms(line[name]))
+        if "followup" in line:
+            c.followup = int(line["followup"])
         if action == "void":
             c.why = str(line.get("why", ""))
     return list(cases.values()), list(found.values())
