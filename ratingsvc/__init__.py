@@ -9,6 +9,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import configcheck, console, durability, errors, limiting, logs, metrics, scoring
+from .cases.notify import ReplyNotice
 from .cases.policy import Policy
 from .extensions import RatingApi, redis_store
 from .proxycheck import ProxyCheck
@@ -58,17 +59,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ratingsvc.counts_cache"] = scoring.CountsCache()
     app.extensions["ratingsvc.durability"] = durability.Guard(app.config["TAP_DURABILITY"])
     c = app.config
-    app.extensions["ratingsvc.wechat"] = WeChat(
+    wechat = app.extensions["ratingsvc.wechat"] = WeChat(
         c["WECHAT_APPID"], c["WECHAT_SECRET"], c["WECHAT_OPEN_URL"], c["WECHAT_API_URL"],
-        c["WECHAT_TIMEOUT"]) if c["WECHAT_APPID"] and c["WECHAT_SECRET"] else None
-    app.extensions["ratingsvc.signing"] = Signing(
+        c["WECHAT_TIMEOUT"], c["WECHAT_MP_URL"]) if c["WECHAT_APPID"] and c["WECHAT_SECRET"] else None
+    signing = app.extensions["ratingsvc.signing"] = Signing(
         app.config["SECRET_KEY"], app.config["QR_KEYS"], app.config["CLOCK"])
+    public_url = c["PUBLIC_URL"].rstrip("/")
+    app.extensions["ratingsvc.case_reply"] = ReplyNotice(
+        lambda: app.extensions["ratingsvc.redis"], signing, wechat, c["WECHAT_SUBSCRIBE_TEMPLATE"],
+        lambda rating_id: f"{public_url}/r/case/{signing.case_link(rating_id)}",
+        lambda outcome: metrics.CASE_NOTICES.labels(outcome).inc())
 
     from .views import (
         assets,
+        case_page,
         cases,
         changes,
         citizen,
+        citizen_case,
         closing,
         health,
         level,
@@ -81,10 +89,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api = RatingApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "an API key: rsk_..."})
-    for blueprint in (citizen.blp, level.blp, manage.blp, posters.blp, scores.blp, changes.blp, closing.blp,
-                      review.blp, cases.blp):
+    for blueprint in (citizen.blp, level.blp, citizen_case.blp, manage.blp, posters.blp, scores.blp,
+                      changes.blp, closing.blp, review.blp, cases.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
+    app.register_blueprint(case_page.bp)
     assets.init_app(app)
     app.jinja_env.globals["asset_url"] = assets.asset_url
     console.init_app(app)

@@ -227,14 +227,20 @@ def cases_group() -> None:
 @cases_group.command("sweep")
 def sweep_cases() -> None:
     """Close the replied cases whose follow-up time has passed (each closing logged); closing a
-    period does it too. Run it from cron, e.g. nightly, to keep the unit logs current."""
+    period does it too. Run it from cron, e.g. nightly, to keep the unit logs current. Drops the
+    sealed openids kept for WeChat notices of cases that will get no reply (closed, voided)."""
+    from .cases import notify
     from .cases import store as case_store
     from .extensions import now
 
     with app_context():
         r = get_redis()
-        closed = case_store.sweep(r, sorted(r.smembers(rkeys.UNITS)), int(now() * 1000))
+        units = sorted(r.smembers(rkeys.UNITS))
+        closed = case_store.sweep(r, units, int(now() * 1000))
+        dropped = notify.forget_finished(r, units)
     click.echo(f"closed {closed} cases whose follow-up time had passed")
+    if dropped:
+        click.echo(f"dropped {dropped} kept WeChat openids of cases that will get no reply")
 
 
 @main.command()

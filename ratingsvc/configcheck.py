@@ -81,6 +81,17 @@ def _public_url(value: str) -> None:
         raise ValueError("expected scheme and host only, such as https://pj.example.gov.cn")
 
 
+def _base_url(value: str) -> None:
+    url = urlsplit(value)
+    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+        raise ValueError("expected a base URL such as https://mp.weixin.qq.com")
+
+
+def _template_id(value: str) -> None:
+    if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value):
+        raise ValueError("expected the template id as WeChat shows it (letters, digits, '-' and '_')")
+
+
 def _timezone(value: str) -> None:
     try:
         ZoneInfo(value)
@@ -138,6 +149,8 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "SCORE_PRIOR_WEIGHT": _not_negative,
     "SCORE_MIN_N": _not_negative,
     "WECHAT_TIMEOUT": _positive,
+    "WECHAT_MP_URL": _base_url,
+    "WECHAT_SUBSCRIBE_TEMPLATE": _template_id,
     "POW_BITS": _between(0, 32),
     "SSE_MAX_SECONDS": _positive,
     "SSE_HEARTBEAT": _positive,

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from . import errors, errortext
+from .cases.notify import ReplyNotice
 from .cases.policy import Policy
 from .rules import Rules
 from .signing import Signing
@@ -160,9 +161,15 @@ def get_policy() -> Policy:
     return current_app.extensions["ratingsvc.cases"]
 
 
-def get_case_reply() -> Any:
-    """What to call after a unit's reply to a case (the rater's WeChat message), or None."""
-    return current_app.extensions.get("ratingsvc.case_reply")
+def get_case_reply() -> ReplyNotice:
+    """on_reply for actions.case_step: the citizen's WeChat notice of a unit's reply, if they
+    asked for one (does nothing when WECHAT_SUBSCRIBE_TEMPLATE is off; never raises)."""
+    return current_app.extensions["ratingsvc.case_reply"]
+
+
+def case_url(rating_id: str) -> str:
+    """The citizen's link to the case of their rating (查看处理结果): PUBLIC_URL/r/case/<token>."""
+    return get_case_reply().case_url(rating_id)
 
 
 def get_rules() -> Rules:

@@ -21,6 +21,9 @@ TAPS = Counter("ratingsvc_taps_total", "Rating requests by outcome", ["status"])
 CHANGES = Counter("ratingsvc_level_changes_total", "Requests to change a tap's level by outcome",
                   ["status"])
 HELD = Counter("ratingsvc_held_total", "Held taps by the rule that held them", ["rule"])
+CASE_NOTICES = Counter("ratingsvc_case_notices_total", "WeChat notices of a case's reply to its citizen, "
+                       "by outcome: sent, refused (WeChat said no), unreachable, unsealed, error",
+                       ["outcome"])
 REDIS_ERRORS = Counter("ratingsvc_redis_errors_total", "Requests that found Redis unreachable")
 LATENCY = Histogram("ratingsvc_request_seconds", "Request latency by route", ["route", "method"],
                     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))

@@ -33,6 +33,10 @@ Per unit (hash tag ``{u.ID}``):
     ca          zset  every case by its tap's time (ms)
     ap          hash  tap id -> its appeal (JSON, ratingsvc.cases.appeals)
     apq         zset  pending appeals by the time they were made (ms)
+    ws          hash  tap id -> the openid of its rater who allowed a WeChat notice of the reply
+                      (one-time subscription), sealed (Signing.seal, AES-GCM, bound to the rating
+                      id); never the raw openid. Deleted once the notice is sent (or tried) or the
+                      case closes (ratingsvc.cases.notify)
     Counts also have "h": held taps (not counted) awaiting review (pending), and "x": held taps
     that were rejected (from the day of the decision on). Before "x", a rejected tap stayed in
     "h"; such data is not migrated.
@@ -56,6 +60,7 @@ SESSION_PREFIX = "rs:sess:"  # + sha256(session id): the console session (rating
 ACCOUNT_SESSIONS = "rs:acct-sess:"  # + username: set of its sessions' hashes
 AUDIT = "rs:audit"  # stream: the audit log (ratingsvc.audit), append-only
 UPLOAD_PREFIX = "rs:upload:"  # + token: a file between its import preview and its confirmation
+WECHAT_TOKEN = "rs:wx:token"  # string: WeChat's access token, sealed, until shortly before it expires
 
 
 STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
@@ -145,3 +150,7 @@ class UnitKeys:
     @property
     def pending_appeals(self) -> str:
         return self.prefix + "apq"
+
+    @property
+    def wechat_subscribers(self) -> str:
+        return self.prefix + "ws"

@@ -189,7 +189,17 @@ def change_until_field() -> fields.String:
                        "(RATING_CHANGE_SECONDS after the tap); null: it cannot be changed"})
 
 
-class RatingAnswerSchema(Schema):
+class CaseLinksSchema(Schema):
+    """What a tap's answer adds when the tap is a 差评 that opened a case."""
+    case_url = fields.String(metadata={
+        "description": "only when the rating is a counted 差评 (level at most CASE_MAX_LEVEL) with its "
+                       "case: the rater's own link to it (查看处理结果), signed, to keep"})
+    notify_url = fields.String(metadata={
+        "description": "with case_url when WeChat notices are on (WECHAT_SUBSCRIBE_TEMPLATE): the "
+                       "link that asks the rater's consent to one WeChat notice of the reply"})
+
+
+class RatingAnswerSchema(CaseLinksSchema):
     status = fields.String(metadata={"description": "counted (201), held (202) or duplicate (200)"})
     rating_id = fields.String()
     level = fields.Integer(metadata={
@@ -202,11 +212,43 @@ class LevelChangeSchema(Schema):
     level = StrictInt(required=True, metadata={"description": "the new level, 1-5 (else 422)"})
 
 
-class LevelChangeAnswerSchema(Schema):
+class LevelChangeAnswerSchema(CaseLinksSchema):
     status = fields.String(metadata={"description": "changed, or unchanged: it had that level"})
     rating_id = fields.String()
     level = fields.Integer(metadata={"description": "the level the rating has now"})
     change_until = change_until_field()
+
+
+class FollowupSchema(Schema):
+    followup = StrictInt(required=True, metadata={
+        "description": "the citizen's rating of the handling: 1 满意, 2 基本满意, 3 不满意 (else 422)"})
+
+
+class CitizenCaseSchema(Schema):
+    """A case as its citizen sees it: nothing of the rater, nothing of the unit's inner notes."""
+    state = fields.String(metadata={"description": "new, verified, rectified, explained, closed or void"})
+    state_name = fields.String(metadata={"description": "the state in the citizen's words (已受理, ...)"})
+    note = fields.String(metadata={"description": "where the case is and what comes next, in Chinese"})
+    unit = fields.String()
+    window = fields.String()
+    level = fields.Integer(metadata={"description": "the level of the rating that opened the case"})
+    level_name = fields.String()
+    tapped_at = fields.String(metadata={"format": "date-time"})
+    opened_at = fields.String(metadata={"format": "date-time"})
+    verify_due = fields.String(metadata={"format": "date-time"})
+    rectify_due = fields.String(metadata={"format": "date-time"})
+    followup_due = fields.String(allow_none=True, metadata={
+        "format": "date-time", "description": "once replied: until when the handling may be rated"})
+    verified_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    replied_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    closed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    reply = fields.String(allow_none=True, metadata={"description": "the unit's reply to the citizen"})
+    cause = fields.String(allow_none=True, metadata={"description": "rectified: the cause found"})
+    act = fields.String(allow_none=True, metadata={"description": "rectified: what was done"})
+    followup = fields.Integer(allow_none=True, metadata={"description": "the citizen's rating of the "
+                                                                        "handling: 1, 2 or 3"})
+    followup_name = fields.String(allow_none=True)
+    followup_open = fields.Boolean(metadata={"description": "the handling may be rated now (once)"})
 
 
 class DetailsSchema(Schema):

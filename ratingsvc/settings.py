@@ -51,7 +51,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "WECHAT_APPID": ("", "official account AppID: with WECHAT_SECRET, raters are WeChat openids"),
     "WECHAT_SECRET": ("", "official account AppSecret (from the environment only)"),
     "WECHAT_OPEN_URL": ("https://open.weixin.qq.com", "base URL of WeChat's authorize page"),
-    "WECHAT_API_URL": ("https://api.weixin.qq.com", "base URL of WeChat's code-for-openid API"),
+    "WECHAT_API_URL": ("https://api.weixin.qq.com", "base URL of WeChat's API (code for openid, access "
+                       "token, subscription messages)"),
+    "WECHAT_MP_URL": ("https://mp.weixin.qq.com", "base URL of WeChat's one-time subscription confirm page"),
+    "WECHAT_SUBSCRIBE_TEMPLATE": ("", "template id of the official account's one-time subscription "
+                                  "message: a rater of a 差评 may ask for a WeChat notice of the unit's "
+                                  "reply (needs WECHAT_APPID); empty: no notices"),
     "WECHAT_TIMEOUT": (3.0, "seconds to wait for WeChat's API"),
     "POW_BITS": (0, "proof of work on each tap: leading zero bits (0: off; 14 takes a phone <1 s)"),
     "EXPORT_DIR": ("var/exports", "where closing a period writes its export and result; a relative "

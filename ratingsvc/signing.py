@@ -5,6 +5,10 @@
 - Scan ticket: itsdangerous, salt "scan-ticket", timestamped with the app's clock.
 - Device cookie: itsdangerous, salt "device-cookie".
 - Case link (a rater's 查看处理结果 link): itsdangerous, salt "case-link".
+- WeChat subscription `reserved` (the consent's way back, bound to one case): as the WeChat
+  state, the time and an HMAC, a-z and 0-9 only.
+- Sealing (not signing: a consenting rater's openid, and the WeChat access token, while kept
+  in Redis): AES-GCM with a key derived for each purpose, bound to what it belongs to.
 - Rater hash: HMAC-SHA256 with a key derived for that purpose; raw identifiers are never stored.
 """
 
@@ -18,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
 MAC_BYTES = 10  # 80 bits
@@ -102,6 +108,8 @@ class Signing:
         self._openids = URLSafeSerializer(secret_key, salt="wechat-openid-cookie")
         self._case_links = URLSafeSerializer(secret_key, salt="case-link")
         self._state_key = _derive(secret_key.encode(), "wechat-state")
+        self._reserved_key = _derive(secret_key.encode(), "wechat-subscribe-reserved")
+        self._secret = secret_key.encode()
 
     # QR tokens ---------------------------------------------------------------------------
     def qr_token(self, window: int, epoch: int) -> str:
@@ -191,6 +199,43 @@ class Signing:
             return False
         good = hmac.new(self._state_key, f"{ts}|{token.upper()}".encode(), "sha256").hexdigest()[:24]
         return 0 <= age <= max_age and hmac.compare_digest(mac, good)
+
+    def subscribe_reserved(self, rating_id: str) -> str:
+        """WeChat's `reserved` for a one-time subscription to the case of rating_id (a-z, 0-9,
+        at most 128 bytes): the time and an HMAC binding it to the case."""
+        ts = format(int(self._clock()), "x")
+        return ts + self._reserved_mac(ts, rating_id)
+
+    def check_subscribe_reserved(self, rating_id: str, reserved: str, max_age: int = 3600) -> bool:
+        ts, mac = reserved[:-24], reserved[-24:]
+        try:
+            age = int(self._clock()) - int(ts, 16)
+        except ValueError:
+            return False
+        return 0 <= age <= max_age and hmac.compare_digest(mac, self._reserved_mac(ts, rating_id))
+
+    def _reserved_mac(self, ts: str, rating_id: str) -> str:
+        return hmac.new(self._reserved_key, f"{ts}|{rating_id}".encode(), "sha256").hexdigest()[:24]
+
+    def seal(self, purpose: str, text: str, bound_to: str) -> str:
+        """text encrypted and authenticated (AES-GCM, a key per purpose), bound to bound_to:
+        only unseal with the same purpose and bound_to opens it."""
+        nonce = secrets.token_bytes(12)
+        box = AESGCM(_derive(self._secret, f"seal/{purpose}"))
+        sealed = nonce + box.encrypt(nonce, text.encode(), bound_to.encode())
+        return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+    def unseal(self, purpose: str, value: str | None, bound_to: str) -> str | None:
+        """What seal() sealed, or None if it is missing, damaged, sealed for something else or
+        under another SECRET_KEY."""
+        if not value:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            box = AESGCM(_derive(self._secret, f"seal/{purpose}"))
+            return box.decrypt(raw[:12], raw[12:], bound_to.encode()).decode()
+        except (InvalidTag, ValueError, UnicodeDecodeError):
+            return None
 
     def person_hash(self, kind: str, identifier: str) -> str:
         """Keyed hash of a person's identifier (device id, openid, IP): all that is stored."""

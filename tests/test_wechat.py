@@ -20,7 +20,9 @@ APPID, SECRET = "wx1234567890abcdef", "a" * 32
 
 
 class StandIn(ThreadingHTTPServer):
-    """open.weixin.qq.com's authorize page and api.weixin.qq.com's sns/oauth2/access_token."""
+    """open.weixin.qq.com's authorize page and api.weixin.qq.com's sns/oauth2/access_token; for
+    one-time subscription messages, mp.weixin.qq.com's confirm page (mp/subscribemsg) and
+    api.weixin.qq.com's cgi-bin/token and cgi-bin/message/template/subscribe."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
@@ -28,6 +30,11 @@ class StandIn(ThreadingHTTPServer):
         self.user = {"openid": "oUser1", "snapshot": False}  # who holds the phone
         self.codes: dict[str, dict] = {}
         self.exchanges: list[dict] = []
+        self.subscribe = "confirm"  # what the phone's holder taps on the confirm page (or "cancel")
+        self.consents: list[tuple[str, str, str]] = []  # (openid, template id, scene) confirmed, unused
+        self.tokens: list[str] = []  # access tokens given, the last one valid
+        self.messages: list[dict] = []  # subscription messages accepted
+        self.fail = ""  # "token" or "send": answer WeChat's system error (-1), "down": HTTP 502
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -48,6 +55,27 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Location", back)
             self.end_headers()
             return
+        if url.path == "/mp/subscribemsg":
+            assert q["action"] == "get_confirm" and q["appid"] == APPID and q["reserved"].isalnum()
+            assert 0 <= int(q["scene"]) <= 10000 and len(q["reserved"]) <= 128
+            if self.server.subscribe == "confirm":
+                self.server.consents.append((self.server.user["openid"], q["template_id"], q["scene"]))
+            back = {"openid": self.server.user["openid"], "template_id": q["template_id"],
+                    "action": self.server.subscribe, "scene": q["scene"], "reserved": q["reserved"]}
+            self.send_response(302)
+            self.send_header("Location", f"{q['redirect_url']}?{urllib.parse.urlencode(back)}")
+            self.end_headers()
+            return
+        if url.path == "/cgi-bin/token":
+            if self.server.fail in ("token", "down"):
+                status = 502 if self.server.fail == "down" else 200
+                return self.answer({"errcode": -1, "errmsg": "system error"}, status)
+            if q.get("appid") != APPID or q.get("secret") != SECRET:
+                return self.answer({"errcode": 40125, "errmsg": "invalid appsecret"})
+            if q.get("grant_type") != "client_credential":
+                return self.answer({"errcode": 40002, "errmsg": "invalid grant_type"})
+            self.server.tokens.append(secrets.token_hex(16))
+            return self.answer({"access_token": self.server.tokens[-1], "expires_in": 7200})
         if url.path == "/sns/oauth2/access_token":
             self.server.exchanges.append(q)
             user = self.server.codes.pop(q.get("code", ""), None)
@@ -68,6 +96,37 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         self.send_error(404)
+
+    def do_POST(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if url.path != "/cgi-bin/message/template/subscribe":
+            return self.send_error(404)
+        if self.server.fail == "down":
+            return self.answer({"errcode": -1, "errmsg": "system error"}, 502)
+        if self.server.fail == "send":
+            return self.answer({"errcode": -1, "errmsg": "system error"})
+        if not self.server.tokens or q.get("access_token") != self.server.tokens[-1]:
+            return self.answer({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+        missing = [k for k in ("touser", "template_id", "url", "scene", "title", "data") if k not in body]
+        if missing or not isinstance(body["data"].get("content", {}).get("value"), str) \
+                or len(body["title"]) > 15 or len(body["data"]["content"]["value"]) > 200:
+            return self.answer({"errcode": 47003, "errmsg": f"argument invalid! {missing}"})
+        consent = (body["touser"], body["template_id"], body["scene"])
+        if consent not in self.server.consents:
+            return self.answer({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+        self.server.consents.remove(consent)  # one consent, one message
+        self.server.messages.append(body)
+        return self.answer({"errcode": 0, "errmsg": "ok"})
+
+    def answer(self, body: dict, status: int = 200) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 @pytest.fixture

@@ -37,6 +37,12 @@
     change_offline: ["网络不畅，未能修改，请稍后再试。", "No network: not changed. Please try again."],
     earlier: ["您上次的评价已提交。", "Your earlier rating has been sent."],
     earlier_reason: ["您上次的意见已提交。", "Your earlier comment has been sent."],
+    case_intro: ["您的差评已转交单位核实处理，单位将答复您。",
+                 "Your rating is now a case: the unit will look into it and reply to you."],
+    case_link: ["查看处理结果", "See how it is handled"],
+    case_keep: ["请打开后收藏该页面（微信右上角“···”→“收藏”），或保存此链接：",
+                "Open it and bookmark that page, or keep this link:"],
+    notify: ["接收处理结果通知", "Notify me in WeChat of the reply"],
     office: ["本评价由{office}组织", "Run by {office}"],
     period: ["考评期 {name}（{start} 至 {end}）", "Period: {name} ({start} to {end})"]
   };

@@ -24,14 +24,24 @@
     $("message").textContent = t(key);
     $("detail").textContent = "";
     $("icon").className = ok ? "weui-icon-success weui-icon_msg" : "weui-icon-info weui-icon_msg";
-    $("chosen").hidden = $("change").hidden = true;
+    $("chosen").hidden = $("change").hidden = $("case").hidden = true;
     $("close").hidden = !final;
   }
   // A thanks screen: what the server has for this visit's rating, and the change while allowed.
   function thank(key) {
     say(key, true, true);
     if (rated) showLevel("chosen", "change");
+    if (rated && rated.caseUrl) showCase();
   }
+  // After a 差评 that opened a case: the rater's link to it (to keep), and the WeChat notice.
+  function showCase() {
+    $("case").hidden = false;
+    $("case-link").href = rated.caseUrl;
+    $("case-url").textContent = rated.caseUrl;
+    $("notify").hidden = !rated.notifyUrl;
+    if (rated.notifyUrl) $("notify").href = rated.notifyUrl;
+  }
+  function caseLinks(json) { rated.caseUrl = json.case_url || ""; rated.notifyUrl = json.notify_url || ""; }
   // The recorded level (face and words) in element id, and its change button while allowed.
   function showLevel(id, button) {
     $(id).innerHTML = W.face(rated.level);
@@ -83,6 +93,7 @@
         drop(TAPS, entry);
         if (!visible) { $("note").textContent = t("earlier"); return; }
         rated = {id: json.rating_id, level: json.level || entry.level, until: serverTime(json.change_until)};
+        caseLinks(json);
         if (status !== 200 && rated.level <= 2) return askWhy();
         return thank(status === 200 ? "duplicate" : "counted");
       }
@@ -136,6 +147,7 @@
       var code = json.error ? json.error.code : "";
       if (status === 200) {
         rated.level = json.level; rated.until = serverTime(json.change_until);
+        caseLinks(json);
         if (rated.level <= 2 && !rated.reasons) return askWhy();
         return thank("changed");
       }

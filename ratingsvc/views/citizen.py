@@ -44,6 +44,7 @@ from ..schemas import (
 from ..signing import BadTicket, BadToken
 from ..timeutil import iso_time
 from . import assets, pages_html
+from .citizen_case import case_links
 from .identity import current_rater, set_identity_cookie, wechat_gate
 
 blp = ApiBlueprint("citizen", __name__, url_prefix="/api/v1", description="Citizens: scan and tap")
@@ -248,6 +249,8 @@ def rate(body: dict):
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     answer = {"status": outcome.status, "rating_id": outcome.rating_id,
               **level_fields(r, outcome, body["level"], now_ms)}
+    if outcome.status == "counted" and outcome.rating_id:  # a counted 差评 opened its case
+        answer.update(case_links(outcome.rating_id, answer["level"]))
     return answer, STATUS_CODES[outcome.status], headers
 
 

@@ -10,6 +10,7 @@ from ..extensions import ApiBlueprint, get_policy, get_redis, get_signing, now
 from ..limiting import local_citizen_limit
 from ..schemas import LEVELS, LevelChangeAnswerSchema, LevelChangeSchema
 from .citizen import REFUSED, Refusals, durable_wait_ms, not_durable, refused
+from .citizen_case import case_links, has_open_case
 from .identity import current_rater
 
 blp = ApiBlueprint("level", __name__, url_prefix="/api/v1",
@@ -51,6 +52,10 @@ def change_level(body: dict, rating_id: str):
     if done.status in CHANGE_REFUSED:
         raise refused(done.status, CHANGE_REFUSED)
     config = current_app.config
-    return {"status": done.status, "rating_id": rating_id, "level": done.level,
-            "change_until": recording.change_until(done.tapped_ms or 0, config["RATING_CHANGE_SECONDS"],
-                                                   config["TIMEZONE"])}
+    answer = {"status": done.status, "rating_id": rating_id, "level": done.level,
+              "change_until": recording.change_until(done.tapped_ms or 0, config["RATING_CHANGE_SECONDS"],
+                                                     config["TIMEZONE"])}
+    links = case_links(rating_id, done.level or 0)
+    if links and has_open_case(r, *parsed):  # a counted tap now in the 差评 levels has its case
+        answer.update(links)
+    return answer
