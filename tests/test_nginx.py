@@ -259,15 +259,17 @@ def test_the_access_log_names_no_person_and_no_token(stack, h):
     status, headers, _ = get(stack.port, "/api/v1/ratings", {**sent, "Cookie": cookie},
                              {"ticket": ticket, "level": 5})
     assert status == 201
+    assert get(stack.port, "/api/v1/cases/CaseLinkToken99", sent)[0] == 404  # a rater's case link
     # (nginx writes each line just after its answer)
     wait_for(lambda: headers["X-Request-Id"] in stack.log())  # the rating's line: the last of three
     log = stack.log()
-    for secret in (token, "wxcodeQQ", "wxstateZZ", "127.0.0.1", "198.51.100", "pj.example.gov.cn",
+    for secret in (token, "CaseLinkToken99", "wxcodeQQ", "wxstateZZ", "127.0.0.1", "198.51.100", "pj.example.gov.cn",
                    cookie.split("=", 1)[1], ticket):
         assert secret not in log, secret
     # the address cut to its /24, tokens replaced, the request id the app saw, the User-Agent
     assert ' 127.0.0.0 "GET /r/-" 200 ' in log
     assert ' 127.0.0.0 "GET /api/v1/scan/-" 200 ' in log
+    assert ' 127.0.0.0 "GET /api/v1/cases/-" 404 ' in log
     rating = [line for line in log.splitlines() if '"POST /api/v1/ratings"' in line][-1]  # this one
     assert ' 127.0.0.0 "POST /api/v1/ratings" 201 ' in rating
     assert f" {headers['X-Request-Id']} " in rating and rating.endswith(f'"{PHONE}"')
