@@ -212,7 +212,9 @@ def decide_appeal(r: redis.Redis, actor: Actor, now: float, policy: Policy, unit
 def decide_appeals(r: redis.Redis, actor: Actor, now: float, policy: Policy, rating_ids: Iterable[str], *,
                    uphold: bool, note: str, change_ms: int = 0) -> dict[str, int]:
     """Several appeals with one decision, each through decide_appeal (each audited):
-    {"done": n, "refused": n (decided meanwhile, or unknown)}."""
+    {"done": n, "refused": n (decided meanwhile, or unknown)}. CaseProblem before any is decided
+    if the note will not do."""
+    appeals.check_note(note, uphold)  # a refusal that would be every one's, said once before any
     counts = {"done": 0, "refused": 0}
     for rid in rating_ids:
         unit, _, stream_id = rid.rpartition(".")

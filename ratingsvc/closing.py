@@ -184,10 +184,11 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
 
 
 def case_rates(lines: Iterable, units: dict[str, tuple[str, str]], period_id: str, now_ms: int,
-               problems: list[str] | None = None, taps: dict | None = None) -> dict:
+               problems: list[str] | None = None, check_taps: bool = False) -> dict:
     """{"units": unit -> its case rates, "categories": category -> theirs}, from the export's
-    case and appeal lines (ratingsvc.cases.replay) as of now_ms."""
-    cases, appealed = replay.replay(lines, problems, taps)
+    case and appeal lines (ratingsvc.cases.replay) as of now_ms; check_taps: the lines hold
+    the taps too, and each case must open on one before it."""
+    cases, appealed = replay.replay(lines, problems, check_taps)
     return {"units": rates.by_unit(cases, appealed, now_ms, "", "99999999", list(units)),
             "categories": rates.by_category(cases, appealed, now_ms, "", "99999999",
                                             {u: cat for u, (_, cat) in units.items()})}
@@ -218,7 +219,7 @@ def close(r: redis.Redis, period: Period, path: str, *, prior_weight: float, min
 
     tallies = tally(taps())
     units = {u.id: (u.name, u.category) for u in registry.list_units(r) if u.active}
-    cases = case_rates(steps, units, period.id, int(now * 1000))
+    cases = case_rates(steps, units, period.id, int(now) * 1000)  # to the second, as closed_at
     result = {"period": period.id, "start": period.start.isoformat(), "end": period.end.isoformat(),
               "closed_at": iso_time(now * 1000, tz),
               "taps": written["lines"], "digest": written["digest"], "prior_weight": prior_weight,
@@ -311,9 +312,7 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
     cases = None
     if "case_categories" in result:  # a result from before cases has none to check
         closed_ms = int(datetime.fromisoformat(result["closed_at"]).timestamp() * 1000)
-        numbered = [(n, t) for n, t in enumerate(taps, 1) if t.get("kind") in ("case", "appeal")]
-        known = {(t["unit"], t["id"]): t for t in taps if is_tap(t)}
-        cases = case_rates(numbered, units, result["period"], closed_ms, problems, known)
+        cases = case_rates(enumerate(taps, 1), units, result["period"], closed_ms, problems, check_taps=True)
     again = result_from(tally(taps, problems), units, prior_weight=result["prior_weight"],
                         min_n=result["min_n"], cases=cases)
     published = {u["unit"]: u for u in result["units"]}

@@ -47,13 +47,14 @@ def list_held(r: redis.Redis, units: list[str], *, window: int | None = None,
 def decide(r: redis.Redis, unit: str, stream_id: str, *, action: str, key_id: str, key_name: str,
            why: str, now_ms: int, tz: str, case: list[int] | None = None) -> tuple[str, str]:
     """Release or reject one held tap; a released 差评 opens its case (case:
-    cases.Policy.open_args). Returns (done | unknown | decided, decision id)."""
+    cases.Policy.open_args). Returns (done | unknown | decided | appealed, decision id);
+    appealed: a release of a tap whose appeal was upheld (it stays out)."""
     if action not in ACTIONS:
         raise ValueError(f"action must be one of {ACTIONS}")
     keys, today = UnitKeys(unit), local_day(now_ms / 1000, tz)
     status, decision = load_script(r, "review.lua")(
         keys=[keys.held, keys.decided, keys.tot, keys.day(today), keys.days, keys.snap, keys.log,
-              keys.cases, keys.open_cases, keys.all_cases],
+              keys.cases, keys.open_cases, keys.all_cases, keys.appeals],
         args=[stream_id, action, key_id, key_name, why, now_ms, today, *(case or [0, 0, 0])])
     return str(status), str(decision)
 

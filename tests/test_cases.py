@@ -230,3 +230,96 @@ def test_the_command_line_sweeps_replies_whose_follow_up_time_passed(h, runner, 
     assert out.exit_code == 0 and "closed 1 cases" in out.output
     assert store.get(h.r, unit, sid).state == "closed"
     assert "closed 0 cases" in runner.invoke(["cases", "sweep"]).output
+
+
+# An upheld appeal takes a tap out for good; found by a second reading (each of these failed).
+def _upheld(h, clock, rid):
+    from ratingsvc.cases import appeals
+    unit, sid = rid.rsplit(".", 1)
+    policy = h.app.extensions["ratingsvc.cases"]
+    now = int(clock.t * 1000)
+    appeals.file(h.r, policy, unit, sid, by="m", now_ms=now, reason="误触")
+    return appeals.decide(h.r, policy, unit, sid, uphold=True, by="o", now_ms=now + 1, note="属实")
+
+
+def test_an_upheld_tap_is_not_held_again_by_a_tap_on_another_window(rules, clock):
+    h = rules(RULE_RATER_WINDOWS_MAX=1)
+    w1, w2 = h.window(), h.window(name="2号窗口")
+    phone = h.rater()
+    rid = tap_from(h, w1, level=1, rater=phone).json["rating_id"]
+    assert _upheld(h, clock, rid).taken_out
+    clock.advance(600)
+    second = tap_from(h, w2, level=5, rater=phone).json
+    counts = h.counts()
+    assert counts["1"] == "0" and counts.get("h", "0") == "1"  # only the new tap is held
+    assert second["status"] == "held"
+
+
+def test_an_upheld_tap_held_meanwhile_is_not_released(rules, clock):
+    h = rules(RULE_RATER_WINDOWS_MAX=1)
+    w1, w2 = h.window(), h.window(name="2号窗口")
+    phone = h.rater()
+    rid = tap_from(h, w1, level=1, rater=phone).json["rating_id"]
+    from ratingsvc.cases import appeals
+    unit, sid = rid.rsplit(".", 1)
+    policy = h.app.extensions["ratingsvc.cases"]
+    appeals.file(h.r, policy, unit, sid, by="m", now_ms=int(clock.t * 1000), reason="误触")
+    clock.advance(600)
+    tap_from(h, w2, level=5, rater=phone)  # holds the first tap (and itself)
+    a = appeals.decide(h.r, policy, unit, sid, uphold=True, by="o", now_ms=int(clock.t * 1000), note="属实")
+    assert a.state == "upheld" and not a.taken_out
+    resp = h.client.post(f"/api/v1/review/{rid}", headers=h.admin, json={"action": "release", "why": "x"})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "appeal_upheld"
+    assert h.counts()["1"] == "0" and store.get(h.r, unit, sid).state == "void"
+    assert h.client.post(f"/api/v1/review/{rid}", headers=h.admin,
+                         json={"action": "reject", "why": "申诉成立"}).status_code == 200
+
+
+def test_an_upheld_tap_cannot_be_changed_back_in(h, clock):
+    win, phone = h.window(), h.rater()
+    rid = tap_from(h, win, level=1, rater=phone).json["rating_id"]
+    _upheld(h, clock, rid)
+    resp = phone.post(f"/api/v1/ratings/{rid}/level", json={"level": 2})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "not_changeable"
+    assert {k: v for k, v in h.counts().items() if k in "12345"} == {"1": "0"}
+
+
+def test_a_reopened_case_starts_afresh(rules, clock):
+    h = rules(RULE_RATER_WINDOWS_MAX=1)
+    w1, w2 = h.window(), h.window(name="2号窗口")
+    phone = h.rater()
+    rid = tap_from(h, w1, level=2, rater=phone).json["rating_id"]
+    unit, sid = rid.rsplit(".", 1)
+    policy = h.app.extensions["ratingsvc.cases"]
+    now = int(clock.t * 1000)
+    store.step(h.r, policy, unit, sid, "explain", by="m", now_ms=now, text={"reply": "已说明"})
+    store.step(h.r, policy, unit, sid, "followup", by="citizen", now_ms=now + 5, followup=1)
+    clock.advance(600)
+    tap_from(h, w2, level=5, rater=phone)  # holds the first: its case voided
+    assert store.get(h.r, unit, sid).state == "void"
+    h.client.post(f"/api/v1/review/{rid}", headers=h.admin, json={"action": "release", "why": "核对"})
+    c = store.get(h.r, unit, sid)
+    assert (c.state, c.followup, c.closed_ms, c.reply, c.replied_ms) == ("new", None, None, "", None)
+    assert [x["a"] for x in c.history] == ["open", "explain", "followup", "void", "open"]
+
+
+def test_a_tap_released_before_decisions_kept_their_day_can_be_upheld(rules, clock):
+    import json as _json
+
+    from ratingsvc.cases import appeals
+    h = rules(RULE_MIN_TAP_MS=800)
+    win = h.window()
+    rid = tap_from(h, win, level=1, wait=0.1).json["rating_id"]
+    clock.advance(86400)
+    h.client.post(f"/api/v1/review/{rid}", headers=h.admin, json={"action": "release", "why": "核对"})
+    unit, sid = rid.rsplit(".", 1)
+    k = store.UnitKeys(unit)
+    d = _json.loads(h.r.hget(k.decided, sid))
+    d.pop("day")  # as a release decided before cases stored it
+    h.r.hset(k.decided, sid, _json.dumps(d))
+    policy = h.app.extensions["ratingsvc.cases"]
+    now = int(clock.t * 1000)
+    appeals.file(h.r, policy, unit, sid, by="m", now_ms=now, reason="误触")
+    assert appeals.decide(h.r, policy, unit, sid, uphold=True, by="o", now_ms=now, note="属实").taken_out
+    assert h.counts()["1"] == "0"
+    assert not any(":" in f and f.startswith(":") for f in h.r.hkeys(k.snap))

@@ -263,7 +263,8 @@ def test_the_access_log_names_no_person_and_no_token(stack, h):
     # (nginx writes each line just after its answer)
     wait_for(lambda: headers["X-Request-Id"] in stack.log())  # the rating's line: the last of three
     log = stack.log()
-    for secret in (token, "CaseLinkToken99", "wxcodeQQ", "wxstateZZ", "127.0.0.1", "198.51.100", "pj.example.gov.cn",
+    for secret in (token, "CaseLinkToken99", "wxcodeQQ", "wxstateZZ",
+                   "127.0.0.1", "198.51.100", "pj.example.gov.cn",
                    cookie.split("=", 1)[1], ticket):
         assert secret not in log, secret
     # the address cut to its /24, tokens replaced, the request id the app saw, the User-Agent

@@ -12,6 +12,7 @@ import redis
 from ..recording import rating_id
 from ..rkeys import UnitKeys
 from ..store import load_script, read_many
+from ..timeutil import local_day
 from .policy import Policy
 from .store import CHUNK, CaseProblem
 
@@ -74,17 +75,23 @@ def _run(r: redis.Redis, policy: Policy, unit: str, stream_id: str, mode: str, *
         raise CaseProblem(*REFUSED["unknown"])
     tap = found[0][1]
     day = tap["d"]
-    decided = r.hget(keys.decided, stream_id)
-    count_day = (json.loads(decided).get("day") or day) if decided else day
-    last = policy.due(int(tap["t"]), policy.appeal_days)
+    raw = r.hget(keys.decided, stream_id)
+    decided = json.loads(raw) if raw else {}
+    released = decided.get("action") == "release"
+    # A release counts the tap from the day of the decision (kept with it since cases; before,
+    # the day of its time).
+    release_day = local_day(int(decided["t"]) / 1000, policy.tz) if released else day
+    count_day = (decided.get("day") or release_day) if released else day
+    # The time to appeal runs from when the tap began to count: its release, if it was held.
+    last = policy.due(int(decided["t"]) if released else int(tap["t"]), policy.appeal_days)
     for _ in range(2):
         status, value = load_script(r, "appeal.lua")(
             keys=[keys.appeals, keys.pending_appeals, keys.log, keys.held, keys.decided, keys.dedupe(day),
                   keys.tot, keys.day(count_day), keys.days, keys.snap, keys.cases, keys.open_cases,
                   keys.all_cases],
             args=[stream_id, mode, now_ms, by, json.dumps(said, ensure_ascii=False), day, count_day, last,
-                  change_ms])
-        if status != "moved":
+                  change_ms, release_day])
+        if status != "moved" or not value:
             break
         count_day = value  # released meanwhile: counted on the day of its release
     if status != "done":
@@ -102,10 +109,15 @@ def file(r: redis.Redis, policy: Policy, unit: str, stream_id: str, *, by: str, 
     return got
 
 
+def check_note(note: str, uphold: bool) -> str:
+    """The office's note, stripped; CaseProblem if upholding without one, or too long."""
+    return _text(note, "note", uphold)
+
+
 def decide(r: redis.Redis, policy: Policy, unit: str, stream_id: str, *, uphold: bool, by: str, now_ms: int,
            note: str, change_ms: int = 0) -> Appeal:
     """The office's decision; upheld takes the tap out of the counts from now on."""
-    said = [["note", _text(note, "note", uphold)]]
+    said = [["note", check_note(note, uphold)]]
     _run(r, policy, unit, stream_id, "uphold" if uphold else "reject", by=by, now_ms=now_ms, said=said,
          change_ms=change_ms)
     got = get(r, unit, stream_id)

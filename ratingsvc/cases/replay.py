@@ -42,11 +42,12 @@ def ms(value: str) -> int:
     return int(datetime.fromisoformat(value).timestamp() * 1000)
 
 
-def replay(lines: Iterable[dict], problems: list[str] | None = None,
-           taps: dict[tuple[str, str], dict] | None = None) -> tuple[list[Case], list[Appeal]]:
+def replay(lines: Iterable, problems: list[str] | None = None,
+           check_taps: bool = False) -> tuple[list[Case], list[Appeal]]:
     """The cases and appeals the lines make (numbered as the export's lines: (number, line)
     pairs are also taken); a step that does not fit its case is said in problems and skipped.
-    taps: (unit, id) -> tap line, to check that a case opens on a tap of the export."""
+    check_taps: the lines include the taps, and a case must open on a tap before it."""
+    taps: set[tuple[str, str]] = set()
     cases: dict[tuple[str, str], Case] = {}
     found: dict[tuple[str, str], Appeal] = {}
 
@@ -58,6 +59,8 @@ def replay(lines: Iterable[dict], problems: list[str] | None = None,
         if isinstance(line, tuple):
             number, line = line
         kind = line.get("kind")
+        if kind is None:
+            taps.add((str(line["unit"]), str(line["id"])))
         if kind not in ("case", "appeal"):
             continue
         key, action, at = (str(line["unit"]), str(line["of"])), line.get("action"), ms(line["time"])
@@ -83,7 +86,7 @@ def replay(lines: Iterable[dict], problems: list[str] | None = None,
             if state not in ("", "void"):
                 say(number, f"case {key[1]} is opened again while '{state}'")
                 continue
-            if taps is not None and key not in taps:
+            if check_taps and key not in taps:
                 say(number, f"case {key[1]} opens on no tap before it")
                 continue
             cases[key] = Case(key[0], key[1], int(line["window"]), int(line["level"]), 0, "", at, "new",

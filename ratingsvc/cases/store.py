@@ -45,12 +45,27 @@ MISSING = {"cause": "请填写问题原因。", "act": "请填写整改措施。
            "note": "请填写核实情况。"}
 
 
+#: a refusal's code -> its HTTP status, for the API and the console alike (else 422: bad input)
+STATUS = {"unknown_case": 404, "unknown_rating": 404, **{code: 409 for code in (
+    "wrong_state", "appeal_exists", "appeal_decided", "not_counted", "appeal_late", "appeal_refused",
+    "followup_closed", "not_due")}}
+
+
 class CaseProblem(ValueError):
     """A step that cannot be taken; code and a Chinese message for the console and API."""
 
     def __init__(self, code: str, message: str, state: str = "") -> None:
         super().__init__(message)
         self.code, self.message, self.state = code, message, state
+
+    @property
+    def status(self) -> int:
+        """Its HTTP status: 404, 409, else 422 (the console's forms answer bad input with 400)."""
+        return STATUS.get(self.code, 422)
+
+    @property
+    def form_status(self) -> int:
+        return STATUS.get(self.code, 400)
 
 
 @dataclass

@@ -15,13 +15,12 @@ from ..cases import store as case_store
 from ..cases.store import CaseProblem
 from ..extensions import get_policy, get_redis, now
 from . import actor, render, require, whole
-from .cases import STATUS, change_ms, names, window_names
+from .cases import change_ms, names, window_names
 
 bp = Blueprint("console_appeals", __name__, url_prefix="/console", template_folder="templates")
 PAGE = 50
 DECIDED_LISTED = 50
 VERBS = {"uphold": "认定申诉成立", "reject": "认定申诉不成立"}
-FORM_PROBLEMS = ("missing_note", "too_long")  # the note's: the same for every appeal of a bulk
 
 
 def _page(*, error: str | None = None, status: int = 200, values: dict[str, str] | None = None,
@@ -94,33 +93,25 @@ def decide():
         actions.decide_appeal(get_redis(), actor(), now(), get_policy(), unit, sid, uphold=uphold, note=note,
                               change_ms=change_ms())
     except CaseProblem as problem:
-        return _page(error=problem.message, status=STATUS.get(problem.code, 400), values={rid: note})
+        return _page(error=problem.message, status=problem.form_status, values={rid: note})
     return redirect(url_for(".index", done=request.form["decision"], n=1))
 
 
 @bp.route("/appeals/bulk", methods=["POST"])
 @require("appeals.decide")
 def bulk():
-    """The ticked appeals with one decision and one note, each decided and audited on its own.
-    The first goes alone, so that a note the domain refuses is said before any is decided."""
+    """The ticked appeals with one decision and one note, each decided and audited on its own
+    (a note the domain refuses is said before any is decided)."""
     uphold, note = _decision()
     ids = list(dict.fromkeys(request.form.getlist("ids")))
     if not ids:
         _bad("请先勾选要复核的申诉。")
-    first, *rest = ids
-    unit, sid = _rating(first)
-    for other in rest:
-        _rating(other)
-    done = refused = 0
+    for rid in ids:
+        _rating(rid)
     try:
-        actions.decide_appeal(get_redis(), actor(), now(), get_policy(), unit, sid, uphold=uphold, note=note,
-                              change_ms=change_ms())
-        done = 1
+        counts = actions.decide_appeals(get_redis(), actor(), now(), get_policy(), ids, uphold=uphold,
+                                        note=note, change_ms=change_ms())
     except CaseProblem as problem:
-        if problem.code in FORM_PROBLEMS:
-            return _page(error=f"批量复核未处理：{problem.message}", status=400)
-        refused = 1
-    counts = actions.decide_appeals(get_redis(), actor(), now(), get_policy(), rest, uphold=uphold, note=note,
-                                    change_ms=change_ms())
-    return redirect(url_for(".index", done=request.form["decision"], n=done + counts["done"],
-                            refused=refused + counts["refused"]))
+        return _page(error=f"批量复核未处理：{problem.message}", status=problem.form_status)
+    return redirect(url_for(".index", done=request.form["decision"], n=counts["done"],
+                            refused=counts["refused"]))

@@ -27,10 +27,6 @@ FILTERS = {"open": "未办结（全部）", "overdue": "已超期", **{s: STATE_
 STEP_FIELDS = {"verify": ("note",), "rectify": ("cause", "act", "reply"), "explain": ("reply",)}
 DONE = {"verify": "已核实。", "rectify": "已提交整改情况和给群众的答复。", "explain": "已提交解释说明。",
         "appeal": "已提交申诉，等待评议办复核。"}
-STATUS = {"unknown_case": 404, "unknown_rating": 404, "wrong_state": 409, "appeal_exists": 409,
-          "appeal_decided": 409, "not_counted": 409, "appeal_late": 409}
-
-
 def now_ms() -> int:
     return int(now() * 1000)
 
@@ -176,7 +172,7 @@ def appeal(rid: str):
                             change_ms=change_ms())
     except CaseProblem as problem:
         return case_page(unit, sid, errors={"appeal": problem.message}, values=request.form,
-                         status=STATUS.get(problem.code, 400))
+                         status=problem.form_status)
     return redirect(url_for(".case", rid=rid, done="appeal"))
 
 
@@ -194,7 +190,7 @@ def step(rid: str, action: str):
                           on_reply=get_case_reply())
     except CaseProblem as problem:
         return case_page(unit, sid, errors={action: problem.message}, values=request.form,
-                         status=STATUS.get(problem.code, 400))
+                         status=problem.form_status)
     return redirect(url_for(".case", rid=rid, done=action))
 
 

@@ -57,6 +57,9 @@ def _queue(f: dict[str, Any]) -> dict[str, Any]:
     return {"held": held, "taps": taps, "units": units, "windows": windows}
 
 
+APPEALED = "这条评价的申诉已成立，已剔除出统计，不能放行（可作不计入处理）。"
+
+
 def _page(f: dict[str, Any], *, error: str | None = None, status: int = 200, notice: str | None = None):
     q = _queue(f)
     taps, held = q["taps"], q["held"]
@@ -127,8 +130,9 @@ def decide():
     status, _ = actions.decide(get_redis(), actor(), now(), parsed[0], parsed[1], action=action, why=why,
                                tz=current_app.config["TIMEZONE"], policy=get_policy())
     if status != "done":
-        message = "这条评价已经处理过了。" if status == "decided" else "没有这条待核的评价。"
-        return _page(f, error=message, status=409 if status == "decided" else 404)
+        message = {"decided": "这条评价已经处理过了。", "appealed": APPEALED}.get(status,
+                                                                               "没有这条待核的评价。")
+        return _page(f, error=message, status=404 if status == "unknown" else 409)
     return redirect(url_for(".index", **_args(f), done=action, n=1))
 
 

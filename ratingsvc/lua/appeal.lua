@@ -6,6 +6,9 @@
 -- ARGV: 1 tap stream id  2 file | uphold | reject  3 now (ms)  4 by  5 what was said (JSON list
 --       [[name, value], ...])  6 D  7 C  8 file: the last moment to appeal (ms)
 --       9 how long after a tap its rater may change its level (ms)
+--       10 the day of its release, for a release decided before decisions kept their day
+-- An upheld tap is out for good: no later hold (record.lua), level change (change.lua) or
+-- release (review.lua) counts it again.
 -- Returns {done | unknown | exists | decided | not_counted | late | moved, state or C}
 local id, mode, now, by = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local e = redis.call('XRANGE', KEYS[3], id, id)[1]
@@ -20,7 +23,7 @@ if redis.call('HEXISTS', KEYS[4], id) == 1 then counted = false end
 local dec = redis.call('HGET', KEYS[5], id)
 if dec then
   dec = cjson.decode(dec)
-  counted, cday = dec.action == 'release', dec.day or ''
+  counted, cday = dec.action == 'release', dec.day or ARGV[10]
 end
 local raw = redis.call('HGET', KEYS[1], id)
 local a = raw and cjson.decode(raw)
@@ -77,6 +80,11 @@ if mode == 'uphold' then
     if cday ~= ARGV[7] then return {'moved', cday} end
     add_count(KEYS[7], KEYS[8], KEYS[9], KEYS[10], cday, f.w, level, -1)
   end
+  -- Out for good: not the rater's counted tap of the day any more (a tap on another window
+  -- would hold it), and not changeable (change.lua; the day's hash outlives the change window).
+  local first = redis.call('HGET', KEYS[6], 'f:' .. f.r)
+  if first and string.match(first, '^([^|]*)|') == id then redis.call('HDEL', KEYS[6], 'f:' .. f.r) end
+  if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HSET', KEYS[6], 'x:' .. id, '1') end
   a.s, a.out = 'upheld', counted and 1 or 0
 else
   a.s = 'rejected'

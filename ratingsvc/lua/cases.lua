@@ -23,7 +23,8 @@ local function case_open(ck, id, window, level, tapms, day, now, vd, rd)
     from = 'void'
   end
   c.w, c.l, c.t, c.d, c.o, c.s = tonumber(window), tonumber(level), tonumber(tapms), day, tonumber(now), 'new'
-  c.vd, c.rd, c.fd, c.vt, c.rt, c.why = tonumber(vd), tonumber(rd), nil, nil, nil, nil
+  c.vd, c.rd, c.fd, c.vt, c.rt, c.ct, c.fu, c.why = tonumber(vd), tonumber(rd), nil, nil, nil, nil, nil, nil
+  c.note, c.cause, c.act, c.reply = nil, nil, nil, nil  -- a reopened case starts afresh
   c.h[#c.h + 1] = {a = 'open', t = tonumber(now), by = ''}
   redis.call('HSET', ck.cs, id, cjson.encode(c))
   redis.call('ZADD', ck.cq, vd, id)

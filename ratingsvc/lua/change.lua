@@ -21,6 +21,7 @@ if f.s == 'duplicate' then return {'not_changeable', level, f.t} end
 local window = tonumber(ARGV[5])
 if window <= 0 or tonumber(ARGV[4]) - tonumber(f.t) > window then return {'closed', level, f.t} end
 if redis.call('HEXISTS', KEYS[8], ARGV[1]) == 1 then return {'not_changeable', level, f.t} end
+if redis.call('HEXISTS', KEYS[6], 'x:' .. ARGV[1]) == 1 then return {'not_changeable', level, f.t} end  -- appeal upheld
 if ARGV[3] == level then return {'unchanged', level, f.t} end
 
 local state = 'held'

@@ -2,16 +2,21 @@
 -- rejected 'x' from today on). Either way it leaves the pending count 'h' today. The tap is
 -- never deleted: the decision is appended to the unit's log and kept in the decided hash.
 -- A released 差评 opens its case (cases.lua), with deadlines from now.
--- KEYS: 1 hq  2 hd  3 tot  4 day:<today>  5 days  6 snap  7 log  8 cs  9 cq  10 ca
+-- A tap whose appeal was upheld (held since) is not released: it stays out.
+-- KEYS: 1 hq  2 hd  3 tot  4 day:<today>  5 days  6 snap  7 log  8 cs  9 cq  10 ca  11 ap
 -- ARGV: 1 tap id  2 release|reject  3 key id  4 key name  5 why  6 now (ms)  7 today
 --       8 highest level that opens a case  9 its verify deadline  10 its rectify deadline (ms)
--- Returns {done | unknown | decided, decision id}
+-- Returns {done | unknown | decided | appealed, decision id}
 local held = redis.call('HGET', KEYS[1], ARGV[1])
 if not held then
   if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return {'decided', ''} end
   return {'unknown', ''}
 end
 local window, level = string.match(held, '^([^|]*)|([^|]*)|')
+if ARGV[2] == 'release' then
+  local appeal = redis.call('HGET', KEYS[11], ARGV[1])
+  if appeal and cjson.decode(appeal).s == 'upheld' then return {'appealed', ''} end
+end
 add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, 'h', -1)
 add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, ARGV[2] == 'release' and level or 'x', 1)
 local id = redis.call('XADD', KEYS[7], '*', 'k', 'review', 'of', ARGV[1], 'a', ARGV[2],
@@ -20,7 +25,7 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({
   action = ARGV[2], by = ARGV[3], name = ARGV[4], why = ARGV[5], t = tonumber(ARGV[6]),
   decision = id, held = held, day = ARGV[7]}))
-if ARGV[2] == 'release' and tonumber(level) <= tonumber(ARGV[8] or '0') then
+if ARGV[2] == 'release' and tonumber(level) <= tonumber(ARGV[8]) then
   local tap = redis.call('XRANGE', KEYS[7], ARGV[1], ARGV[1])[1]
   local f = {}
   for i = 1, tap and #tap[2] or 0, 2 do f[tap[2][i]] = tap[2][i + 1] end

@@ -22,16 +22,11 @@ from .scores import csv_response
 blp = ApiBlueprint("cases", __name__, url_prefix="/api/v1", description="Cases, appeals and their rates")
 per_key_limit(blp)
 
-NOT_FOUND = {"unknown_case", "unknown_rating"}
-CONFLICT = {"wrong_state", "appeal_exists", "appeal_decided", "not_counted", "appeal_late",
-            "followup_closed", "not_due"}
-
-
 def problem(exc: CaseProblem) -> ApiError:
-    """The API's error for a step that cannot be taken."""
-    if exc.code in NOT_FOUND:
+    """The API's error for a step that cannot be taken (its status: CaseProblem.status)."""
+    if exc.status == 404:
         return NotFound(exc.message, code=exc.code)
-    if exc.code in CONFLICT:
+    if exc.status == 409:
         return Conflict(exc.message, code=exc.code, details={"state": exc.state} if exc.state else None)
     return Unprocessable(exc.message, code=exc.code)
 

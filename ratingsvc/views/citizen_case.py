@@ -12,12 +12,13 @@ from .. import registry
 from ..cases import citizen, notify
 from ..cases import store as case_store
 from ..cases.store import Case, CaseProblem
-from ..errors import ApiError, Conflict, NotFound, Unprocessable
+from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import ApiBlueprint, case_url, get_case_reply, get_policy, get_redis, get_signing, now
 from ..limiting import citizen_limit, local_citizen_limit
 from ..recording import parse_rating_id
 from ..rkeys import UnitKeys
 from ..schemas import CitizenCaseSchema, FollowupSchema
+from .cases import problem
 
 blp = ApiBlueprint("citizen_case", __name__, url_prefix="/api/v1",
                    description="Citizens: the case of their 差评 (查看处理结果), and rating its handling")
@@ -97,7 +98,7 @@ def rate_handling(case: Case, followup: int) -> Case:
         if exc.code == "wrong_state":
             raise Conflict(wrong_state(case_store.get(r, case.unit, case.id) or case),
                            code="wrong_state") from None
-        raise ApiError(exc.message, code=exc.code) from None
+        raise problem(exc) from None
     notify.forget(r, case.unit, case.id)
     return done
 

@@ -68,7 +68,7 @@ def decisions(args: dict):
 @require("review.decide")
 @blp.arguments(DecisionSchema)
 @blp.response(200, DecisionAnswerSchema)
-@blp.error(409, "already_decided")
+@blp.error(409, "already_decided; appeal_upheld: a release of a tap taken out after an appeal")
 def decide(body: dict, rating_id: str):
     """Release a held tap (counted from today on) or reject it; the tap itself stays."""
     parsed = recording.parse_rating_id(rating_id)
@@ -82,4 +82,7 @@ def decide(body: dict, rating_id: str):
     if status == "decided":
         raise Conflict("这条评价已经处理过了。", code="already_decided",
                        message_en="This tap has been decided already.")
+    if status == "appealed":
+        raise Conflict("这条评价的申诉已成立，已剔除出统计，不能放行。", code="appeal_upheld",
+                       message_en="This tap's appeal was upheld: it stays out of the counts.")
     return {"status": DONE[body["action"]], "decision": decision}
