@@ -67,6 +67,23 @@ def _text(value: str | None, name: str, required: bool) -> str:
     return value
 
 
+def _last(policy: Policy, tap: dict, decided: dict) -> int:
+    """The last moment to appeal a tap: APPEAL_DAYS working days from when it began to count
+    (its release, if it was held)."""
+    since = int(decided["t"]) if decided.get("action") == "release" else int(tap["t"])
+    return policy.due(since, policy.appeal_days)
+
+
+def deadline(r: redis.Redis, policy: Policy, unit: str, stream_id: str) -> int | None:
+    """The last moment to appeal this tap (ms), None if there is no such tap."""
+    keys = UnitKeys(unit)
+    found = r.xrange(keys.log, stream_id, stream_id)
+    if not found or found[0][1].get("k") != "tap":
+        return None
+    raw = r.hget(keys.decided, stream_id)
+    return _last(policy, found[0][1], json.loads(raw) if raw else {})
+
+
 def _run(r: redis.Redis, policy: Policy, unit: str, stream_id: str, mode: str, *, by: str, now_ms: int,
          said: list[list[str]], change_ms: int) -> str:
     keys = UnitKeys(unit)
@@ -82,8 +99,7 @@ def _run(r: redis.Redis, policy: Policy, unit: str, stream_id: str, mode: str, *
     # the day of its time).
     release_day = local_day(int(decided["t"]) / 1000, policy.tz) if released else day
     count_day = (decided.get("day") or release_day) if released else day
-    # The time to appeal runs from when the tap began to count: its release, if it was held.
-    last = policy.due(int(decided["t"]) if released else int(tap["t"]), policy.appeal_days)
+    last = _last(policy, tap, decided)
     for _ in range(2):
         status, value = load_script(r, "appeal.lua")(
             keys=[keys.appeals, keys.pending_appeals, keys.log, keys.held, keys.decided, keys.dedupe(day),

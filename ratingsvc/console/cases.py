@@ -135,7 +135,7 @@ def case_page(unit: str, sid: str, *, errors: dict[str, str] | None = None, valu
     if case is None:
         raise NoCase()
     policy, at = get_policy(), now_ms()
-    appeal_due = policy.due(case.tapped_ms, policy.appeal_days)
+    appeal_due = appeal_store.deadline(get_redis(), policy, case.unit, case.id) or 0
     steps = [s for s in STEP_FIELDS if case.state in STEPS[s][0]] if check("cases.handle", unit) else []
     appeal = appeal_store.get(r, unit, sid)
     may_appeal = check("appeals.file", unit) and case.state != "void"
