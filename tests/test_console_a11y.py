@@ -272,3 +272,26 @@ def test_every_page_an_office_admin_opens(data, live, desk, tmp_path):
 
 def test_every_page_a_manager_opens(data, live, desk, tmp_path):
     every_page(desk, live, data, tmp_path, "zhang", MANAGER_PAGES, "manager")
+
+
+def test_the_citizens_case_page(h, live, browser):
+    """The rater's case page (an elder-friendly phone page) before the reply, and with its
+    follow-up buttons. It refuses every script (script-src 'none'), so axe comes in with the
+    browser's CSP bypass."""
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", bypass_csp=True)
+    ctx.route(f"{live}{AXE_URL}", lambda route: route.fulfill(
+        path=str(AXE), content_type="application/javascript; charset=utf-8"))
+    page = ctx.new_page()
+    try:
+        answer = tap_from(h, h.window(), level=1).json
+        path = answer["case_url"].split("/r/", 1)[1]
+        page.goto(f"{live}/r/{path}")
+        assert serious(page, "citizen-case-new") == ""
+        unit, sid = answer["rating_id"].rsplit(".", 1)
+        store.step(h.r, h.app.extensions["ratingsvc.cases"], unit, sid, "explain", by="m",
+                   now_ms=int(h.clock() * 1000), text={"reply": "经核实，该事项需本人到场办理，已电话向您说明。"})
+        page.goto(f"{live}/r/{path}")
+        assert page.get_by_role("button", name="满意", exact=True).is_visible()
+        assert serious(page, "citizen-case-replied") == ""
+    finally:
+        ctx.close()
