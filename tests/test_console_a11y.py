@@ -288,8 +288,9 @@ def test_the_citizens_case_page(h, live, browser):
         page.goto(f"{live}/r/{path}")
         assert serious(page, "citizen-case-new") == ""
         unit, sid = answer["rating_id"].rsplit(".", 1)
+        reply = {"reply": "经核实，该事项需本人到场办理，已电话向您说明。"}
         store.step(h.r, h.app.extensions["ratingsvc.cases"], unit, sid, "explain", by="m",
-                   now_ms=int(h.clock() * 1000), text={"reply": "经核实，该事项需本人到场办理，已电话向您说明。"})
+                   now_ms=int(h.clock() * 1000), text=reply)
         page.goto(f"{live}/r/{path}")
         assert page.get_by_role("button", name="满意", exact=True).is_visible()
         assert serious(page, "citizen-case-replied") == ""
