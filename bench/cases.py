@@ -7,8 +7,9 @@ Starts its own redis-server (append-only file, everysec, as `make run`), then me
     each, the deadlines worked out per tap as the app does);
   - a case step (verify, then explain) vs the tap itself;
   - the case rates of a period for N units holding M cases and M/20 appeals (rates.load and
-    by_unit, as the score table and the console read them) vs the counts of the same units
-    (scoring.period_counts, what the score table already reads).
+    by_unit, as the score table and the console read them), read afresh and from the cache
+    (nothing changed), vs the counts of the same units (scoring.period_counts, uncached, what
+    the score table already reads); with the garbage collector paused, as the table runs.
 Prints a table and writes bench/results/cases-<date>.json. Ratios, not absolute numbers, are
 what compare across machines.
 """
@@ -36,6 +37,7 @@ from ratingsvc.embedded import RedisServer  # noqa: E402
 from ratingsvc.periods import Period  # noqa: E402
 from ratingsvc.recording import Tap  # noqa: E402
 from ratingsvc.rkeys import UnitKeys  # noqa: E402
+from ratingsvc.views.scores import no_gc  # noqa: E402
 
 NOW_MS = 1_780_279_200_000  # 2026-06-01 10:00 in Shanghai
 POLICY = Policy()
@@ -88,6 +90,7 @@ def run(r: redis.Redis, taps: int, units: int, cases: int) -> dict:
                 c.update(vt=t + 3_600_000, rt=t + 86_400_000, fd=t + 8 * 86_400_000, fu=rng.choice([1, 2, 3]))
             p.hset(k.cases, sid, json.dumps(c))
             p.zadd(k.all_cases, {sid: t})
+            p.incr(k.case_version)  # as the scripts do
             if i % 20 == 0:
                 p.hset(k.appeals, sid, json.dumps({"s": "pending", "w": 1, "l": 1, "t": t, "d": c["d"],
                                                    "ft": t, "by": "b", "reason": "r"}))
@@ -97,20 +100,26 @@ def run(r: redis.Redis, taps: int, units: int, cases: int) -> dict:
     def counts() -> None:
         scoring.period_counts(r, ids, period.start, period.end)
 
-    def case_rates() -> None:
-        found, appealed = rates.load(r, ids, period, "Asia/Shanghai")
+    def case_rates(cache: rates.CasesCache | None = None) -> None:
+        found, appealed = rates.load(r, ids, period, "Asia/Shanghai", cache)
         rates.by_unit(found, appealed, NOW_MS, "20260501", "20260930", ids)
 
-    base_ms, rates_ms = median_ms(counts), median_ms(case_rates)
+    cache = rates.CasesCache()
+    with no_gc():  # as the score table runs
+        base_ms, rates_ms = median_ms(counts), median_ms(case_rates)
+        case_rates(cache)
+        warm_ms = median_ms(lambda: case_rates(cache))
     out = {
         "tap_without_cases_per_s": round(off), "tap_opening_a_case_per_s": round(on),
         "tap_ratio": round(on / off, 3), "case_steps_per_s": round(2 * step_rate),
         "units": units, "cases": cases, "period_counts_ms": round(base_ms, 1),
-        "case_rates_ms": round(rates_ms, 1), "rates_to_counts": round(rates_ms / base_ms, 2)}
+        "case_rates_ms": round(rates_ms, 1), "rates_to_counts": round(rates_ms / base_ms, 2),
+        "case_rates_cached_ms": round(warm_ms, 1), "cached_to_counts": round(warm_ms / base_ms, 2)}
     print(f"a counted 差评: {on:,.0f}/s opening its case, {off:,.0f}/s with cases off ({on / off:.2f}x)")
     print(f"case steps: {2 * step_rate:,.0f}/s (verify, explain)")
-    print(f"{units:,} units, {cases:,} cases: rates {rates_ms:.1f} ms, their counts {base_ms:.1f} ms "
-          f"({rates_ms / base_ms:.2f}x)")
+    print(f"{units:,} units, {cases:,} cases: rates {rates_ms:.1f} ms read afresh "
+          f"({rates_ms / base_ms:.2f}x), "
+          f"{warm_ms:.1f} ms from the cache ({warm_ms / base_ms:.2f}x); their counts {base_ms:.1f} ms")
     return out
 
 

@@ -140,6 +140,7 @@ def cases(r: redis.Redis, ids: list[str], unit: str, window: int, n: int, now_ms
             k = UnitKeys(uid)
             p.hset(k.cases, sid, json.dumps(c, ensure_ascii=False))
             p.zadd(k.all_cases, {sid: t})
+            p.incr(k.case_version)  # as the scripts do
             if state != "closed":
                 p.zadd(k.open_cases, {sid: c.get("fd") or (c["vd"] if state == "new" else c["rd"])})
             if i % 20 == 0:

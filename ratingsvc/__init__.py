@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import configcheck, console, durability, errors, limiting, logs, metrics, scoring
 from .cases.notify import ReplyNotice
 from .cases.policy import Policy
+from .cases.rates import CasesCache
 from .extensions import RatingApi, redis_store
 from .proxycheck import ProxyCheck
 from .rules import Rules
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ratingsvc.rules"] = Rules.from_config(app.config)
     app.extensions["ratingsvc.cases"] = Policy.from_config(app.config)
     app.extensions["ratingsvc.counts_cache"] = scoring.CountsCache()
+    app.extensions["ratingsvc.cases_cache"] = CasesCache()
     app.extensions["ratingsvc.durability"] = durability.Guard(app.config["TAP_DURABILITY"])
     c = app.config
     wechat = app.extensions["ratingsvc.wechat"] = WeChat(

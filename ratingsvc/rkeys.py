@@ -33,6 +33,7 @@ Per unit (hash tag ``{u.ID}``):
     ca          zset  every case by its tap's time (ms)
     ap          hash  tap id -> its appeal (JSON, ratingsvc.cases.appeals)
     apq         zset  pending appeals by the time they were made (ms)
+    cv          string the version of the unit's cases and appeals: bumped by every change of them
     ws          hash  tap id -> the openid of its rater who allowed a WeChat notice of the reply
                       (one-time subscription), sealed (Signing.seal, AES-GCM, bound to the rating
                       id); never the raw openid. Deleted once the notice is sent (or tried) or the
@@ -150,6 +151,10 @@ class UnitKeys:
     @property
     def pending_appeals(self) -> str:
         return self.prefix + "apq"
+
+    @property
+    def case_version(self) -> str:
+        return self.prefix + "cv"
 
     @property
     def wechat_subscribers(self) -> str:

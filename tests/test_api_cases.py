@@ -141,3 +141,25 @@ def test_rates_by_the_national_definitions(two, clock):
     assert rows[0][:4] == ["unit", "name", "category", "bad"] and rows[1][0] == "u1" and rows[1][3] == "3"
     mine = h.client.get("/api/v1/case-rates?period=p1", headers=h.m1).json["units"]
     assert [u["unit"] for u in mine] == ["u1"]
+
+
+def test_the_cached_table_follows_every_change_of_cases_and_appeals(two):
+    """The score table keeps each unit's cases between reads (rates.CasesCache) until the unit's
+    case version moves: a new 差评, a step, an appeal and its decision each show at once."""
+    h = two
+
+    def u1():
+        units = h.client.get("/api/v1/scores?period=p1", headers=h.admin).json["units"]
+        return next(u for u in units if u["unit"] == "u1")["cases"]
+
+    assert u1()["bad"] == 3 and u1()["replied"] == 0
+    h.client.post(path(h.bad[0], "explain"), headers=h.m1, json={"reply": "已说明"})
+    assert u1()["replied"] == 1
+    tap_from(h, h.w1, level=1)
+    assert u1()["bad"] == 4
+    h.client.post(f"/api/v1/ratings/{h.bad[1]}/appeal", headers=h.m1, json={"reason": "误触"})
+    assert u1()["appeals"] == 1
+    h.client.post(f"/api/v1/appeals/{h.bad[1]}", headers=h.admin, json={"decision": "uphold", "note": "属实"})
+    assert (u1()["upheld"], u1()["bad"]) == (1, 3)
+    cache = h.app.extensions["ratingsvc.cases_cache"]
+    assert any(key[0] == "u1" for key in cache.entries)

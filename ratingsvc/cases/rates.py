@@ -16,6 +16,7 @@ Rates are fractions 0..1 rounded to 4 places, None where nothing is there to div
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from statistics import median
 
@@ -99,35 +100,76 @@ def by_category(cases: Iterable[Case], appeals: Iterable[Appeal], now_ms: int, f
     return {cat: of(per_c[cat], per_a[cat], now_ms) for cat in sorted(per_c)}
 
 
-def load(r: redis.Redis, units: list[str], period: Period, tz: str) -> tuple[list[Case], list[Appeal]]:
-    """The cases and appeals of the period's taps, of these units: per chunk of CHUNK units,
-    one round trip (each unit's case ids in the period and its appeals), and one more for the
-    cases if any."""
+@dataclass
+class CasesCache:
+    """The cases and appeals of a unit's period as last read in this process, with the unit's
+    case version (cv) they were read at: a unit is read again only when its version moved.
+    Exact because every script that changes a unit's cases or appeals bumps its version in the
+    same step (cases.lua, appeal.lua). Tied to the server's run_id, as scoring.CountsCache."""
+
+    LIMIT = 200_000  # entries kept before starting afresh (units x periods asked for)
+    server: str = ""
+    entries: dict[tuple[str, int, int], tuple[str, list[Case], list[Appeal]]] = field(default_factory=dict)
+
+
+def load(r: redis.Redis, units: list[str], period: Period, tz: str,
+         cache: CasesCache | None = None) -> tuple[list[Case], list[Appeal]]:
+    """The cases and appeals of the period's taps, of these units. Per chunk of CHUNK units:
+    each unit's case version (one round trip), then, for those that ever had a case or an
+    appeal and are not cached at that version, their case ids in the period and appeals (one),
+    and their cases (one more, if any)."""
     since = int(datetime.combine(period.start, time(), zone(tz)).timestamp() * 1000)
     until = int(datetime.combine(period.end + timedelta(days=1), time(), zone(tz)).timestamp() * 1000)
     first, last = day_key(period.start), day_key(period.end)
+    entries: dict = {}
     cases: list[Case] = []
     found: list[Appeal] = []
     for i in range(0, len(units), CHUNK):
         chunk = units[i:i + CHUNK]
+        asked = [("INFO", "server")] if cache is not None and i == 0 else []  # with the first versions
+        versions = read_many(r, [*asked, *(("GET", UnitKeys(u).case_version) for u in chunk)])
+        if asked and cache is not None:
+            info, *versions = versions
+            server = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                           if line.startswith("run_id:")), "")
+            if server != cache.server or len(cache.entries) > cache.LIMIT:
+                cache.server, cache.entries = server, {}
+            entries = cache.entries
+        todo = []
+        for u, v in zip(chunk, versions, strict=True):
+            hit = entries.get((u, since, until)) if v is not None else None
+            if v is None:
+                continue  # never a case nor an appeal
+            if hit is not None and hit[0] == v:
+                cases += hit[1]
+                found += hit[2]
+            else:
+                todo.append((u, v))
         commands: list[tuple] = []
-        for u in chunk:
+        for u, _ in todo:
             k = UnitKeys(u)
             commands += [("ZRANGEBYSCORE", k.all_cases, since, f"({until}"), ("HGETALL", k.appeals)]
         replies = read_many(r, commands)
         asks = []
-        for j, u in enumerate(chunk):
+        got: dict[str, tuple[list[Case], list[Appeal]]] = {u: ([], []) for u, _ in todo}
+        for j, (u, _) in enumerate(todo):
             ids, appealed = replies[2 * j], replies[2 * j + 1]
             if ids:
                 asks.append((u, list(ids)))
             pairs = appealed
             if isinstance(appealed, list):  # RESP2: a flat list
                 pairs = dict(zip(appealed[::2], appealed[1::2], strict=True))
-            found += [a for sid, v in pairs.items() for a in [appeal_store.from_json(u, sid, v)]
-                      if first <= a.day <= last]
+            got[u][1].extend(a for sid, v in pairs.items() for a in [appeal_store.from_json(u, sid, v)]
+                             if first <= a.day <= last)
         raws = read_many(r, [("HMGET", UnitKeys(u).cases, *ids) for u, ids in asks])
-        cases += [case_store.from_json(u, sid, v) for (u, ids), vs in zip(asks, raws, strict=True)
-                  for sid, v in zip(ids, vs, strict=True) if v]
+        for (u, ids), vs in zip(asks, raws, strict=True):
+            got[u][0].extend(case_store.from_json(u, sid, v) for sid, v in zip(ids, vs, strict=True) if v)
+        for u, v in todo:
+            unit_cases, unit_appeals = got[u]
+            cases += unit_cases
+            found += unit_appeals
+            if cache is not None:
+                entries[(u, since, until)] = (v, unit_cases, unit_appeals)
     return cases, found
 
 
@@ -140,12 +182,13 @@ def excluded(appealed: Iterable[Appeal]) -> dict[str, int]:
     return out
 
 
-def table(r: redis.Redis, period: Period, units: list[str], tz: str, now_ms: int) -> dict:
+def table(r: redis.Redis, period: Period, units: list[str], tz: str, now_ms: int,
+          cache: CasesCache | None = None) -> dict:
     """{"period", "units": [{unit, name, category, **rates}], "categories": {cat: rates}} for
     these units (unknown ones left out)."""
     from .. import registry
 
-    cases, found = load(r, units, period, tz)
+    cases, found = load(r, units, period, tz, cache)
     first, last = day_key(period.start), day_key(period.end)
     wanted = set(units)
     info = {u.id: u for u in registry.list_units(r) if u.id in wanted}

@@ -39,7 +39,8 @@ def chosen_period(r) -> periods.Period | None:
 
 def table(r, units: list[str], period: periods.Period, at: int) -> tuple[dict, dict]:
     """(unit -> its rates, category -> its rates) of the period's cases, as the API's table."""
-    found = rates.table(r, period, units, current_app.config["TIMEZONE"], at)
+    found = rates.table(r, period, units, current_app.config["TIMEZONE"], at,
+                        current_app.extensions["ratingsvc.cases_cache"])
     return {u["unit"]: u for u in found["units"]}, found["categories"]
 
 
@@ -79,5 +80,6 @@ def rates_csv():
     if period is None:
         return error_page(404, "no_period", "还没有评议期。")
     units = sorted(scope) if scope is not None else unitstats.unit_ids(r)
-    found = rates.table(r, period, units, current_app.config["TIMEZONE"], now_ms())
+    found = rates.table(r, period, units, current_app.config["TIMEZONE"], now_ms(),
+                        current_app.extensions["ratingsvc.cases_cache"])
     return csv_response(rates_rows(found), f"case-rates-{period.id}.csv")

@@ -3,7 +3,7 @@
 -- still counted once) or a held one still in the review queue (its queued level changes).
 -- A counted tap that moves into the 差评 levels opens its case, one that leaves them voids it
 -- (cases.lua).
--- KEYS: 1 log  2 tot  3 day:<D>  4 days  5 snap  6 dd:<D>  7 hq  8 hd  9 cs  10 cq  11 ca
+-- KEYS: 1 log  2 tot  3 day:<D>  4 days  5 snap  6 dd:<D>  7 hq  8 hd  9 cs  10 cq  11 ca  12 cv
 --       (D: the tap's day)
 -- ARGV: 1 tap stream id  2 rater hash  3 new level  4 now (ms)  5 change window (ms)  6 D
 --       7 highest level that opens a case  8 its verify deadline  9 its rectify deadline (ms)
@@ -38,7 +38,8 @@ elseif f.s == 'counted' then
   if first and string.match(first, '^([^|]*)|') == ARGV[1] then
     redis.call('HSET', KEYS[6], 'f:' .. f.r, ARGV[1] .. '|' .. f.w .. '|' .. ARGV[3])
   end
-  local ck, max = {cs = KEYS[9], cq = KEYS[10], ca = KEYS[11], log = KEYS[1]}, tonumber(ARGV[7])
+  local ck = {cs = KEYS[9], cq = KEYS[10], ca = KEYS[11], log = KEYS[1], cv = KEYS[12]}
+  local max = tonumber(ARGV[7])
   local was, is = tonumber(level) <= max, tonumber(ARGV[3]) <= max
   if was and not is then case_void(ck, ARGV[1], 'change', ARGV[4], '')
   elseif is and not was then case_open(ck, ARGV[1], f.w, ARGV[3], f.t, f.d, ARGV[4], ARGV[8], ARGV[9])

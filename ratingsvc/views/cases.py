@@ -316,7 +316,8 @@ def case_rates(args: dict):
     CSV with format=csv."""
     r, tz, now_ms = get_redis(), current_app.config["TIMEZONE"], int(now() * 1000)
     period = periods.get_period(r, args["period"])
-    table = rates.table(r, period, _visible_units(None), tz, now_ms)
+    table = rates.table(r, period, _visible_units(None), tz, now_ms,
+                        current_app.extensions["ratingsvc.cases_cache"])
     if args["format"] == "csv":
         return csv_response(rates_rows(table), f"case-rates-{period.id}.csv")
     return table

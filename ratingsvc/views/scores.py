@@ -105,7 +105,8 @@ def _compute(period: periods.Period, category: str | None) -> dict:
     scores = scoring.score_units(counts, prior_weight=config["SCORE_PRIOR_WEIGHT"],
                                  min_n=config["SCORE_MIN_N"], means=means)
     scores.sort(key=lambda s: (s.category, s.rank is None, s.rank or 0, s.unit))
-    cases, appealed = rates.load(r, [c.unit for c in counts], period, config["TIMEZONE"])
+    cases, appealed = rates.load(r, [c.unit for c in counts], period, config["TIMEZONE"],
+                                 current_app.extensions["ratingsvc.cases_cache"])
     first, last, now_ms = day_key(period.start), day_key(period.end), int(now() * 1000)
     per_unit = rates.by_unit(cases, appealed, now_ms, first, last, [c.unit for c in counts])
     per_cat = rates.by_category(cases, appealed, now_ms, first, last, {c.unit: c.category for c in counts})
