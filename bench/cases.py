@@ -37,7 +37,7 @@ from ratingsvc.embedded import RedisServer  # noqa: E402
 from ratingsvc.periods import Period  # noqa: E402
 from ratingsvc.recording import Tap  # noqa: E402
 from ratingsvc.rkeys import UnitKeys  # noqa: E402
-from ratingsvc.views.scores import no_gc  # noqa: E402
+from ratingsvc.store import no_gc  # noqa: E402
 
 NOW_MS = 1_780_279_200_000  # 2026-06-01 10:00 in Shanghai
 POLICY = Policy()

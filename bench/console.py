@@ -142,7 +142,8 @@ def cases(r: redis.Redis, ids: list[str], unit: str, window: int, n: int, now_ms
             p.zadd(k.all_cases, {sid: t})
             p.incr(k.case_version)  # as the scripts do
             if state != "closed":
-                p.zadd(k.open_cases, {sid: c.get("fd") or (c["vd"] if state == "new" else c["rd"])})
+                owed = c["vd"] if state == "new" else c["rd"]
+                p.zadd(k.open_cases, {sid: -c["fd"] if "fd" in c else owed})  # as rkeys says
             if i % 20 == 0:
                 appeal = {"s": "pending", "w": window, "l": c["l"], "t": t, "d": day, "ft": t + 1000,
                           "by": "account:mgr", "reason": "误触"}

@@ -29,7 +29,9 @@ Per unit (hash tag ``{u.ID}``):
     hq          hash  held tap id -> "<window>|<level>|<reasons>|<ms>": the review queue
     hd          hash  decided tap id -> "<action>|<key id>|<ms>|<decision id>"
     cs          hash  tap id -> its case (JSON, ratingsvc.cases.store; lua/cases.lua)
-    cq          zset  open cases by their next deadline (ms)
+    cq          zset  open cases: those that owe a step (verify, reply) by its deadline (ms); those
+                      replied, awaiting the follow-up, by minus its deadline (so a ZCOUNT from 0
+                      to now counts the overdue)
     ca          zset  every case by its tap's time (ms)
     ap          hash  tap id -> its appeal (JSON, ratingsvc.cases.appeals)
     apq         zset  pending appeals by the time they were made (ms)

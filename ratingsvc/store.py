@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,6 +67,20 @@ def read_many(r: redis.Redis, commands: list[tuple]) -> list:
         raise
     finally:
         r.connection_pool.release(conn)
+
+
+@contextlib.contextmanager
+def no_gc():
+    """The cyclic garbage collector paused: a table of 10,000 units allocates some 200,000
+    objects that all live until the answer is sent, and the collector's passes over them
+    took half of the formula's time. Nothing here makes cycles; reference counting frees it."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 # Scripts that change counts share the functions of counters.lua, and open or void cases with

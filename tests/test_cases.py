@@ -323,3 +323,34 @@ def test_a_tap_released_before_decisions_kept_their_day_can_be_upheld(rules, clo
     assert appeals.decide(h.r, policy, unit, sid, uphold=True, by="o", now_ms=now, note="属实").taken_out
     assert h.counts()["1"] == "0"
     assert not any(":" in f and f.startswith(":") for f in h.r.hkeys(k.snap))
+
+
+def test_overdue_cases_are_counted_and_read_without_the_others(h, clock):
+    """cq holds a case by the deadline of the step it owes, a replied one by minus its follow-up
+    deadline: a ZCOUNT counts the overdue ones, and only they are read."""
+    win = h.window()
+    policy = h.app.extensions["ratingsvc.cases"]
+    sids = [tap_from(h, win, level=1).json["rating_id"].rsplit(".", 1)[1] for _ in range(4)]
+    now = int(clock.t * 1000)
+    store.step(h.r, policy, "u1", sids[1], "verify", by="m", now_ms=now)
+    store.step(h.r, policy, "u1", sids[2], "explain", by="m", now_ms=now, text={"reply": "已说明"})
+    assert store.overdue_count(h.r, ["u1"], now) == 0 and store.overdue(h.r, ["u1"], now) == []
+    later = now + 30 * 86_400_000  # past every verify and rectify deadline, and the follow-up's
+    assert store.overdue_count(h.r, ["u1"], later) == 3  # not the explained one
+    found = store.overdue(h.r, ["u1"], later)
+    assert sorted(c.id for c in found) == sorted([sids[0], sids[1], sids[3]])
+    assert {c.overdue(later) for c in found} == {"verify", "rectify"}
+
+
+def test_the_longest_overdue_across_units_are_read_alone(h, clock):
+    policy = h.app.extensions["ratingsvc.cases"]
+    taps = []
+    for unit in ("u1", "u2", "u1", "u2"):
+        taps.append(tap_from(h, h.window(unit), level=2).json["rating_id"])
+        clock.advance(86400)
+    store.step(h.r, policy, "u2", taps[3].rsplit(".", 1)[1], "explain", by="m", now_ms=int(clock.t * 1000),
+               text={"reply": "已说明"})
+    later = int(clock.t * 1000) + 40 * 86_400_000
+    assert store.overdue_by_unit(h.r, ["u1", "u2"], later) == {"u1": 2, "u2": 1}
+    first = store.longest_overdue(h.r, ["u1", "u2"], later, 2)
+    assert [c.rating_id for c in first] == taps[:2]  # the oldest two, across units

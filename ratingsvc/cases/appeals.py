@@ -146,6 +146,12 @@ def get(r: redis.Redis, unit: str, stream_id: str) -> Appeal | None:
     return from_json(unit, stream_id, raw) if raw else None
 
 
+def pending_count(r: redis.Redis, units: list[str]) -> int:
+    """How many appeals of these units await the office (ZCARD of each queue, CHUNK a trip)."""
+    return sum(sum(read_many(r, [("ZCARD", UnitKeys(u).pending_appeals) for u in units[i:i + CHUNK]]))
+               for i in range(0, len(units), CHUNK))
+
+
 def of_units(r: redis.Redis, units: list[str], *, pending_only: bool = False) -> list[Appeal]:
     """Appeals of these units (pending ones only: from the queue), oldest first; CHUNK units a
     round trip."""

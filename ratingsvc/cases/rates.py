@@ -24,7 +24,7 @@ import redis
 
 from ..periods import Period
 from ..rkeys import UnitKeys
-from ..store import read_many
+from ..store import no_gc, read_many
 from ..timeutil import day_key, zone
 from . import appeals as appeal_store
 from . import store as case_store
@@ -121,6 +121,12 @@ def load(r: redis.Redis, units: list[str], period: Period, tz: str,
     since = int(datetime.combine(period.start, time(), zone(tz)).timestamp() * 1000)
     until = int(datetime.combine(period.end + timedelta(days=1), time(), zone(tz)).timestamp() * 1000)
     first, last = day_key(period.start), day_key(period.end)
+    with no_gc():
+        return _load(r, units, since, until, first, last, cache)
+
+
+def _load(r: redis.Redis, units: list[str], since: int, until: int, first: str, last: str,
+          cache: CasesCache | None) -> tuple[list[Case], list[Appeal]]:
     entries: dict = {}
     cases: list[Case] = []
     found: list[Appeal] = []

@@ -20,7 +20,7 @@ import redis
 from .. import comments
 from ..recording import rating_id
 from ..rkeys import UnitKeys
-from ..store import load_script, read_many
+from ..store import load_script, no_gc, read_many
 from .policy import Policy
 
 STATE_NAMES = {"new": "待核实", "verified": "已核实", "rectified": "已整改", "explained": "已解释说明",
@@ -167,13 +167,19 @@ def _add_reasons(r: redis.Redis, cases: list[Case]) -> None:
             c.comment = comments.mask(f.get("c", ""))
 
 
-CHUNK = 500  # units per round trip when reading across units
+CHUNK = 5000  # units per round trip when reading across units
 
 
 def of_units(r: redis.Redis, units: list[str], *, open_only: bool = False, since_ms: int | None = None,
              until_ms: int | None = None, reasons: bool = True) -> list[Case]:
     """Cases of these units: open ones only, or those whose taps fall in [since, until) (ms).
     Read in chunks of CHUNK units, two round trips a chunk."""
+    with no_gc():
+        return _of_units(r, units, open_only, since_ms, until_ms, reasons)
+
+
+def _of_units(r: redis.Redis, units: list[str], open_only: bool, since_ms: int | None, until_ms: int | None,
+              reasons: bool) -> list[Case]:
     out: list[Case] = []
     lo = "-inf" if since_ms is None else str(since_ms)
     hi = "+inf" if until_ms is None else f"({until_ms}"
@@ -190,6 +196,65 @@ def of_units(r: redis.Redis, units: list[str], *, open_only: bool = False, since
     if reasons:
         _add_reasons(r, out)
     return out
+
+
+def overdue(r: redis.Redis, units: list[str], now_ms: int, reasons: bool = False) -> list[Case]:
+    """The cases of these units that owe a step past its deadline, the longest overdue first:
+    only those are read (cq by its score), CHUNK units a round trip, and then those cases."""
+    out: list[Case] = []
+    with no_gc():
+        for i in range(0, len(units), CHUNK):
+            _overdue_chunk(r, units[i:i + CHUNK], now_ms, out)
+    if reasons:
+        _add_reasons(r, out)
+    return inbox_order(out, now_ms)
+
+
+def overdue_by_unit(r: redis.Redis, units: list[str], now_ms: int) -> dict[str, int]:
+    """unit -> how many of its cases owe a step past its deadline (units with none left out):
+    a ZCOUNT a unit, nothing read."""
+    out: dict[str, int] = {}
+    for i in range(0, len(units), CHUNK):
+        chunk = units[i:i + CHUNK]
+        counts = read_many(r, [("ZCOUNT", UnitKeys(u).open_cases, 0, f"({now_ms}") for u in chunk])
+        out.update((u, int(n)) for u, n in zip(chunk, counts, strict=True) if int(n))
+    return out
+
+
+def overdue_count(r: redis.Redis, units: list[str], now_ms: int) -> int:
+    """How many cases of these units owe a step past its deadline."""
+    return sum(overdue_by_unit(r, units, now_ms).values())
+
+
+def longest_overdue(r: redis.Redis, units: list[str], now_ms: int, n: int) -> list[Case]:
+    """The n cases of these units overdue the longest, longest first: each unit's first n by
+    deadline (with the deadlines), then only the n chosen are read."""
+    due: list[tuple[float, str, str]] = []
+    for i in range(0, len(units), CHUNK):
+        chunk = units[i:i + CHUNK]
+        found = read_many(r, [("ZRANGEBYSCORE", UnitKeys(u).open_cases, 0, f"({now_ms}", "WITHSCORES",
+                               "LIMIT", 0, n) for u in chunk])
+        for u, flat in zip(chunk, found, strict=True):
+            flat_list = flat and not isinstance(flat[0], list)  # RESP2: sid, score, sid, score, ...
+            pairs = zip(flat[::2], flat[1::2], strict=True) if flat_list else flat
+            due += [(float(score), u, _s(sid)) for sid, score in pairs]
+    chosen = sorted(due)[:n]
+    by_unit: dict[str, list[str]] = {}
+    for _, u, sid in chosen:
+        by_unit.setdefault(u, []).append(sid)
+    raws = read_many(r, [("HMGET", UnitKeys(u).cases, *ids) for u, ids in by_unit.items()])
+    out = [from_json(u, sid, _s(v)) for (u, ids), vs in zip(by_unit.items(), raws, strict=True)
+           for sid, v in zip(ids, vs, strict=True) if v]
+    return inbox_order([c for c in out if c.overdue(now_ms)], now_ms)
+
+
+def _overdue_chunk(r: redis.Redis, chunk: list[str], now_ms: int, out: list[Case]) -> None:
+    ids = read_many(r, [("ZRANGEBYSCORE", UnitKeys(u).open_cases, 0, f"({now_ms}") for u in chunk])
+    asks = [(u, [_s(x) for x in found]) for u, found in zip(chunk, ids, strict=True) if found]
+    raws = read_many(r, [("HMGET", UnitKeys(u).cases, *found) for u, found in asks])
+    for (u, found), values in zip(asks, raws, strict=True):
+        out += [c for sid, v in zip(found, values, strict=True) if v
+                for c in [from_json(u, sid, _s(v))] if c.overdue(now_ms)]
 
 
 def _s(v: Any) -> str:
@@ -222,18 +287,18 @@ def step(r: redis.Redis, policy: Policy, unit: str, stream_id: str, action: str,
     starts, ends = STEPS[action]
     text = text or {}
     fields: list[list[Any]] = []
-    due: int | str = ""
+    due: int | str = ""  # the case's score in cq (see rkeys), "" once closed
     only_before = ""
     not_after = ""
     if action == "verify":
         fields = [["vt", now_ms], ["note", _text(text, "note", False)]]
-        due = -1  # the rectify deadline, set below
+        due = "rectify"  # its rectify deadline, set below
     elif action in ("rectify", "explain"):
         if action == "rectify":
             fields = [["cause", _text(text, "cause", True)], ["act", _text(text, "act", True)]]
         fd = policy.due(now_ms, policy.followup_days)
         fields += [["reply", _text(text, "reply", True)], ["rt", now_ms], ["fd", fd]]
-        due = fd
+        due = -fd  # owes no step now: minus its follow-up deadline
     elif action == "followup":
         if followup not in FOLLOWUPS:
             raise CaseProblem("bad_followup", "请选择满意、基本满意或不满意。")
@@ -247,7 +312,7 @@ def step(r: redis.Redis, policy: Policy, unit: str, stream_id: str, action: str,
         fields.append(["vt", now_ms])
     if action == "expire" and before.followup_due is not None:
         fields = [["ct", before.followup_due]]
-    if due == -1:
+    if due == "rectify":
         due = before.rectify_due
     keys = UnitKeys(unit)
     status, state = load_script(r, "case.lua")(

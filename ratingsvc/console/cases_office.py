@@ -4,6 +4,7 @@ themselves, and the rates table as the API's CSV. A case belongs to the period o
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from flask import current_app, request
@@ -15,10 +16,11 @@ from ..cases import store as case_store
 from ..extensions import get_redis
 from ..views.cases import rates_rows
 from ..views.scores import csv_response
-from . import error_page, principal, render, require
+from . import error_page, principal, render, require, whole
 from .cases import bp, names, now_ms, window_names
 from .scores import default_period
 
+UNITS_PAGE = 100  # units a page of the rates table
 OVERDUE_LISTED = 100  # overdue cases listed (the longest overdue first); all are counted
 PERCENT = {"reply_rate", "rectify_rate", "satisfaction_rate"}
 
@@ -49,23 +51,25 @@ def overview():
     r, at = get_redis(), now_ms()
     units = registry.list_units(r)
     ids = [u.id for u in units]
-    overdue = [c for c in case_store.inbox_order(case_store.of_units(r, ids, open_only=True), at)
-               if c.overdue(at)]
-    late = Counter(c.unit for c in overdue)
+    late = Counter(case_store.overdue_by_unit(r, ids, at))
     period = chosen_period(r)
     per_unit, per_category = table(r, ids, period, at) if period else ({}, {})
     active = [u for u in units if late[u.id] or per_unit.get(u.id, {}).get("bad")
               or per_unit.get(u.id, {}).get("appeals")]
     active.sort(key=lambda u: (-late[u.id], -per_unit.get(u.id, {}).get("bad", 0), u.id))
-    listed = overdue[:OVERDUE_LISTED]
-    pending = len(appeal_store.of_units(r, ids, pending_only=True))
+    pages = max(1, math.ceil(len(active) / UNITS_PAGE))
+    page = min(whole(request.args.get("page", "1")) or 1, pages)
+    shown_units = active[(page - 1) * UNITS_PAGE:page * UNITS_PAGE]
+    listed = case_store.longest_overdue(r, ids, at, OVERDUE_LISTED)
+    pending = appeal_store.pending_count(r, ids)
     return render("console/cases_office.html", title="差评工单", period=period,
-                  periods=list(reversed(periods.list_periods(r))), units=active, unit_names={
+                  periods=list(reversed(periods.list_periods(r))), units=shown_units, unit_names={
                       u.id: u.name for u in units}, quiet=len(units) - len(active), late=late,
                   per_unit=per_unit, per_category=per_category, fields=rates.FIELDS, field_names=rates.NAMES,
-                  shown=shown, overdue=listed, overdue_total=len(overdue), windows=window_names(
+                  shown=shown, overdue=listed, overdue_total=sum(late.values()), windows=window_names(
                       sorted({c.unit for c in listed})), now_ms=at, pending=pending,
-                  category_names={c.id: c.name for c in registry.list_categories(r)}, **names())
+                  category_names={c.id: c.name for c in registry.list_categories(r)}, page=page, pages=pages,
+                  listed_units=len(active), **names())
 
 
 @bp.route("/cases/rates.csv")

@@ -50,12 +50,11 @@ def index():
     r, tz = get_redis(), current_app.config["TIMEZONE"]
     today = datetime.fromtimestamp(now(), zone(tz)).date()
     period = periods.current_period(r, today)
-    summary = summarise(compute(period)) if period else None
+    summary = summarise(compute(period, cases=False)) if period else None
     names = {c.id: c.name for c in registry.list_categories(r)}
     ids, at = unitstats.unit_ids(r), int(now() * 1000)
-    open_cases = case_store.of_units(r, ids, open_only=True, reasons=False)
-    overdue = sum(c.overdue(at) is not None for c in open_cases)
-    appeals = len(appeal_store.of_units(r, ids, pending_only=True))
+    overdue = case_store.overdue_count(r, ids, at)
+    appeals = appeal_store.pending_count(r, ids)
     return render("console/dashboard_index.html", title="工作台", today=today, period=period,
                   day=overview.today(r, day_key(today)), summary=summary, names=names,
                   few_listed=FEW_LISTED, min_n=current_app.config["SCORE_MIN_N"], overdue=overdue,

@@ -125,7 +125,8 @@ def close_page(period: periods.Period, status: int = 200, **context):
     closed = closing.closed_ids(get_redis())
     taps = None
     if period.id not in closed:  # how big the export will be: every counted, held, rejected tap
-        taps = sum(u["n"] + u["pending"] + (u["rejected"] or 0) for u in compute(period)["units"])
+        units = compute(period, cases=False)["units"]
+        taps = sum(u["n"] + u["pending"] + (u["rejected"] or 0) for u in units)
     return render("console/periods_close.html", status, period=period, taps=taps,
                   state=state(period, today(), closed), states=STATES, **context)
 

@@ -86,7 +86,8 @@ def table():
     if period is None:
         return None, None, read_query(""), []
     q = read_query(period.id)
-    result = compute(period, q.category or None)
+    whole = request.endpoint != "console_scores.index"  # the downloads carry the case columns
+    result = compute(period, q.category or None, cases=whole)
     return period, result, q, chosen(q, result["units"])
 
 

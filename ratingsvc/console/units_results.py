@@ -60,7 +60,7 @@ def results(uid: str):
                "level_names": LEVEL_NAMES, "status_names": STATUS_NAMES}
     if period is None:
         return render("console/units_results.html", **context)
-    result = compute(period, unit.category)
+    result = compute(period, unit.category, cases=False)
     rows = result["units"]
     score = next((u for u in rows if u["unit"] == uid), None)
     ranked = sum(1 for u in rows if u["rank"] is not None)

@@ -3,7 +3,8 @@
 -- KEYS: 1 cs  2 cq  3 log  4 cv
 -- ARGV: 1 tap stream id  2 action  3 states it starts from (comma list)  4 state it ends in
 --       5 now (ms)  6 by  7 fields to set: JSON list [[name, value], ...] (also logged)
---       8 the case's next deadline (ms), "" once it is no longer open
+--       8 its score in cq (rkeys: the deadline of the step it owes, or minus its follow-up
+--       deadline), "" once it is no longer open
 --       9 only if the case's follow-up deadline is before this (ms), "" : any time
 --       10 only if the case's follow-up deadline is not before this (ms), "" : any time
 -- Returns {done | unknown | state | early | late, the case's state (after the step if done)}

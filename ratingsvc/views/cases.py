@@ -198,8 +198,10 @@ def list_cases(args: dict):
     state = args.get("state")
     if args.get("period"):
         cases, _ = rates.load(r, units, periods.get_period(r, args["period"]), tz)
+    elif state == "overdue":
+        cases = case_store.overdue(r, units, now_ms, reasons=True)
     else:
-        cases = case_store.of_units(r, units, open_only=state in ("open", "overdue"))
+        cases = case_store.of_units(r, units, open_only=state == "open")
     if state == "overdue":
         cases = [c for c in cases if c.overdue(now_ms)]
     elif state == "open":

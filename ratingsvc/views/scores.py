@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import io
 import json
 
@@ -17,6 +15,7 @@ from ..cases import rates
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
 from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
+from ..store import no_gc
 from ..timeutil import day_key
 
 blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
@@ -68,28 +67,15 @@ def frozen(result: dict, category: str | None) -> dict:
     }
 
 
-@contextlib.contextmanager
-def no_gc():
-    """The cyclic garbage collector paused: a table of 10,000 units allocates some 200,000
-    objects that all live until the answer is sent, and the collector's passes over them
-    took half of the formula's time. Nothing here makes cycles; reference counting frees it."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def compute(period: periods.Period, category: str | None = None) -> dict:
+def compute(period: periods.Period, category: str | None = None, cases: bool = True) -> dict:
     """Scores of every active unit (of one category, if given) for a period; a closed
-    period's come from its stored result."""
+    period's come from its stored result. cases=False: without the live case rates (null),
+    for pages that do not show them."""
     with no_gc():
-        return _compute(period, category)
+        return _compute(period, category, cases)
 
 
-def _compute(period: periods.Period, category: str | None) -> dict:
+def _compute(period: periods.Period, category: str | None, with_cases: bool = True) -> dict:
     r, config = get_redis(), current_app.config
     with r.pipeline(transaction=False) as p:  # one round trip: closed?, and the units
         p.hget(registry.rkeys.CLOSED, period.id)
@@ -105,19 +91,25 @@ def _compute(period: periods.Period, category: str | None) -> dict:
     scores = scoring.score_units(counts, prior_weight=config["SCORE_PRIOR_WEIGHT"],
                                  min_n=config["SCORE_MIN_N"], means=means)
     scores.sort(key=lambda s: (s.category, s.rank is None, s.rank or 0, s.unit))
-    cases, appealed = rates.load(r, [c.unit for c in counts], period, config["TIMEZONE"],
-                                 current_app.extensions["ratingsvc.cases_cache"])
-    first, last, now_ms = day_key(period.start), day_key(period.end), int(now() * 1000)
-    per_unit = rates.by_unit(cases, appealed, now_ms, first, last, [c.unit for c in counts])
-    per_cat = rates.by_category(cases, appealed, now_ms, first, last, {c.unit: c.category for c in counts})
-    out = rates.excluded(appealed)
+    per_unit: dict[str, dict | None] = {}
+    per_cat: dict[str, dict] = {}
+    out: dict[str, int] = {}
+    if with_cases:
+        cases, appealed = rates.load(r, [c.unit for c in counts], period, config["TIMEZONE"],
+                                     current_app.extensions["ratingsvc.cases_cache"])
+        first, last, now_ms = day_key(period.start), day_key(period.end), int(now() * 1000)
+        per_unit.update(rates.by_unit(cases, appealed, now_ms, first, last, [c.unit for c in counts]))
+        per_cat = rates.by_category(cases, appealed, now_ms, first, last,
+                                    {c.unit: c.category for c in counts})
+        out = rates.excluded(appealed)
     return {
         "period": period,
         "prior_weight": config["SCORE_PRIOR_WEIGHT"],
         "min_n": config["SCORE_MIN_N"],
         "categories": {c: {"mean": round(m, 4), "n": n, "cases": per_cat.get(c)}
                        for c, (m, n) in means.items()},
-        "units": [{**unit_out(s), "excluded": out.get(s.unit, 0), "cases": per_unit[s.unit]} for s in scores],
+        "units": [{**unit_out(s), "excluded": out.get(s.unit, 0) if with_cases else None,
+                   "cases": per_unit.get(s.unit)} for s in scores],
     }
 
 
