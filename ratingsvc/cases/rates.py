@@ -52,24 +52,36 @@ def _median_days(values: list[int]) -> float | None:
 
 
 def of(cases: Iterable[Case], appeals: Iterable[Appeal], now_ms: int) -> dict:
-    """The rates of these cases and appeals (one unit's, or a category's)."""
-    live = [c for c in cases if c.state != "void"]
-    replied = [c for c in live if c.replied_ms is not None]
-    followed = [c for c in live if c.followup is not None]
-    closed = [(c.closed_at() or 0) - c.opened_ms for c in live if c.state_at(now_ms) == "closed"]
-    appealed = list(appeals)
-    out = {
-        "bad": len(live), "replied": len(replied), "reply_rate": _rate(len(replied), len(live)),
-        "timely": sum(c.replied_ms <= c.rectify_due for c in replied if c.replied_ms is not None),
-        "followups": len(followed), "satisfied": sum(c.followup in SATISFIED for c in followed),
-        "median_verify_days": _median_days([c.verified_ms - c.opened_ms for c in live
-                                            if c.verified_ms is not None]),
-        "median_close_days": _median_days(closed),
-        "overdue": sum(c.overdue(now_ms) is not None for c in live),
-        "appeals": len(appealed), "upheld": sum(a.state == "upheld" for a in appealed)}
-    out["rectify_rate"] = _rate(int(out["timely"] or 0), len(live))
-    out["satisfaction_rate"] = _rate(int(out["satisfied"] or 0), len(followed))
-    return {k: out[k] for k in FIELDS}
+    """The rates of these cases and appeals (one unit's, or a category's): one pass over them
+    (a city's table works out 3,000 units' and then their categories' from 30,000 cases)."""
+    bad = replied = timely = followups = satisfied = overdue = 0
+    verify: list[int] = []
+    close: list[int] = []
+    for c in cases:
+        if c.state == "void":
+            continue
+        bad += 1
+        if c.replied_ms is not None:
+            replied += 1
+            timely += c.replied_ms <= c.rectify_due
+        if c.followup is not None:
+            followups += 1
+            satisfied += c.followup in SATISFIED
+        if c.verified_ms is not None:
+            verify.append(c.verified_ms - c.opened_ms)
+        if c.state_at(now_ms) == "closed":
+            close.append((c.closed_at() or 0) - c.opened_ms)
+        elif c.overdue(now_ms) is not None:
+            overdue += 1
+    appealed = upheld = 0
+    for a in appeals:
+        appealed += 1
+        upheld += a.state == "upheld"
+    return {"bad": bad, "replied": replied, "reply_rate": _rate(replied, bad), "timely": timely,
+            "rectify_rate": _rate(timely, bad), "followups": followups, "satisfied": satisfied,
+            "satisfaction_rate": _rate(satisfied, followups), "median_verify_days": _median_days(verify),
+            "median_close_days": _median_days(close), "overdue": overdue, "appeals": appealed,
+            "upheld": upheld}
 
 
 def by_unit(cases: Iterable[Case], appeals: Iterable[Appeal], now_ms: int, first: str, last: str,
@@ -189,15 +201,15 @@ def excluded(appealed: Iterable[Appeal]) -> dict[str, int]:
 
 
 def table(r: redis.Redis, period: Period, units: list[str], tz: str, now_ms: int,
-          cache: CasesCache | None = None) -> dict:
+          cache: CasesCache | None = None, records: list | None = None) -> dict:
     """{"period", "units": [{unit, name, category, **rates}], "categories": {cat: rates}} for
-    these units (unknown ones left out)."""
+    these units (unknown ones left out); records: the registry's units, if read already."""
     from .. import registry
 
     cases, found = load(r, units, period, tz, cache)
     first, last = day_key(period.start), day_key(period.end)
     wanted = set(units)
-    info = {u.id: u for u in registry.list_units(r) if u.id in wanted}
+    info = {u.id: u for u in (records if records is not None else registry.list_units(r)) if u.id in wanted}
     ids = [uid for uid in units if uid in info]
     per_unit = by_unit(cases, found, now_ms, first, last, ids)
     return {"period": period.id,

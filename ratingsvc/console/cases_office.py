@@ -39,10 +39,11 @@ def chosen_period(r) -> periods.Period | None:
     return periods.get_period(r, pid) if pid else default_period(r)
 
 
-def table(r, units: list[str], period: periods.Period, at: int) -> tuple[dict, dict]:
+def table(r, units: list[str], period: periods.Period, at: int,
+          records: list[registry.Unit] | None = None) -> tuple[dict, dict]:
     """(unit -> its rates, category -> its rates) of the period's cases, as the API's table."""
     found = rates.table(r, period, units, current_app.config["TIMEZONE"], at,
-                        current_app.extensions["ratingsvc.cases_cache"])
+                        current_app.extensions["ratingsvc.cases_cache"], records)
     return {u["unit"]: u for u in found["units"]}, found["categories"]
 
 
@@ -53,7 +54,7 @@ def overview():
     ids = [u.id for u in units]
     late = Counter(case_store.overdue_by_unit(r, ids, at))
     period = chosen_period(r)
-    per_unit, per_category = table(r, ids, period, at) if period else ({}, {})
+    per_unit, per_category = table(r, ids, period, at, units) if period else ({}, {})
     active = [u for u in units if late[u.id] or per_unit.get(u.id, {}).get("bad")
               or per_unit.get(u.id, {}).get("appeals")]
     active.sort(key=lambda u: (-late[u.id], -per_unit.get(u.id, {}).get("bad", 0), u.id))
