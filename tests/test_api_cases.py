@@ -163,3 +163,18 @@ def test_the_cached_table_follows_every_change_of_cases_and_appeals(two):
     assert (u1()["upheld"], u1()["bad"]) == (1, 3)
     cache = h.app.extensions["ratingsvc.cases_cache"]
     assert any(key[0] == "u1" for key in cache.entries)
+
+
+def test_cached_rates_follow_the_clock_across_a_deadline(two, clock):
+    """Nothing changes in Redis, but a deadline passes: the kept rates (valid until the next
+    deadline of their cases) are worked out again, overdue now."""
+    h = two
+
+    def rates():
+        body = h.client.get("/api/v1/scores?period=p1", headers=h.admin).json
+        u1 = next(u for u in body["units"] if u["unit"] == "u1")
+        return u1["cases"]["overdue"], body["categories"]["c1"]["cases"]["overdue"]
+
+    assert rates() == (0, 0) and rates() == (0, 0)  # the second from the cache
+    clock.advance(3 * 86400)  # past the verify deadline of every case
+    assert rates() == (3, 4)

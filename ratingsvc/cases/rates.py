@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from statistics import median
+from typing import Any
 
 import redis
 
@@ -29,7 +30,7 @@ from ..timeutil import day_key, zone
 from . import appeals as appeal_store
 from . import store as case_store
 from .appeals import Appeal
-from .store import SATISFIED, Case
+from .store import ANSWERED, SATISFIED, Case
 
 CHUNK = 5000  # units a round trip (two commands each)
 
@@ -117,11 +118,20 @@ class CasesCache:
     """The cases and appeals of a unit's period as last read in this process, with the unit's
     case version (cv) they were read at: a unit is read again only when its version moved.
     Exact because every script that changes a unit's cases or appeals bumps its version in the
-    same step (cases.lua, appeal.lua). Tied to the server's run_id, as scoring.CountsCache."""
+    same step (cases.lua, appeal.lua). Tied to the server's run_id, as scoring.CountsCache.
+    The rates worked out from them are kept too (rates), each until a version it was worked out
+    from moves or a deadline of its cases passes: then, overdue or closed change."""
 
     LIMIT = 200_000  # entries kept before starting afresh (units x periods asked for)
     server: str = ""
     entries: dict[tuple[str, int, int], tuple[str, list[Case], list[Appeal]]] = field(default_factory=dict)
+    rates: dict[tuple, tuple[Any, int, dict]] = field(default_factory=dict)
+
+
+def _bounds(period: Period, tz: str) -> tuple[int, int, str, str]:
+    since = int(datetime.combine(period.start, time(), zone(tz)).timestamp() * 1000)
+    until = int(datetime.combine(period.end + timedelta(days=1), time(), zone(tz)).timestamp() * 1000)
+    return since, until, day_key(period.start), day_key(period.end)
 
 
 def load(r: redis.Redis, units: list[str], period: Period, tz: str,
@@ -130,18 +140,79 @@ def load(r: redis.Redis, units: list[str], period: Period, tz: str,
     each unit's case version (one round trip), then, for those that ever had a case or an
     appeal and are not cached at that version, their case ids in the period and appeals (one),
     and their cases (one more, if any)."""
-    since = int(datetime.combine(period.start, time(), zone(tz)).timestamp() * 1000)
-    until = int(datetime.combine(period.end + timedelta(days=1), time(), zone(tz)).timestamp() * 1000)
-    first, last = day_key(period.start), day_key(period.end)
     with no_gc():
-        return _load(r, units, since, until, first, last, cache)
+        per = _load(r, units, *_bounds(period, tz), cache)
+    return [c for _, cs, _ in per.values() for c in cs], [a for _, _, aps in per.values() for a in aps]
+
+
+def _valid_until(cases: Iterable[Case], now_ms: int) -> int:
+    """The last moment (ms) at which these cases' rates are still what they are at now_ms: the
+    next deadline ahead, after which a case becomes overdue or closes."""
+    ahead = 2**62
+    for c in cases:
+        if c.state == "new":
+            dues: tuple = (c.verify_due, c.rectify_due)
+        elif c.state == "verified":
+            dues = (c.rectify_due,)
+        elif c.state in ANSWERED and c.followup_due is not None:
+            dues = (c.followup_due,)
+        else:
+            continue
+        for due in dues:
+            if now_ms <= due < ahead:
+                ahead = due
+    return ahead
+
+
+Summary = tuple[dict[str, dict], dict[str, dict], dict[str, int]]
+
+
+def summary(r: redis.Redis, units: list[str], category_of: dict[str, str], period: Period, tz: str,
+            now_ms: int, cache: CasesCache | None = None) -> Summary:
+    """(unit -> its rates, category -> its rates, unit -> its taps taken out by upheld
+    appeals) for the period's taps of these units, at now_ms. With a cache, only units whose
+    case version moved are read, and rates are worked out again only where a version moved or
+    a deadline passed since."""
+    since, until, first, last = _bounds(period, tz)
+    with no_gc():
+        per = _load(r, units, since, until, first, last, cache)
+        kept = cache.rates if cache is not None else {}
+        per_unit: dict[str, dict] = {}
+        for u in units:
+            version, cs, aps = per.get(u, ("", [], []))
+            key = ("unit", u, since, until)
+            hit = kept.get(key)
+            if hit is not None and hit[0] == version and now_ms <= hit[1]:
+                per_unit[u] = hit[2]
+                continue
+            per_unit[u] = of(cs, aps, now_ms)
+            if cache is not None and version:
+                kept[key] = (version, _valid_until(cs, now_ms), per_unit[u])
+        members: dict[str, list[str]] = {}
+        for u in units:
+            if u in category_of:
+                members.setdefault(category_of[u], []).append(u)
+        per_cat: dict[str, dict] = {}
+        for cat in sorted(members):
+            sig = tuple(per[u][0] if u in per else "" for u in members[cat])
+            key = ("category", cat, since, until)
+            hit = kept.get(key)
+            if hit is not None and hit[0] == sig and now_ms <= hit[1]:
+                per_cat[cat] = hit[2]
+                continue
+            cs = [c for u in members[cat] if u in per for c in per[u][1]]
+            per_cat[cat] = of(cs, [a for u in members[cat] if u in per for a in per[u][2]], now_ms)
+            if cache is not None:
+                kept[key] = (sig, _valid_until(cs, now_ms), per_cat[cat])
+    return per_unit, per_cat, excluded(a for _, _, aps in per.values() for a in aps)
 
 
 def _load(r: redis.Redis, units: list[str], since: int, until: int, first: str, last: str,
-          cache: CasesCache | None) -> tuple[list[Case], list[Appeal]]:
+          cache: CasesCache | None) -> dict[str, tuple[str, list[Case], list[Appeal]]]:
+    """unit -> (its case version, its cases, its appeals) of the period, for the units that
+    ever had a case or an appeal."""
     entries: dict = {}
-    cases: list[Case] = []
-    found: list[Appeal] = []
+    per: dict[str, tuple[str, list[Case], list[Appeal]]] = {}
     for i in range(0, len(units), CHUNK):
         chunk = units[i:i + CHUNK]
         asked = [("INFO", "server")] if cache is not None and i == 0 else []  # with the first versions
@@ -150,8 +221,8 @@ def _load(r: redis.Redis, units: list[str], since: int, until: int, first: str, 
             info, *versions = versions
             server = next((line.split(":", 1)[1].strip() for line in info.splitlines()
                            if line.startswith("run_id:")), "")
-            if server != cache.server or len(cache.entries) > cache.LIMIT:
-                cache.server, cache.entries = server, {}
+            if server != cache.server or len(cache.entries) + len(cache.rates) > cache.LIMIT:
+                cache.server, cache.entries, cache.rates = server, {}, {}
             entries = cache.entries
         todo = []
         for u, v in zip(chunk, versions, strict=True):
@@ -159,8 +230,7 @@ def _load(r: redis.Redis, units: list[str], since: int, until: int, first: str, 
             if v is None:
                 continue  # never a case nor an appeal
             if hit is not None and hit[0] == v:
-                cases += hit[1]
-                found += hit[2]
+                per[u] = hit
             else:
                 todo.append((u, v))
         commands: list[tuple] = []
@@ -183,12 +253,10 @@ def _load(r: redis.Redis, units: list[str], since: int, until: int, first: str, 
         for (u, ids), vs in zip(asks, raws, strict=True):
             got[u][0].extend(case_store.from_json(u, sid, v) for sid, v in zip(ids, vs, strict=True) if v)
         for u, v in todo:
-            unit_cases, unit_appeals = got[u]
-            cases += unit_cases
-            found += unit_appeals
+            per[u] = (v, *got[u])
             if cache is not None:
-                entries[(u, since, until)] = (v, unit_cases, unit_appeals)
-    return cases, found
+                entries[(u, since, until)] = per[u]
+    return per
 
 
 def excluded(appealed: Iterable[Appeal]) -> dict[str, int]:
@@ -206,14 +274,12 @@ def table(r: redis.Redis, period: Period, units: list[str], tz: str, now_ms: int
     these units (unknown ones left out); records: the registry's units, if read already."""
     from .. import registry
 
-    cases, found = load(r, units, period, tz, cache)
-    first, last = day_key(period.start), day_key(period.end)
     wanted = set(units)
     info = {u.id: u for u in (records if records is not None else registry.list_units(r)) if u.id in wanted}
     ids = [uid for uid in units if uid in info]
-    per_unit = by_unit(cases, found, now_ms, first, last, ids)
+    category_of = {uid: info[uid].category for uid in ids}
+    per_unit, per_cat, _ = summary(r, ids, category_of, period, tz, now_ms, cache)
     return {"period": period.id,
             "units": [{"unit": uid, "name": info[uid].name, "category": info[uid].category, **per_unit[uid]}
                       for uid in ids],
-            "categories": by_category(cases, found, now_ms, first, last,
-                                      {uid: info[uid].category for uid in ids})}
+            "categories": per_cat}

@@ -16,7 +16,6 @@ from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
 from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
 from ..store import no_gc
-from ..timeutil import day_key
 
 blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
 per_key_limit(blp)
@@ -95,13 +94,10 @@ def _compute(period: periods.Period, category: str | None, with_cases: bool = Tr
     per_cat: dict[str, dict] = {}
     out: dict[str, int] = {}
     if with_cases:
-        cases, appealed = rates.load(r, [c.unit for c in counts], period, config["TIMEZONE"],
-                                     current_app.extensions["ratingsvc.cases_cache"])
-        first, last, now_ms = day_key(period.start), day_key(period.end), int(now() * 1000)
-        per_unit.update(rates.by_unit(cases, appealed, now_ms, first, last, [c.unit for c in counts]))
-        per_cat = rates.by_category(cases, appealed, now_ms, first, last,
-                                    {c.unit: c.category for c in counts})
-        out = rates.excluded(appealed)
+        found, per_cat, out = rates.summary(r, [c.unit for c in counts], {c.unit: c.category for c in counts},
+                                            period, config["TIMEZONE"], int(now() * 1000),
+                                            current_app.extensions["ratingsvc.cases_cache"])
+        per_unit.update(found)
     return {
         "period": period,
         "prior_weight": config["SCORE_PRIOR_WEIGHT"],
