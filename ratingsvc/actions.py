@@ -190,27 +190,27 @@ def case_step(r: redis.Redis, actor: Actor, now: float, policy: Policy, unit: st
 
 
 def file_appeal(r: redis.Redis, actor: Actor, now: float, policy: Policy, unit: str, stream_id: str, *,
-                reason: str, evidence: str = "", change_ms: int = 0) -> appeals.Appeal:
+                reason: str, evidence: str = "") -> appeals.Appeal:
     """A unit's appeal of its counted tap; audited."""
     got = appeals.file(r, policy, unit, stream_id, by=actor.label, now_ms=int(now * 1000), reason=reason,
-                       evidence=evidence, change_ms=change_ms)
+                       evidence=evidence)
     _log(r, actor, "appeal.file", f"rating:{got.rating_id}", now, after={"reason": got.reason,
                                                                       "evidence": got.evidence})
     return got
 
 
 def decide_appeal(r: redis.Redis, actor: Actor, now: float, policy: Policy, unit: str, stream_id: str, *,
-                  uphold: bool, note: str, change_ms: int = 0) -> appeals.Appeal:
+                  uphold: bool, note: str) -> appeals.Appeal:
     """The office upholds (the tap leaves the counts) or rejects an appeal; audited."""
     got = appeals.decide(r, policy, unit, stream_id, uphold=uphold, by=actor.label, now_ms=int(now * 1000),
-                         note=note, change_ms=change_ms)
+                         note=note)
     _log(r, actor, f"appeal.{'uphold' if uphold else 'reject'}", f"rating:{got.rating_id}", now,
          after={"note": got.note, "taken_out": got.taken_out})
     return got
 
 
 def decide_appeals(r: redis.Redis, actor: Actor, now: float, policy: Policy, rating_ids: Iterable[str], *,
-                   uphold: bool, note: str, change_ms: int = 0) -> dict[str, int]:
+                   uphold: bool, note: str) -> dict[str, int]:
     """Several appeals with one decision, each through decide_appeal (each audited):
     {"done": n, "refused": n (decided meanwhile, or unknown)}. CaseProblem before any is decided
     if the note will not do."""
@@ -219,8 +219,7 @@ def decide_appeals(r: redis.Redis, actor: Actor, now: float, policy: Policy, rat
     for rid in rating_ids:
         unit, _, stream_id = rid.rpartition(".")
         try:
-            decide_appeal(r, actor, now, policy, unit, stream_id, uphold=uphold, note=note,
-                          change_ms=change_ms)
+            decide_appeal(r, actor, now, policy, unit, stream_id, uphold=uphold, note=note)
             counts["done"] += 1
         except CaseProblem:
             counts["refused"] += 1

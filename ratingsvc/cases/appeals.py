@@ -85,7 +85,7 @@ def deadline(r: redis.Redis, policy: Policy, unit: str, stream_id: str) -> int |
 
 
 def _run(r: redis.Redis, policy: Policy, unit: str, stream_id: str, mode: str, *, by: str, now_ms: int,
-         said: list[list[str]], change_ms: int) -> str:
+         said: list[list[str]]) -> str:
     keys = UnitKeys(unit)
     found = r.xrange(keys.log, stream_id, stream_id)
     if not found or found[0][1].get("k") != "tap":
@@ -106,7 +106,7 @@ def _run(r: redis.Redis, policy: Policy, unit: str, stream_id: str, mode: str, *
                   keys.tot, keys.day(count_day), keys.days, keys.snap, keys.cases, keys.open_cases,
                   keys.all_cases, keys.case_version],
             args=[stream_id, mode, now_ms, by, json.dumps(said, ensure_ascii=False), day, count_day, last,
-                  change_ms, release_day])
+                  policy.change_ms, release_day])
         if status != "moved" or not value:
             break
         count_day = value  # released meanwhile: counted on the day of its release
@@ -116,10 +116,10 @@ def _run(r: redis.Redis, policy: Policy, unit: str, stream_id: str, mode: str, *
 
 
 def file(r: redis.Redis, policy: Policy, unit: str, stream_id: str, *, by: str, now_ms: int, reason: str,
-         evidence: str = "", change_ms: int = 0) -> Appeal:
+         evidence: str = "") -> Appeal:
     """A unit's appeal of its counted tap. CaseProblem if refused (REFUSED)."""
     said = [["reason", _text(reason, "reason", True)], ["evidence", _text(evidence, "evidence", False)]]
-    _run(r, policy, unit, stream_id, "file", by=by, now_ms=now_ms, said=said, change_ms=change_ms)
+    _run(r, policy, unit, stream_id, "file", by=by, now_ms=now_ms, said=said)
     got = get(r, unit, stream_id)
     assert got is not None
     return got
@@ -131,11 +131,10 @@ def check_note(note: str, uphold: bool) -> str:
 
 
 def decide(r: redis.Redis, policy: Policy, unit: str, stream_id: str, *, uphold: bool, by: str, now_ms: int,
-           note: str, change_ms: int = 0) -> Appeal:
+           note: str) -> Appeal:
     """The office's decision; upheld takes the tap out of the counts from now on."""
     said = [["note", check_note(note, uphold)]]
-    _run(r, policy, unit, stream_id, "uphold" if uphold else "reject", by=by, now_ms=now_ms, said=said,
-         change_ms=change_ms)
+    _run(r, policy, unit, stream_id, "uphold" if uphold else "reject", by=by, now_ms=now_ms, said=said)
     got = get(r, unit, stream_id)
     assert got is not None
     return got

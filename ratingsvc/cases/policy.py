@@ -18,13 +18,15 @@ class Policy:
     appeal_days: int = 5
     tz: str = "Asia/Shanghai"
     calendar: Calendar = field(default_factory=Calendar)
+    change_ms: int = 120_000  # how long after a tap its rater may change its level (what an appeal reads)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
         return cls(int(config["CASE_MAX_LEVEL"]), int(config["CASE_VERIFY_DAYS"]),
                    int(config["CASE_RECTIFY_DAYS"]), int(config["CASE_FOLLOWUP_DAYS"]),
                    int(config["APPEAL_DAYS"]), config["TIMEZONE"],
-                   Calendar(read_overrides(config["CASE_CALENDAR_FILE"])))
+                   Calendar(read_overrides(config["CASE_CALENDAR_FILE"])),
+                   int(config["RATING_CHANGE_SECONDS"]) * 1000)
 
     def due(self, now_ms: int, days: int) -> int:
         return self.calendar.due(now_ms, days, self.tz)

@@ -15,7 +15,7 @@ from ..cases import store as case_store
 from ..cases.store import CaseProblem
 from ..extensions import get_policy, get_redis, now
 from . import actor, render, require, whole
-from .cases import change_ms, names, window_names
+from .cases import names, window_names
 
 bp = Blueprint("console_appeals", __name__, url_prefix="/console", template_folder="templates")
 PAGE = 50
@@ -90,8 +90,7 @@ def decide():
     rid = request.form.get("rating_id", "")
     unit, sid = _rating(rid)
     try:
-        actions.decide_appeal(get_redis(), actor(), now(), get_policy(), unit, sid, uphold=uphold, note=note,
-                              change_ms=change_ms())
+        actions.decide_appeal(get_redis(), actor(), now(), get_policy(), unit, sid, uphold=uphold, note=note)
     except CaseProblem as problem:
         return _page(error=problem.message, status=problem.form_status, values={rid: note})
     return redirect(url_for(".index", done=request.form["decision"], n=1))
@@ -110,7 +109,7 @@ def bulk():
         _rating(rid)
     try:
         counts = actions.decide_appeals(get_redis(), actor(), now(), get_policy(), ids, uphold=uphold,
-                                        note=note, change_ms=change_ms())
+                                        note=note)
     except CaseProblem as problem:
         return _page(error=f"批量复核未处理：{problem.message}", status=problem.form_status)
     return redirect(url_for(".index", done=request.form["decision"], n=counts["done"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 
 from .. import access, actions, recording, registry, unitstats
 from ..cases import appeals as appeal_store
@@ -29,11 +29,6 @@ DONE = {"verify": "已核实。", "rectify": "已提交整改情况和给群众�
         "appeal": "已提交申诉，等待评议办复核。"}
 def now_ms() -> int:
     return int(now() * 1000)
-
-
-def change_ms() -> int:
-    """How long after a tap its rater may change its level (what an appeal reads its level by)."""
-    return int(current_app.config["RATING_CHANGE_SECONDS"]) * 1000
 
 
 def window_names(units: list[str]) -> dict[int, str]:
@@ -168,8 +163,7 @@ def appeal(rid: str):
     check_unit("appeals.file", unit)
     try:
         actions.file_appeal(get_redis(), actor(), now(), get_policy(), unit, sid,
-                            reason=request.form.get("reason", ""), evidence=request.form.get("evidence", ""),
-                            change_ms=change_ms())
+                            reason=request.form.get("reason", ""), evidence=request.form.get("evidence", ""))
     except CaseProblem as problem:
         return case_page(unit, sid, errors={"appeal": problem.message}, values=request.form,
                          status=problem.form_status)

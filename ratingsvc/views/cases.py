@@ -266,14 +266,10 @@ def file_appeal(body: dict, rating_id: str):
     uid, sid = _rating(rating_id)
     try:
         a = actions.file_appeal(get_redis(), actor(), now(), get_policy(), uid, sid, reason=body["reason"],
-                                evidence=body["evidence"], change_ms=_change_ms())
+                                evidence=body["evidence"])
     except CaseProblem as exc:
         raise problem(exc) from None
     return appeal_out(a, current_app.config["TIMEZONE"])
-
-
-def _change_ms() -> int:
-    return int(current_app.config["RATING_CHANGE_SECONDS"]) * 1000
 
 
 @blp.route("/appeals")
@@ -300,8 +296,7 @@ def decide_appeal(body: dict, rating_id: str):
     uid, sid = _rating(rating_id)
     try:
         a = actions.decide_appeal(get_redis(), actor(), now(), get_policy(), uid, sid,
-                                  uphold=body["decision"] == "uphold", note=body["note"],
-                                  change_ms=_change_ms())
+                                  uphold=body["decision"] == "uphold", note=body["note"])
     except CaseProblem as exc:
         raise problem(exc) from None
     return appeal_out(a, current_app.config["TIMEZONE"])
