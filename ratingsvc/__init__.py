@@ -59,7 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ratingsvc.cases"] = Policy.from_config(app.config)
     app.extensions["ratingsvc.counts_cache"] = scoring.CountsCache()
     app.extensions["ratingsvc.cases_cache"] = CasesCache()
-    app.extensions["ratingsvc.durability"] = durability.Guard(app.config["TAP_DURABILITY"])
+    app.extensions["ratingsvc.durability"] = durability.Guard(app.config["TAP_DURABILITY"],
+                                                                 app.config["TAP_REPLICAS"])
     c = app.config
     wechat = app.extensions["ratingsvc.wechat"] = WeChat(
         c["WECHAT_APPID"], c["WECHAT_SECRET"], c["WECHAT_OPEN_URL"], c["WECHAT_API_URL"],

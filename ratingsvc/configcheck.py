@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from limits import parse_many
 from redis.connection import parse_url
 
+from . import topology
 from .settings import DEMO_OFFICE, DEV_QR_KEYS, DEV_SECRET, DURABILITY, ENVIRONMENTS, SETTINGS, ConfigError
 from .signing import parse_qr_keys
 
@@ -25,7 +26,6 @@ PLACEHOLDER = re.compile(r"put-|change.?me|replace.?me|placeholder|example|your.
                          r"|do-not-use|^(secret|password)", re.IGNORECASE)
 WECHAT_APPID = re.compile(r"^wx[0-9a-f]{16}$")
 WECHAT_SECRET = re.compile(r"^[0-9a-f]{32}$")
-REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _positive(value: float) -> None:
@@ -66,8 +66,9 @@ def _limits(value: str) -> None:
 
 
 def _redis_url(value: str) -> None:
-    if urlsplit(value).scheme not in REDIS_SCHEMES:
-        raise ValueError(f"expected a URL of {', '.join(s + '://' for s in REDIS_SCHEMES)}")
+    topology.check(value)  # BadRedisUrl is a ValueError
+    if topology.scheme(value) in ("redis+sentinel", "redis+cluster"):
+        return
     try:
         parse_url(value)  # port, database and options, as the client will read them
     except (ValueError, TypeError) as exc:
@@ -136,6 +137,8 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "REDIS_APPENDFSYNC": _one_of("always", "everysec", "no"),
     "TAP_DURABILITY": _one_of(*DURABILITY),
     "WAITAOF_TIMEOUT_MS": _positive,
+    "WAIT_TIMEOUT_MS": _positive,
+    "TAP_REPLICAS": _positive,
     "REDIS_TIMEOUT": _positive,
     "RETRY_AFTER": _between(1, 3600),
     "PUBLIC_URL": _public_url,

@@ -9,6 +9,8 @@ import time
 
 import redis
 
+from . import topology
+
 CHECK_EVERY = 5.0  # seconds a worker trusts its last look at the server's persistence
 
 #: Redis error codes that mean the storage cannot take writes now -> (our code, reason)
@@ -46,8 +48,16 @@ def fault(exc: redis.ResponseError) -> tuple[str, str] | None:
     return FAULTS.get(wrapped[1] if wrapped else code)
 
 
-def problem(r: redis.Redis, durability: str) -> str | None:
-    """Why the server cannot give the durability asked for, or None."""
+def problem(r: redis.Redis, durability: str, replicas: int = 1) -> str | None:
+    """Why the server (each master of a cluster) cannot give the durability asked for, or None."""
+    for node in topology.primaries(r):
+        found = _problem(node, durability, replicas)
+        if found:
+            return found
+    return None
+
+
+def _problem(r: redis.Redis, durability: str, replicas: int) -> str | None:
     if durability == "always":
         try:
             config = r.config_get("append*")
@@ -63,6 +73,14 @@ def problem(r: redis.Redis, durability: str) -> str | None:
             return f"TAP_DURABILITY=waitaof needs Redis 7.2+ (WAITAOF); the server is {release}"
         if not info.get("aof_enabled"):
             return "TAP_DURABILITY=waitaof needs appendonly yes"
+    if durability == "replica":
+        info = r.info("replication")
+        if info.get("role") != "master":
+            return f"TAP_DURABILITY=replica: the server is a {info.get('role')}, not a master"
+        online = sum(1 for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)
+                     and v.get("state") == "online")  # not still in its first sync
+        if online < replicas:
+            return f"TAP_DURABILITY=replica needs {replicas} replica(s) online; the master has {online}"
     return None
 
 
@@ -70,8 +88,8 @@ class Guard:
     """problem(), looked at once every CHECK_EVERY seconds per worker: a tap is refused
     rather than acknowledged by a server that would not have it on disk."""
 
-    def __init__(self, durability: str) -> None:
-        self.durability = durability
+    def __init__(self, durability: str, replicas: int = 1) -> None:
+        self.durability, self.replicas = durability, replicas
         self._checked = -CHECK_EVERY
         self._problem: str | None = None
         self._lock = threading.Lock()
@@ -83,6 +101,6 @@ class Guard:
         if now - self._checked >= CHECK_EVERY:
             with self._lock:
                 if now - self._checked >= CHECK_EVERY:
-                    self._problem = problem(r, self.durability)
+                    self._problem = problem(r, self.durability, self.replicas)
                     self._checked = now
         return self._problem

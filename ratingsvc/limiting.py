@@ -26,6 +26,7 @@ from limits import RateLimitItem, parse_many
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from . import limitstore
 from .auth import request_key
 from .errors import TooManyRequests, retry_after
 from .extensions import client_hash
@@ -60,11 +61,6 @@ limiter = Limiter(
     strategy="fixed-window",
     key_prefix="rs:rl",
 )
-
-
-def storage_uri(redis_url: str) -> str:
-    """The limits library spells a unix socket redis+unix://."""
-    return "redis+unix://" + redis_url[len("unix://"):] if redis_url.startswith("unix://") else redis_url
 
 
 CITIZEN_MESSAGE = "操作太频繁，请稍后再试。"
@@ -192,9 +188,10 @@ def per_key_limit(blueprint) -> None:
 
 def init_app(app: Flask) -> None:
     timeout = app.config["REDIS_TIMEOUT"]
-    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config["REDIS_URL"])
-    app.config["RATELIMIT_STORAGE_OPTIONS"] = {
-        "socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0)}
+    url = app.config["REDIS_URL"]
+    app.config["RATELIMIT_STORAGE_URI"] = limitstore.storage_uri(url)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = limitstore.storage_options(url, {
+        "socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0)})
 
     @app.after_request
     def _retry_after_only_when_refused(response):  # runs after flask-limiter's header hook

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import redis
 
+from . import topology
 from .registry import ID_RE
 from .rkeys import UnitKeys, parse_stream_id
 from .rules import Rules
@@ -54,44 +56,69 @@ def parse_rating_id(value: str) -> tuple[str, str] | None:
 
 
 class NotDurable(Exception):
-    """The tap was recorded, but the server did not confirm it on disk in time (WAITAOF)."""
+    """The tap was recorded, but not confirmed on disk or on a replica in time (TAP_DURABILITY)."""
 
 
-def run_durably(r: redis.Redis, script, keys: list, args: list, wait_aof_ms: int) -> list:
-    """The script, then WAITAOF 1 0 in the same round trip: its answer only once the local
-    append-only file has it on disk (Redis 7.2+ or Valkey). NotDurable if not within
-    wait_aof_ms; the script's effects stay (a retry with the same Idempotency-Key replays)."""
-    for _ in range(2):
-        with r.pipeline(transaction=False) as p:
+@dataclass(frozen=True)
+class Ack:
+    """What a counting script's answer waits for: a command sent after it on the same
+    connection (so about the script's own write), in the same round trip.
+    ("WAITAOF", local, replicas, ms): on that many disks (Redis 7.2+ or Valkey);
+    ("WAIT", replicas, ms): on that many replicas."""
+
+    command: tuple
+
+    def confirmed(self, reply: Any) -> bool:
+        if self.command[0] == "WAITAOF":
+            return int(reply[0]) >= self.command[1] and int(reply[1]) >= self.command[2]
+        return int(reply) >= self.command[1]
+
+
+MOVED = (redis.exceptions.MovedError, redis.exceptions.AskError, redis.exceptions.TryAgainError)
+
+
+def run_durably(r: redis.Redis, script: Any, keys: list, args: list, ack: Ack) -> list:
+    """The script, then the ack's command in the same round trip, on the master that holds
+    the keys: its answer only once confirmed. NotDurable if not in time; the script's effects
+    stay (a retry with the same Idempotency-Key replays). A cluster's slot that moved, or a
+    script the server lost, did not run the script: it is sent again."""
+    for _ in range(3):
+        node = topology.node_for(r, keys[0])
+        with node.pipeline(transaction=False) as p:
             p.evalsha(script.sha, len(keys), *keys, *args)
-            p.execute_command("WAITAOF", 1, 0, wait_aof_ms)
-            reply, synced = p.execute(raise_on_error=False)
+            p.execute_command(*ack.command)
+            reply, confirmed = p.execute(raise_on_error=False)
         if isinstance(reply, redis.exceptions.NoScriptError):
-            r.script_load(script.script)  # the script did not run: run it again
+            node.script_load(script.script)
+            continue
+        if isinstance(reply, MOVED):
+            topology.real_client(r).nodes_manager.initialize()
             continue
         if isinstance(reply, Exception):
             raise reply
-        if isinstance(synced, Exception):
-            raise NotDurable(f"WAITAOF failed: {synced}")
-        if int(synced[0]) < 1:
-            raise NotDurable(f"not on disk within {wait_aof_ms} ms")
+        if isinstance(confirmed, Exception):
+            raise NotDurable(f"{ack.command[0]} failed: {confirmed}")
+        if not ack.confirmed(confirmed):
+            topology.forget_master(r)  # a master without its replica may be one no more
+            raise NotDurable(f"{ack.command[0]} {ack.command[1:-1]} not confirmed within "
+                             f"{ack.command[-1]} ms: {confirmed}")
         return reply
-    raise redis.exceptions.NoScriptError("record.lua could not be loaded")
+    raise NotDurable("the cluster kept moving the slot, or the script could not be loaded")
 
 
-def run_script(r: redis.Redis, script, keys: list, args: list, wait_aof_ms: int) -> list:
-    """A counting script's reply; wait_aof_ms > 0: only once it is on disk (run_durably)."""
-    if wait_aof_ms > 0:
-        return run_durably(r, script, keys, args, wait_aof_ms)
+def run_script(r: redis.Redis, script: Any, keys: list, args: list, ack: Ack | None) -> list:
+    """A counting script's reply; with an ack, only once confirmed (run_durably)."""
+    if ack is not None:
+        return run_durably(r, script, keys, args, ack)
     return script(keys=keys, args=args)
 
 
 def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = False,
            idempotency_key: str | None = None, idempotency_ttl: int = 86400,
-           wait_aof_ms: int = 0, case: list[int] | None = None) -> Outcome:
+           ack: Ack | None = None, case: list[int] | None = None) -> Outcome:
     """Count a tap once per rater, window and day, or hold it; log it; a counted 差评 opens its
     case (case: cases.Policy.open_args, None: no cases). One round trip.
-    wait_aof_ms > 0: answer only once the tap is on disk (run_durably)."""
+    ack: answer only once the tap is confirmed (run_durably)."""
     keys = UnitKeys(tap.unit)
     now_s = tap.now_ms / 1000
     local = datetime.fromtimestamp(now_s, zone(tz))
@@ -115,7 +142,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000,
         *(case or [0, 0, 0])]
-    reply = run_script(r, script, script_keys, script_args, wait_aof_ms)
+    reply = run_script(r, script, script_keys, script_args, ack)
     status, stream_id, stored_fp, replayed, why, *earlier = reply
     if replayed == "1" and stored_fp != fingerprint:
         return Outcome("mismatch")
@@ -148,7 +175,7 @@ class LevelChange:
 
 
 def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level: int,
-                 now_ms: int, window_ms: int, wait_aof_ms: int = 0,
+                 now_ms: int, window_ms: int, ack: Ack | None = None,
                  case: list[int] | None = None) -> LevelChange:
     """Change a tap's level, by its own rater within window_ms of the tap (change.lua): a
     counted tap's count moves to the new level on the tap's day, a held one's queued level
@@ -164,7 +191,7 @@ def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level
     script_keys = [keys.log, keys.tot, keys.day(day), keys.days, keys.snap, keys.dedupe(day),
                    keys.held, keys.decided, keys.cases, keys.open_cases, keys.all_cases, keys.case_version]
     script_args = [stream_id, rater, level, now_ms, window_ms, day, *(case or [0, 0, 0])]
-    status, now_level, tapped = run_script(r, script, script_keys, script_args, wait_aof_ms)
+    status, now_level, tapped = run_script(r, script, script_keys, script_args, ack)
     return LevelChange(str(status), int(now_level) if now_level else None,
                        int(tapped) if tapped else None)
 

@@ -22,7 +22,7 @@ import redis
 from redis.exceptions import NoScriptError
 
 from .rkeys import UnitKeys
-from .store import load_script, read_many
+from .store import load_script, read_many, servers
 from .timeutil import day_after, day_key
 
 POINTS = {1: 0.0, 2: 2.5, 3: 5.0, 4: 7.5, 5: 10.0}  # index / 10
@@ -162,8 +162,7 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
         k = UnitKeys(uid)
         commands += [("HMGET", k.info, "name", "category", "active"), ("HMGET", k.tot, *TOTALS)]
     info, *replies = read_many(r, commands)
-    server = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                   if line.startswith("run_id:")), "")
+    server = servers(info)
     if server != cache.server or len(cache.entries) > cache.LIMIT:
         cache.server, cache.entries = server, {}
     out: list[UnitCounts | None] = []

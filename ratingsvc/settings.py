@@ -13,7 +13,7 @@ DEV_SECRET = "dev-only-secret-do-not-use-in-production"
 DEV_QR_KEYS = "1:dev-only-qr-key-do-not-use-in-production"
 DEMO_OFFICE = "示例区纠风办（演示）"
 
-DURABILITY = ("server", "always", "waitaof")
+DURABILITY = ("server", "always", "waitaof", "replica")
 ENVIRONMENTS = ("development", "production")
 
 #: name -> (default, meaning)
@@ -27,8 +27,13 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "REDIS_APPENDFSYNC": ("always", "make run: the embedded Redis's fsync policy: always, everysec or no"),
     "TAP_DURABILITY": ("always", "when a tap is acknowledged: always (Redis must run with appendfsync "
                        "always, so a tap is on disk before its answer; /readyz and the taps check), "
-                       "waitaof (each tap waits for WAITAOF 1 0: Redis 7.2+ or Valkey) or server (in "
-                       "Redis's memory only: a crash with a full disk can lose acknowledged taps)"),
+                       "waitaof (each tap waits for WAITAOF 1 0: Redis 7.2+ or Valkey), replica (each tap "
+                       "waits for WAIT TAP_REPLICAS: on a replica before its answer, so a failover loses "
+                       "none; Sentinel and Cluster) or server (in Redis's memory only: a crash with a full "
+                       "disk can lose acknowledged taps)"),
+    "TAP_REPLICAS": (1, "replica: how many replicas must have a tap before its answer (all of a "
+                     "master's replicas, for a failover to any of them to lose none)"),
+    "WAIT_TIMEOUT_MS": (1000, "replica: milliseconds a tap waits for its replicas before answering 503"),
     "WAITAOF_TIMEOUT_MS": (1000, "waitaof: milliseconds a tap waits for the disk before answering 503"),
     "REDIS_TIMEOUT": (1.0, "seconds to connect to or wait for Redis before answering 503 (under "
                       "appendfsync always a reply waits for the disk's fsync)"),

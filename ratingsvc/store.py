@@ -1,4 +1,7 @@
-"""The Redis client: one per app, built in init_app, reached through get_redis()."""
+"""The Redis client: one per app, built in init_app, reached through get_redis().
+
+One client from REDIS_URL, whatever the topology (topology.py): one server, a Sentinel-watched
+master, or a Redis Cluster. read_many sends a batch of reads per node, in bounded chunks."""
 
 from __future__ import annotations
 
@@ -6,15 +9,18 @@ import contextlib
 import gc
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import hiredis
 import redis
 from flask import Flask, current_app
-from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
-from redis.retry import Retry
+
+from .topology import connect, real_client
 
 LUA_DIR = Path(__file__).parent / "lua"
+CHUNK = 2000  # commands sent in one write; their replies are read before the next write
 
 
 class RedisStore:
@@ -23,41 +29,84 @@ class RedisStore:
     name = "ratingsvc.redis"
 
     def init_app(self, app: Flask) -> None:
-        timeout = app.config["REDIS_TIMEOUT"]
-        # No automatic retry: a counting script must never run twice because a reply was slow.
-        # A dead pooled connection is noticed on checkout and reopened by redis-py itself.
-        client = redis.Redis.from_url(
-            app.config["REDIS_URL"],
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-            decode_responses=True,
-        )
-        app.extensions[self.name] = client
+        # Nothing connects here: a Redis down at start is a 503 on the first request, not a
+        # failed start.
+        app.extensions[self.name] = connect(app.config["REDIS_URL"], timeout=app.config["REDIS_TIMEOUT"])
 
     @property
     def client(self) -> redis.Redis:
         return current_app.extensions[self.name]
 
 
+#: a cluster's answers that its slots moved or are moving: its map is read again
+REDIRECTS = (redis.exceptions.MovedError, redis.exceptions.TryAgainError,
+             redis.exceptions.ClusterDownError)
+
+
+def _key(command: tuple) -> Any:
+    """The key that says which node a command goes to (EVAL/EVALSHA: its first key), or None."""
+    name = command[0].upper() if isinstance(command[0], str) else command[0]
+    if name in ("EVALSHA", "EVAL"):
+        return command[3] if int(command[2]) else None
+    return command[1] if len(command) > 1 and name not in ("INFO", "PING") else None
+
+
 def read_many(r: redis.Redis, commands: list[tuple]) -> list:
-    """Send the commands in one write and read their replies: one round trip, without a
-    redis-py pipeline's Python work per command (20,000 HMGETs: about 60 ms, not 200).
+    """Send the commands in writes of CHUNK and read their replies: a round trip per chunk,
+    without a redis-py pipeline's Python work per command (20,000 HMGETs: about 60 ms, not
+    200). On a cluster each node gets its own commands; a command without a key (INFO) goes
+    to every primary and its replies are joined by newlines.
     For reads only: the first error reply is raised (redis.ResponseError), once every reply
-    has been read."""
+    has been read. A cluster that moved slots meanwhile is asked again once, after its map is
+    read anew."""
     if not commands:
         return []
-    conn = r.connection_pool.get_connection()
+    client = real_client(r)
+    if not isinstance(client, RedisCluster):
+        return _on_pool(client.connection_pool, commands)
     try:
-        conn.send_packed_command([b"".join(map(hiredis.pack_command, commands))])
+        return _on_cluster(client, commands)
+    except REDIRECTS:
+        client.nodes_manager.initialize()
+        return _on_cluster(client, commands)
+
+
+def _on_cluster(rc: RedisCluster, commands: list[tuple]) -> list:
+    by_node: dict[str, tuple[Any, list[int]]] = {}
+    everywhere: list[int] = []
+    for i, command in enumerate(commands):
+        key = _key(command)
+        if key is None:
+            everywhere.append(i)
+            continue
+        node = rc.get_node_from_key(key)
+        by_node.setdefault(node.name, (node, []))[1].append(i)
+    replies: list = [None] * len(commands)
+    for node, positions in by_node.values():  # an error reply raises once that node's are read
+        got = _on_pool(rc.get_redis_connection(node).connection_pool, [commands[i] for i in positions])
+        for i, reply in zip(positions, got, strict=True):
+            replies[i] = reply
+    for i in everywhere:
+        texts = [_on_pool(rc.get_redis_connection(node).connection_pool, [commands[i]])[0]
+                 for node in rc.get_primaries()]
+        replies[i] = "\n".join(map(str, texts))
+    return replies
+
+
+def _on_pool(pool: Any, commands: list[tuple]) -> list:
+    conn = pool.get_connection()
+    try:
         replies: list = []
         error = None
-        for _ in commands:
-            try:
-                replies.append(conn.read_response())
-            except redis.ResponseError as exc:  # an error reply: the connection stays in step
-                error = error or exc
-                replies.append(exc)
+        for start in range(0, len(commands), CHUNK):
+            chunk = commands[start:start + CHUNK]
+            conn.send_packed_command([b"".join(map(hiredis.pack_command, chunk))])
+            for _ in chunk:
+                try:
+                    replies.append(conn.read_response())
+                except redis.ResponseError as exc:  # an error reply: the connection stays in step
+                    error = error or exc
+                    replies.append(exc)
         if error is not None:
             raise error
         return replies
@@ -66,7 +115,13 @@ def read_many(r: redis.Redis, commands: list[tuple]) -> list:
             conn.disconnect()
         raise
     finally:
-        r.connection_pool.release(conn)
+        pool.release(conn)
+
+
+def servers(info: str) -> str:
+    """The run_ids in INFO server (read_many's, so of every master of a cluster): they change
+    when a server restarts or a replica takes over, and then what a cache read is void."""
+    return ",".join(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("run_id:"))
 
 
 @contextlib.contextmanager

@@ -31,6 +31,14 @@ SIGNALS_OFF = {f"RULE_{name}": 0 for name in
                ("IP_WINDOW_MAX", "BURST_MIN", "RATER_WINDOWS_MAX", "LATE_TICKET", "MIN_TAP_MS")}
 
 
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("RATINGSVC_TEST_REDIS_URL"):
+        skip = pytest.mark.skip(reason="about the suite's one redis-server, not a cluster")
+        for item in items:
+            if "single_redis" in item.keywords:
+                item.add_marker(skip)
+
+
 def pytest_report_header(config):
     binary = find_binary()
     version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.split()
@@ -41,6 +49,9 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
+    if os.environ.get("RATINGSVC_TEST_REDIS_URL"):  # a topology started outside (see tests/topology.py)
+        yield SimpleNamespace(url=os.environ["RATINGSVC_TEST_REDIS_URL"])
+        return
     # As in production: the append-only file, fsynced before each answer (TAP_DURABILITY=always).
     server = RedisServer(tmp_path_factory.mktemp("redis"), port=free_port(), appendonly=True,
                          appendfsync="always")

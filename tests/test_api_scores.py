@@ -99,6 +99,7 @@ class CountingConnection(redis.Connection):
         super().send_packed_command(command, check_health)
 
 
+@pytest.mark.single_redis
 def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server):
     h.period("p1")
     with h.r.pipeline(transaction=False) as p:

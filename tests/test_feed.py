@@ -156,6 +156,7 @@ def test_entries_that_change_nothing_are_not_relayed(fh):
     assert len(fh.r.xrange(registry.UnitKeys("u1").log)) == 3
 
 
+@pytest.mark.single_redis
 def test_a_long_backlog_is_relayed_in_short_steps_in_time_order_once(fh, monkeypatch):
     """One relay.lua call of 8,000 entries held every tap for over 0.3 s (appendfsync always)."""
     monkeypatch.setattr(feed, "CHUNK", 4)

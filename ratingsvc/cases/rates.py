@@ -25,7 +25,7 @@ import redis
 
 from ..periods import Period
 from ..rkeys import UnitKeys
-from ..store import no_gc, read_many
+from ..store import no_gc, read_many, servers
 from ..timeutil import day_key, zone
 from . import appeals as appeal_store
 from . import store as case_store
@@ -219,8 +219,7 @@ def _load(r: redis.Redis, units: list[str], since: int, until: int, first: str, 
         versions = read_many(r, [*asked, *(("GET", UnitKeys(u).case_version) for u in chunk)])
         if asked and cache is not None:
             info, *versions = versions
-            server = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                           if line.startswith("run_id:")), "")
+            server = servers(info)
             if server != cache.server or len(cache.entries) + len(cache.rates) > cache.LIMIT:
                 cache.server, cache.entries, cache.rates = server, {}, {}
             entries = cache.entries

@@ -63,14 +63,18 @@ def not_durable(why: str) -> ServiceUnavailable:
                               headers=retry_after(current_app.config["RETRY_AFTER"]))
 
 
-def durable_wait_ms(r: redis.Redis) -> int:
-    """How long a write that changes counts waits for the disk (WAITAOF; 0: not at all), or
-    503 if the server would not keep it on disk as TAP_DURABILITY asks."""
+def durable_ack(r: redis.Redis) -> recording.Ack | None:
+    """What a write that changes counts waits for before its answer (None: nothing), or 503
+    if the server would not keep it as TAP_DURABILITY asks."""
     config = current_app.config
     unsafe = current_app.extensions["ratingsvc.durability"].problem(r)
-    if unsafe:  # never acknowledge a tap that the server would not have on disk
+    if unsafe:  # never acknowledge a tap that the server would not keep
         raise not_durable(f"tap refused: {unsafe}")
-    return config["WAITAOF_TIMEOUT_MS"] if config["TAP_DURABILITY"] == "waitaof" else 0
+    if config["TAP_DURABILITY"] == "waitaof":
+        return recording.Ack(("WAITAOF", 1, 0, config["WAITAOF_TIMEOUT_MS"]))
+    if config["TAP_DURABILITY"] == "replica":
+        return recording.Ack(("WAIT", config["TAP_REPLICAS"], config["WAIT_TIMEOUT_MS"]))
+    return None
 
 
 def level_fields(r: redis.Redis, outcome: recording.Outcome, level: int, now_ms: int) -> dict:
@@ -215,7 +219,7 @@ def rate(body: dict):
     if not proofofwork.verify(ticket.nonce, body.get("pow"), config["POW_BITS"]):
         raise Forbidden("请重新扫码后再试。", code="pow_invalid" if body.get("pow") else "pow_required")
     r = get_redis()
-    wait_aof_ms = durable_wait_ms(r)
+    ack = durable_ack(r)
     now_ms = int(now() * 1000)
     age_ms = now_ms - ticket.issued_ms
     rules = get_rules()
@@ -230,9 +234,9 @@ def rate(body: dict):
             r, tap, rules, tz=config["TIMEZONE"],
             expired=age_ms > config["TICKET_MAX_AGE"] * 1000, idempotency_key=idempotency_key,
             idempotency_ttl=config["IDEMPOTENCY_TTL"],
-            wait_aof_ms=wait_aof_ms, case=get_policy().open_args(now_ms))
+            ack=ack, case=get_policy().open_args(now_ms))
     except recording.NotDurable as exc:
-        raise not_durable(f"tap not confirmed on disk: {exc}") from None
+        raise not_durable(f"tap not confirmed: {exc}") from None
     metrics.TAPS.labels(outcome.status).inc()
     if outcome.status == "held":
         for rule in outcome.reasons:

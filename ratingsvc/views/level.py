@@ -9,7 +9,7 @@ from ..errors import Conflict, Forbidden, Unprocessable
 from ..extensions import ApiBlueprint, get_policy, get_redis, get_signing, now
 from ..limiting import local_citizen_limit
 from ..schemas import LEVELS, LevelChangeAnswerSchema, LevelChangeSchema
-from .citizen import REFUSED, Refusals, durable_wait_ms, not_durable, refused
+from .citizen import REFUSED, Refusals, durable_ack, not_durable, refused
 from .citizen_case import case_links, has_open_case
 from .identity import current_rater
 
@@ -40,14 +40,14 @@ def change_level(body: dict, rating_id: str):
     if rater is None:
         raise refused("forbidden")
     r = get_redis()
-    wait_aof_ms = durable_wait_ms(r)
+    ack = durable_ack(r)
     try:
         done = recording.change_level(
             r, parsed[0], parsed[1], rater=get_signing().person_hash(*rater), level=body["level"],
             now_ms=int(now() * 1000), window_ms=current_app.config["RATING_CHANGE_SECONDS"] * 1000,
-            wait_aof_ms=wait_aof_ms, case=get_policy().open_args(int(now() * 1000)))
+            ack=ack, case=get_policy().open_args(int(now() * 1000)))
     except recording.NotDurable as exc:
-        raise not_durable(f"change not confirmed on disk: {exc}") from None
+        raise not_durable(f"change not confirmed: {exc}") from None
     metrics.CHANGES.labels(done.status).inc()
     if done.status in CHANGE_REFUSED:
         raise refused(done.status, CHANGE_REFUSED)
