@@ -141,3 +141,17 @@ def forget_master(r: Any) -> None:
         client.nodes_manager.initialize()
     elif isinstance(client.connection_pool, SentinelConnectionPool):
         client.connection_pool.disconnect(inuse_connections=False)
+
+
+def cluster_problem(r: Any) -> str | None:
+    """Why a cluster cannot serve every slot now (its state as each master sees it), or None."""
+    if not is_cluster(r):
+        return None
+    for node in primaries(r):
+        info = node.execute_command("CLUSTER INFO")
+        lines = [] if isinstance(info, dict) else str(info).splitlines()
+        state = info.get("cluster_state") if isinstance(info, dict) else next(
+            (line.split(":", 1)[1].strip() for line in lines if line.startswith("cluster_state:")), "")
+        if state != "ok":
+            return f"the Redis cluster's state is {state}"
+    return None

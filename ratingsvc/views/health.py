@@ -7,7 +7,7 @@ import logging
 import redis
 from flask import Blueprint, current_app, jsonify
 
-from .. import durability
+from .. import durability, topology
 from ..errors import retry_after
 from ..extensions import get_redis
 
@@ -37,7 +37,8 @@ def readyz():
     try:
         r = get_redis()
         r.set(PROBE, "1", px=10_000)
-        problem = durability.problem(r, wanted)
+        problem = topology.cluster_problem(r) or durability.problem(r, wanted,
+                                                                   current_app.config["TAP_REPLICAS"])
     except redis.TimeoutError as exc:
         log.warning("readyz: redis timed out: %s", exc)
         return unready(redis="Redis did not answer in time")
