@@ -18,7 +18,7 @@ from typing import Literal
 
 import redis
 
-from . import registry, rkeys
+from . import registry, registrybulk, rkeys
 from .importer import Row
 from .registry import Category, Unit
 
@@ -138,28 +138,35 @@ def make_plan(rows: list[Row], current: Current, *, rename_categories: bool = Fa
 
 
 def apply(r: redis.Redis, plan: Plan) -> Counter:
-    """Write a plan without conflicts; fields the plan does not change stay as stored now."""
+    """Write a plan without conflicts; fields the plan does not change stay as stored now.
+    Categories first, then the units by chunks of registrybulk.CHUNK, each chunk's units
+    whole and indexed before their new windows: a round trip per step and chunk."""
     if plan.conflicts:
         raise ValueError("a plan with conflicts is not written")
-    done: Counter = Counter()
-    for item in plan.items:
-        if item.status not in ("new", "changed"):
-            continue
-        if item.kind == "category":
-            cat = Category(item.id, item.name) if item.status == "new" else registry.get_category(
-                r, item.id)
-            cat.name = item.name
-            registry.save_category(r, cat, create=item.status == "new")
-        else:
-            unit = Unit(item.id, item.name, item.category, item.active)
-            if item.status == "changed":  # re-read: only the planned fields change
-                unit = registry.get_unit(r, item.id)
-                for name, (_old, new) in item.changes.items():
-                    if name != "windows":
-                        setattr(unit, name, new)
-            registry.save_unit(r, unit, create=item.status == "new")
-            for name in item.windows:
-                registry.create_window(r, item.id, name)
-        done[(item.kind, item.status)] += 1
+    writes = [i for i in plan.items if i.status in ("new", "changed")]
+    cats = [i for i in writes if i.kind == "category"]
+    stored = registrybulk.stored_categories(r, [i.id for i in cats if i.status == "changed"])
+    registrybulk.save_categories(
+        r, [Category(i.id, i.name, stored[i.id].active if i.id in stored else True) for i in cats],
+        new={i.id for i in cats if i.status == "new"})
+    units = [i for i in writes if i.kind == "unit"]
+    for start in range(0, len(units), registrybulk.CHUNK):
+        chunk = units[start:start + registrybulk.CHUNK]
+        now = registrybulk.stored_units(r, [i.id for i in chunk if i.status == "changed"])
+        registrybulk.save_units(r, [_planned(i, now.get(i.id)) for i in chunk],
+                                new={i.id for i in chunk if i.status == "new"})
+        registrybulk.create_windows(r, [(i.id, name) for i in chunk for name in i.windows])
+    done = Counter((i.kind, i.status) for i in writes)
     done[("window", "new")] = plan.new_windows
     return done
+
+
+def _planned(item: Item, stored: Unit | None) -> Unit:
+    """A unit as the plan says: a new one whole, a changed one as stored with the planned
+    fields changed (it is re-read: only those change)."""
+    if stored is None:
+        return Unit(item.id, item.name, item.category, item.active)
+    for name, (_old, new) in item.changes.items():
+        if name != "windows":
+            setattr(stored, name, new)
+    return stored

@@ -1,0 +1,120 @@
+"""Registry writes in bulk (`units import`): the same steps as registry.py's writes (README
+"Registry writes"), each step done for a whole chunk of units before the next step begins,
+in one pipeline (a round trip per Redis node) or one command on one key.
+
+A chunk of units: their records, whole (an HSET each, each in its unit's slot), then their ids
+in `rs:units` (one SADD). Their new windows: a block of ids (one INCRBY), the id -> unit
+lookups (one HSET of `rs:wins`), then each unit's new windows in its slot (windows.lua, one
+call per unit). No step spans two hash slots; a reader sees a unit or a window only once its
+last step is done, and an import run again writes what an interrupted one left out.
+The number of round trips grows with the number of chunks, not of units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import redis
+
+from . import registry, rkeys
+from .records import Category, RegistryError, Unit
+from .rkeys import UnitKeys
+from .store import load_script
+from .topology import primaries
+
+CHUNK = 1000  # units written per step
+
+
+def _pipelined(r: redis.Redis, fill: Callable[[Any], None]) -> list:
+    with r.pipeline(transaction=False) as p:
+        fill(p)
+        return p.execute()
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def _check(kind: str, ids: list[str], indexed: Iterable[Any], expected: Callable[[str], bool]) -> None:
+    for ident, there in zip(ids, indexed, strict=True):
+        if bool(there) != expected(ident):
+            raise RegistryError(kind, ident, "unknown" if expected(ident) else "existing")
+
+
+def _publish(r: redis.Redis, index: str, records: dict[str, tuple[str, dict[str, str]]]) -> None:
+    """Every record whole (id -> (key, fields)), then all their ids in the index."""
+    _pipelined(r, lambda p: [p.hset(key, mapping=fields) for key, fields in records.values()])
+    registry._after_step(f"records {index}")
+    r.sadd(index, *records)
+
+
+def stored_categories(r: redis.Redis, ids: list[str]) -> dict[str, Category]:
+    """The indexed categories among ids (RegistryError for one that is not)."""
+    return {i: Category(i, d["name"], d.get("active") != "0")
+            for i, d in _stored(r, "category", rkeys.CATEGORIES, ids, rkeys.category).items()}
+
+
+def stored_units(r: redis.Redis, ids: list[str]) -> dict[str, Unit]:
+    """The indexed units among ids (RegistryError for one that is not): one round trip."""
+    return {i: Unit(i, d["name"], d["category"], d["active"] == "1")
+            for i, d in _stored(r, "unit", rkeys.UNITS, ids, lambda u: UnitKeys(u).info).items()}
+
+
+def _stored(r: redis.Redis, kind: str, index: str, ids: list[str],
+            key: Callable[[str], str]) -> dict[str, dict[str, str]]:
+    if not ids:
+        return {}
+    indexed, *rows = _pipelined(r, lambda p: [p.smismember(index, ids), *(p.hgetall(key(i)) for i in ids)])
+    _check(kind, ids, indexed, lambda i: True)
+    return dict(zip(ids, rows, strict=True))
+
+
+def save_categories(r: redis.Redis, cats: list[Category], *, new: set[str]) -> None:
+    """Categories, the ids in new created (none of them may exist), the others changed."""
+    if not cats:
+        return
+    ids = [c.id for c in cats]
+    _check("category", ids, r.smismember(rkeys.CATEGORIES, ids), lambda i: i not in new)
+    _publish(r, rkeys.CATEGORIES, {c.id: (rkeys.category(c.id),
+                                          {"name": c.name, "active": _flag(c.active)}) for c in cats})
+
+
+def save_units(r: redis.Redis, units: list[Unit], *, new: set[str]) -> None:
+    """Units (a chunk of them), the ids in new created; their categories must exist."""
+    if not units:
+        return
+    ids, cats = [u.id for u in units], sorted({u.category for u in units})
+    indexed, known = _pipelined(r, lambda p: [p.smismember(rkeys.UNITS, ids),
+                                              p.smismember(rkeys.CATEGORIES, cats)])
+    _check("category", cats, known, lambda c: True)
+    _check("unit", ids, indexed, lambda i: i not in new)
+    _publish(r, rkeys.UNITS, {u.id: (UnitKeys(u.id).info, {"name": u.name, "category": u.category,
+                                                           "active": _flag(u.active)}) for u in units})
+
+
+def create_windows(r: redis.Redis, wanted: list[tuple[str, str]]) -> list[int]:
+    """New windows, (unit id, name) each, of units that exist: their ids, in order."""
+    if not wanted:
+        return []
+    last = int(r.incrby(rkeys.WINDOW_SEQ, len(wanted)))
+    ids = list(range(last - len(wanted) + 1, last + 1))
+    registry._after_step("window ids")
+    r.hset(rkeys.WINDOWS, mapping={str(w): unit for w, (unit, _) in zip(ids, wanted, strict=True)})
+    registry._after_step("window lookups")
+    per_unit: dict[str, list[str]] = {}
+    for wid, (unit, name) in zip(ids, wanted, strict=True):
+        per_unit.setdefault(unit, []).extend((str(wid), name))
+    script = load_script(r, "windows.lua")
+
+    def fill(p: Any) -> None:
+        for unit, args in per_unit.items():
+            keys = UnitKeys(unit)
+            p.evalsha(script.sha, 2, keys.wname, keys.ep, *args)
+
+    try:
+        _pipelined(r, fill)
+    except redis.exceptions.NoScriptError:  # a server restarted, or the first use: load, redo
+        for node in primaries(r):
+            node.script_load(script.script)
+        _pipelined(r, fill)
+    return ids
