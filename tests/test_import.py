@@ -158,3 +158,36 @@ def test_an_old_or_broken_workbook_is_refused(r, runner, tmp_path, data, said):
     path.write_bytes(data)
     result = runner.invoke(["units", "import", str(path)])
     assert result.exit_code == 1 and said in result.output and "nothing was imported" in result.output
+
+
+def test_an_import_takes_round_trips_per_chunk_of_units_not_per_unit(r, monkeypatch):
+    from redis.connection import AbstractConnection
+
+    from ratingsvc import importplan, registrybulk
+    from ratingsvc.importer import Row
+
+    sent = []
+    real = AbstractConnection.send_packed_command
+
+    def send(self, command, check_health=True):  # one request: a command, or a whole pipeline
+        sent.append(command)
+        return real(self, command, check_health)
+
+    def round_trips(n: int) -> int:
+        r.flushdb()
+        rows = [Row(i + 2, f"c{i % 3}", f"类别{i % 3}", f"u{i}", f"单位{i}", ["1号窗口", "2号窗口"])
+                for i in range(n)]
+        sent.clear()
+        with monkeypatch.context() as m:
+            m.setattr(AbstractConnection, "send_packed_command", send)
+            importplan.apply(r, importplan.make_plan(rows, importplan.read_current(r)))
+            trips = len(sent)
+        assert len(registry.list_units(r)) == n and len(registry.list_windows(r, f"u{n - 1}")) == 2
+        return trips
+
+    monkeypatch.setattr(registrybulk, "CHUNK", 40)
+    round_trips(1)  # the scripts loaded
+    one_chunk, three_chunks = round_trips(40), round_trips(120)
+    assert round_trips(30) == one_chunk  # within a chunk: as many for 40 units as for 30
+    per_chunk = (three_chunks - one_chunk) / 2
+    assert 0 < per_chunk <= 8  # a few steps per chunk, whatever its size
