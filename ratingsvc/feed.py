@@ -9,6 +9,14 @@ offset in one step, so concurrent relays never copy twice. The cursor is a posit
 resuming from any cursor within the retention yields every later change once, in order, also
 after a restart. Units may live on any cluster shard.
 
+A relay reads only the logs of units marked as having news (DIRTY, by mark() after a counting
+script: the script, in the unit's slot, cannot write the {feed} key), so an idle relay costs two
+commands however many units there are. It takes the marks before it reads the logs (a mark
+that comes later is the next relay's), and goes in bounded steps (UNITS_PER_STEP units, STEP
+entries), marking again a unit it has not finished. A mark lost to a crash between the script
+and mark() is found by a sweep of all units (SSCAN of rs:units, SWEEP_CHUNK a relay, its cursor
+kept in SWEEP) that starts at most once every FEED_SWEEP_SECONDS.
+
 The same script trims the stream of changes older than the retention (FEED_RETENTION_SECONDS,
 by the ids, which are the app's clock in ms), at most TRIM entries a call, and keeps the id of
 the last entry trimmed (TRIMMED). A cursor at or after it lost nothing; one before it ("0"
@@ -178,9 +186,10 @@ def _step(r: redis.Redis, units: list[str], tz_day, now: float, retention: float
 
 def _append(r: redis.Redis, entries: list, logged: dict[str, list[str]], offsets: dict[str, str],
             clock: list[str]) -> tuple[int, bool]:
-    """Entries copied, and whether another relay got there first. relay.lua, CHUNK entries at a time in time order, each call moving the offset of each
+    """relay.lua, CHUNK entries at a time in time order, each call moving the offset of each
     unit up to what it has relayed: a short step for Redis, and for its fsync under
-    appendfsync always (one call of 8,000 entries held every tap for over 0.3 s)."""
+    appendfsync always (one call of 8,000 entries held every tap for over 0.3 s).
+    Returns the entries copied, and whether another relay got there first."""
     script = load_script(r, "relay.lua")
     done, copied, start = dict(offsets), 0, 0
     while True:

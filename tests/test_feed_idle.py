@@ -10,8 +10,8 @@ import redis
 from ratingsvc import feed, rkeys
 from ratingsvc.rkeys import UnitKeys
 from tests.conftest import START
-from tests.test_feed import fh, page  # noqa: F401 (a fixture)
 from tests.helpers import tap_from
+from tests.test_feed import fh, page  # noqa: F401 (a fixture)
 from tests.test_registry_steps import Monitor
 
 NOW_MS = int(START * 1000)
