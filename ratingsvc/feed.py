@@ -137,9 +137,10 @@ def relay(r: redis.Redis, tz_day, now: float | None = None, retention: float = R
 
 def _sweep(r: redis.Redis, now: float, every: float, cursor: str | None, at: str | None) -> set[str]:
     """The next chunk of all units while a sweep runs; one starts if the last started `every`
-    seconds ago (or the clock went back). Racing relays may sweep a chunk twice: no harm."""
+    seconds ago (or as far ahead: the clock went back; a server a little behind another waits).
+    Racing relays may sweep a chunk twice: no harm."""
     if cursor in (None, "0"):
-        if at is not None and float(at) <= now < float(at) + every:
+        if at is not None and abs(now - float(at)) < every:
             return set()
         at = repr(now)
     nxt, found = r.sscan(rkeys.UNITS, int(cursor or 0), count=SWEEP_CHUNK)
