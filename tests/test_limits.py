@@ -99,8 +99,9 @@ def test_with_redis_down_the_limiter_does_not_fail_requests(config):
     assert codes == [200, 200, 429]  # limited in memory meanwhile, never a 500
 
 
-def test_a_tap_is_one_redis_round_trip(h, r):
-    """The per-IP limit on taps is counted in the worker's memory; the rest is the script."""
+def test_a_tap_is_the_script_and_the_feeds_mark(h, r):
+    """The per-IP limit on taps is counted in the worker's memory; the rest is the script, then
+    the change feed's mark (rs:{feed}:dirty: not the unit's slot, so not in the script)."""
     win = h.window()
     ticket = h.scan(win)
     h.clock.advance(5)
@@ -117,7 +118,7 @@ def test_a_tap_is_one_redis_round_trip(h, r):
             elif pings == 1 and command["client_type"] != "lua":  # script commands say lua
                 sent.append(command["command"].split()[0])
     assert answer.status_code == 201
-    assert sent == ["EVALSHA"]
+    assert sent == ["EVALSHA", "SADD"]
 
 
 def test_the_tap_limit_in_memory_is_per_client_ip(limited, h):
