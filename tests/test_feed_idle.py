@@ -47,6 +47,7 @@ def relayed(r: redis.Redis) -> list[str]:
     return [f["e"] for _, f in r.xrange(feed.CHANGES)]
 
 
+@pytest.mark.single_redis  # MONITOR sees one server
 def test_an_idle_relay_sends_the_same_few_commands_for_10_units_as_for_1000(r):
     sent = {}
     for units in (10, 1000):

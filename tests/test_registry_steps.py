@@ -87,6 +87,7 @@ def every_write(r: redis.Redis, tmp_path: Path) -> None:
     apikeys.revoke(r, name="demo admin (make run)")
 
 
+@pytest.mark.single_redis  # MONITOR sees one server
 def test_no_registry_write_spans_two_hash_slots(r, tmp_path):
     with Monitor(r) as seen:
         every_write(r, tmp_path)
@@ -96,6 +97,7 @@ def test_no_registry_write_spans_two_hash_slots(r, tmp_path):
     assert crossing == []
 
 
+@pytest.mark.single_redis  # MONITOR sees one server
 def test_a_window_changes_in_one_write(r):
     registry.save_category(r, Category("c1", "类别"), create=True)
     registry.save_unit(r, Unit("u1", "单位", "c1"), create=True)

@@ -79,6 +79,7 @@ def test_every_units_score_and_every_categorys_table_is_the_whole_tables(provinc
     assert h.client.get("/api/v1/units/u05/score?period=p1", headers=scorer).status_code == 404
 
 
+@pytest.mark.single_redis  # MONITOR sees one server
 def test_a_units_score_reads_only_its_category_and_only_its_own_cases(province):
     h = province
     scorer = h.key("scorer")
