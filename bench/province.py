@@ -34,13 +34,13 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from loop import RULES as LOOP_RULES  # noqa: E402
+from tests.topology import ClusterSet  # noqa: E402
 
 from ratingsvc import create_app, feed, recording, registry, topology  # noqa: E402
 from ratingsvc.embedded import RedisServer, free_port  # noqa: E402
 from ratingsvc.recording import Tap  # noqa: E402
 from ratingsvc.rkeys import UnitKeys  # noqa: E402
 from ratingsvc.timeutil import local_day  # noqa: E402
-from tests.topology import ClusterSet  # noqa: E402
 
 RULES = replace(LOOP_RULES, ip_window_max=0, burst_min=0, rater_windows_max=0)  # signals off
 NOW = 1_780_279_200  # 2026-06-01 10:00 in Shanghai

@@ -19,7 +19,6 @@ from pathlib import Path
 import redis
 
 from . import topology
-
 from .settings import SETTINGS
 
 DEFAULT_URL = SETTINGS["REDIS_URL"][0]
