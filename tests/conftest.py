@@ -16,9 +16,10 @@ from werkzeug.serving import make_server
 
 from ratingsvc import create_app
 from ratingsvc.cli import main
-from ratingsvc.embedded import RedisServer, find_binary, free_port
+from ratingsvc.embedded import RedisServer, RedisServerError, find_binary, free_port
 from tests.console_helpers import Console, Quiet
 from tests.helpers import Clock, Helper, need_binary
+from tests.topology import ClusterSet, SentinelSet
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 PUBLIC_URL = "https://pj.caidian.gov.cn"
@@ -58,6 +59,31 @@ def redis_server(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+def redis_binary() -> str:
+    try:
+        return find_binary()
+    except RedisServerError:
+        return need_binary(None, "no redis-server for a Sentinel set or a Cluster")
+
+
+@pytest.fixture(scope="session")
+def sentinel_set(tmp_path_factory):
+    """A master, a replica and 3 sentinels watching rs-master (tests/topology.py)."""
+    redis_binary()
+    topology = SentinelSet(tmp_path_factory.mktemp("sentinel")).start()
+    yield topology
+    topology.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_set(tmp_path_factory):
+    """A Redis Cluster of 3 masters with a replica each (tests/topology.py)."""
+    redis_binary()
+    topology = ClusterSet(tmp_path_factory.mktemp("cluster")).start()
+    yield topology
+    topology.stop()
 
 
 @pytest.fixture
