@@ -154,10 +154,14 @@ def test_a_planned_sentinel_failover_loses_no_acknowledged_tap(sentinel_set):
 def test_kill_9_of_the_sentinel_master_loses_no_acknowledged_tap(sentinel_set):
     app = failover_app(sentinel_set.url)
     killed = []
-    taps = stream_through(app, lambda: killed.append(sentinel_set.kill_master()), "sentinel, kill -9 master")
-    with sentinel_set.master_client() as r:
-        assert_kept(r.xrange, taps.acked)
-    sentinel_set.restart(killed[0])  # it comes back as a replica of the new master, and syncs
+
+    def kill_and_restart() -> None:
+        killed.append(sentinel_set.kill_master())
+        # the promoted replica has no replica of its own: every tap waits for one in vain (503)
+        # until the killed master comes back as its replica and syncs
+        sentinel_set.restart(killed[0])
+
+    taps = stream_through(app, kill_and_restart, "sentinel, kill -9 master")
     assert killed[0].info()["role"] == "slave"
     with sentinel_set.master_client() as r:
         r.wait(1, 5000)
