@@ -59,6 +59,7 @@ PERIODS = "rs:periods"  # hash period id -> JSON
 API_KEYS = "rs:apikeys"  # hash sha256(key) -> JSON
 DEMO_MARK = "rs:demo"
 CLOSED = "rs:closed"  # hash period id -> its frozen result (JSON)
+PRUNED = "rs:pruned"  # hash period id -> when Redis was pruned of it (JSON, ratingsvc.retention)
 ACCOUNTS = "rs:accts"  # set of console usernames (ratingsvc.accounts)
 ACCOUNT_PREFIX = "rs:acct:"  # + username: hash, the account
 SESSION_PREFIX = "rs:sess:"  # + sha256(session id): the console session (ratingsvc.console.sessions)
