@@ -28,9 +28,17 @@ $(BIN)/ratingsvc: $(DEV)
 run: $(RUNTIME)
 	$(BIN)/ratingsvc serve
 
-## test: lint, types, and the whole suite against a redis-server the suite starts itself
+# The Redis-facing tests that run a second time against a 3-master Redis Cluster the suite
+# starts itself (tests marked single_redis stay out: they watch one server's commands).
+CLUSTER_TESTS := $(addprefix tests/test_,$(addsuffix .py,api_rating api_scores api_registry api_cases \
+	feed feed_idle feed_retention feedhub cases citizen_cases review change closing recording import \
+	unit_scores registry_steps limits rules scoring report cli contract access))
+
+## test: lint, types, the whole suite against a redis-server the suite starts itself, then its
+## Redis-facing tests against a Redis Cluster it starts
 test: $(BIN)/ratingsvc lint
 	$(BIN)/pytest
+	RATINGSVC_TEST_TOPOLOGY=cluster $(BIN)/pytest -m "not single_redis" $(CLUSTER_TESTS)
 
 lint: $(BIN)/ratingsvc
 	$(BIN)/ruff check .

@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 
-from . import accounts, apikeys, audit, closing, importplan, periods, registry, review, rkeys
+from . import accounts, apikeys, audit, closing, importplan, periods, registry, retention, review, rkeys
 from .audit import Actor
 from .cases import appeals
 from .cases import store as case_store
@@ -135,6 +135,16 @@ def close_period(r: redis.Redis, actor: Actor, now: float, period: periods.Perio
     _log(r, actor, "period.close", f"period:{period.id}", now,
          after={"taps": result["taps"], "digest": result["digest"], "export": path.name})
     return result
+
+
+def prune_period(r: redis.Redis, actor: Actor, now: float, period_id: str, export: Path, *, tz: str,
+                 retain_days: float, force: bool = False,
+                 on_unit: Callable[[int, int], None] | None = None) -> dict:
+    """Prune Redis of a closed period whose export checks out (retention.prune); audited."""
+    done = retention.prune(r, period_id, str(export), now=now, tz=tz, retain_days=retain_days, force=force,
+                           on_unit=on_unit)
+    _log(r, actor, "period.prune", f"period:{period_id}", now, after={**done, "force": force})
+    return done
 
 
 class ClosingBusy(RuntimeError):

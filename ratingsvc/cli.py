@@ -206,7 +206,8 @@ def close_period(period_id: str) -> None:
     from .views.closing import close_period as close_it
     from .views.closing import export_path
 
-    with app_context():
+    with app_context() as app:
+        retain = app.config["RETAIN_CLOSED_DAYS"]
         start = time.perf_counter()
         try:
             result = close_it(periods_mod.get_period(get_redis(), period_id), cli_actor())
@@ -217,6 +218,34 @@ def close_period(period_id: str) -> None:
     click.echo(f"closed {period_id}: {result['taps']} taps in {time.perf_counter() - start:.1f} s")
     click.echo(f"export: {path}\nresult: {path.with_suffix('.result.json')}")
     click.echo(f"digest: {result['digest']}")
+    click.echo(f"Redis keeps its data {retain} days (RETAIN_CLOSED_DAYS); "
+               f"then: ratingsvc periods prune {period_id}")
+
+
+@periods_group.command("prune")
+@click.argument("period_id")
+@click.option("--now", "force", is_flag=True,
+              help="do not wait RETAIN_CLOSED_DAYS after the close (the export is still checked)")
+def prune_period(period_id: str, force: bool) -> None:
+    """Remove from Redis what only a closed period needed, once its export checks out against its
+    result: its day counters and old log entries (README "Retention"). Safe to run again."""
+    from . import retention
+    from .extensions import now
+    from .views.closing import export_path
+
+    with app_context() as app:
+        path = export_path(period_id)
+        try:
+            done = actions.prune_period(get_redis(), cli_actor(), now(), period_id, path,
+                                        tz=app.config["TIMEZONE"],
+                                        retain_days=app.config["RETAIN_CLOSED_DAYS"], force=force)
+        except retention.PruneRefused as exc:
+            raise click.ClickException(f"{exc.message} ({exc.message_en})") from None
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"pruned {period_id}: {done['units']} units, {done['days']} days; {done['keys']} keys "
+               f"deleted, {done['index']} days unindexed, {done['entries']} log entries trimmed, "
+               f"{done['reasons']} reasons dropped")
 
 
 @main.group("cases")

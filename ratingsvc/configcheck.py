@@ -160,6 +160,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "SSE_POLL": _positive,
     "SSE_CPU_SHARE": _fraction,
     "FEED_RETENTION_SECONDS": _between(3600, 366 * 86400),  # an hour to a year
+    "FEED_SWEEP_SECONDS": _between(1, 86400),
     "PROXY_HOPS": _between(0, 5),
     "CASE_MAX_LEVEL": _between(0, 5),
     "CASE_VERIFY_DAYS": _between(1, 60),

@@ -95,8 +95,8 @@ class Guard:
         self._lock = threading.Lock()
 
     def problem(self, r: redis.Redis) -> str | None:
-        if self.durability == "server":
-            return None
+        if self.durability in ("server", "replica"):  # replica: each tap's WAIT is the check, on
+            return None  # its own master (one master of a cluster without a replica stops no other)
         now = time.monotonic()
         if now - self._checked >= CHECK_EVERY:
             with self._lock:

@@ -9,6 +9,14 @@ offset in one step, so concurrent relays never copy twice. The cursor is a posit
 resuming from any cursor within the retention yields every later change once, in order, also
 after a restart. Units may live on any cluster shard.
 
+A relay reads only the logs of units marked as having news (DIRTY, by mark() after a counting
+script: the script, in the unit's slot, cannot write the {feed} key), so an idle relay costs two
+commands however many units there are. It takes the marks before it reads the logs (a mark
+that comes later is the next relay's), and goes in bounded steps (UNITS_PER_STEP units, STEP
+entries), marking again a unit it has not finished. A mark lost to a crash between the script
+and mark() is found by a sweep of all units (SSCAN of rs:units, SWEEP_CHUNK a relay, its cursor
+kept in SWEEP) that starts at most once every FEED_SWEEP_SECONDS.
+
 The same script trims the stream of changes older than the retention (FEED_RETENTION_SECONDS,
 by the ids, which are the app's clock in ms), at most TRIM entries a call, and keeps the id of
 the last entry trimmed (TRIMMED). A cursor at or after it lost nothing; one before it ("0"
@@ -17,6 +25,7 @@ included) is refused with CursorExpired, which tells where to resume after re-re
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -30,10 +39,16 @@ from .store import load_script, read_many
 CHANGES = "rs:{feed}:chg"
 OFFSETS = "rs:{feed}:off"
 TRIMMED = "rs:{feed}:trimmed"  # id of the last change trimmed from CHANGES
+DIRTY = "rs:{feed}:dirty"  # set of units whose logs may have news (mark)
+SWEEP = "rs:{feed}:sweep"  # hash: cursor (SSCAN of rs:units, "0" between sweeps), at (s it began)
+UNITS_PER_STEP = 500  # marked units one relay takes at most
+SWEEP_CHUNK = 500  # units one relay sweeps (SSCAN's COUNT)
+STEP = 20_000  # log entries one relay reads at most
 BATCH = 500  # log entries a unit relays at a time
 CHUNK = 1000  # entries one relay.lua call appends at most
 TRIM = 1000  # entries one relay.lua call trims at most
 RETENTION: float = SETTINGS["FEED_RETENTION_SECONDS"][0]
+SWEEP_SECONDS: float = SETTINGS["FEED_SWEEP_SECONDS"][0]
 
 
 class CursorExpired(Exception):
@@ -84,48 +99,98 @@ def _id(stream_id: str) -> tuple[int, int]:
     return int(ms), int(seq)
 
 
-def relay(r: redis.Redis, tz_day, now: float | None = None, retention: float = RETENTION) -> int:
-    """Bring the change stream up to date with every unit's log. Returns entries copied.
+def mark(r: redis.Redis, unit: str) -> None:
+    """Tell the relay that the unit's log has news: called after a script that logged a change
+    of its aggregates (it cannot write this {feed} key itself). A mark lost between the two
+    (the app stopped) is found by the next sweep."""
+    r.sadd(DIRTY, unit)
+
+
+def relay(r: redis.Redis, tz_day, now: float | None = None, retention: float = RETENTION,
+          sweep: float = SWEEP_SECONDS) -> int:
+    """Bring the change stream up to date with the logs of the units marked since the last
+    relay (and of a chunk of all units while a sweep runs), one bounded step. Returns entries
+    copied.
 
     tz_day(ms) -> YYYYMMDD gives the day of entries that do not carry one (reviews, holds).
-    now (s, the app's clock; the time if None) times the new changes' ids; those older than
-    now - retention (s) are trimmed as new ones come.
-    Two round trips (which units have news; their news), each sent in one write without
-    redis-py's per-command work (store.read_many), and script calls that append the news of
-    all units in the order of their log ids, i.e. of time, CHUNK at a time.
+    now (s, the app's clock; the time if None) times the new changes' ids, and the sweeps;
+    changes older than now - retention (s) are trimmed as new ones come. A sweep of every unit
+    starts at most once every `sweep` seconds, SWEEP_CHUNK units a relay.
+    Nothing marked and no sweep: one round trip of two commands, whatever the number of units.
+    A unit with more news than one step takes is marked again, for the next relay.
     """
-    units = sorted(r.smembers(rkeys.UNITS))
-    flat, *lasts = read_many(r, [("HGETALL", OFFSETS),
-                                 *(("XREVRANGE", UnitKeys(uid).log, "+", "-", "COUNT", 1) for uid in units)])
-    offsets = _pairs(flat)
-    dirty = [uid for uid, last in zip(units, lasts, strict=True)
-             if last and (uid not in offsets or _id(last[0][0]) > _id(offsets[uid]))]
-    if not dirty:
-        return 0
+    now = time.time() if now is None else now
+    with r.pipeline(transaction=False) as p:
+        p.spop(DIRTY, UNITS_PER_STEP)  # before its log is read: a later mark is a later relay's
+        p.hmget(SWEEP, ["cursor", "at"])
+        popped, (cursor, at) = p.execute()
+    popped = list(popped or [])
+    try:
+        units = sorted(set(popped) | _sweep(r, now, sweep, cursor, at))
+        return _step(r, units, tz_day, now, retention) if units else 0
+    except BaseException:
+        if popped:
+            with contextlib.suppress(redis.RedisError):  # else the sweep finds them
+                r.sadd(DIRTY, *popped)
+        raise
+
+
+def _sweep(r: redis.Redis, now: float, every: float, cursor: str | None, at: str | None) -> set[str]:
+    """The next chunk of all units while a sweep runs; one starts if the last started `every`
+    seconds ago (or as far ahead: the clock went back; a server a little behind another waits).
+    Racing relays may sweep a chunk twice: no harm."""
+    if cursor in (None, "0"):
+        if at is not None and abs(now - float(at)) < every:
+            return set()
+        at = repr(now)
+    nxt, found = r.sscan(rkeys.UNITS, int(cursor or 0), count=SWEEP_CHUNK)
+    r.hset(SWEEP, mapping={"cursor": str(nxt), "at": at})
+    return set(found)
+
+
+def _step(r: redis.Redis, units: list[str], tz_day, now: float, retention: float) -> int:
+    """Relay up to STEP news of these units: two round trips (their offsets; their news, sent in
+    one write without redis-py's per-command work: store.read_many), and script calls that
+    append them in the order of their log ids, i.e. of time, CHUNK at a time."""
+    offsets = {uid: off for uid, off in zip(units, r.hmget(OFFSETS, units), strict=True) if off}
+    count = max(1, min(BATCH, STEP // len(units)))
     news = read_many(r, [("XRANGE", UnitKeys(uid).log, f"({offsets[uid]}" if uid in offsets else "-", "+",
-                          "COUNT", BATCH) for uid in dirty])
+                          "COUNT", count) for uid in units])
+    # A unit whose batch is full may have more: only what is up to the earliest such batch's
+    # end goes now, so that the feed stays in time order; the rest is the next relay's.
+    full = [_id(batch[-1][0]) for batch in news if len(batch) == count]
+    cut = min(full) if full else None
     logged: dict[str, list[str]] = {}  # unit -> ids of its new log entries, oldest first
     entries: list[tuple[tuple[int, int], str, str, str, str]] = []
-    for uid, batch in zip(dirty, news, strict=True):
-        if not batch:
+    again: set[str] = set()  # units with news left
+    for uid, batch in zip(units, news, strict=True):
+        ids = [eid for eid, _ in batch if cut is None or _id(eid) <= cut]
+        if len(batch) == count or len(ids) < len(batch):  # more, or some past the cut
+            again.add(uid)
+        if not ids:
             continue
-        logged[uid] = [eid for eid, _ in batch]
-        for eid, flat_fields in batch:
+        logged[uid] = ids
+        for eid, flat_fields in batch[:len(ids)]:
             fields = _pairs(flat_fields)
             kind = _kind(fields)
             if kind:
                 entries.append((_id(eid), uid, eid, _day(fields, tz_day), kind))
     entries.sort()
-    now = time.time() if now is None else now
     clock = [str(int(now * 1000)), str(max(0, int((now - retention) * 1000))), str(TRIM)]
-    return _append(r, entries, logged, offsets, clock)
+    copied, refused = _append(r, entries, logged, offsets, clock) if logged else (0, False)
+    if refused:
+        again |= set(logged)  # the other relay may not have had them all
+    if again:
+        r.sadd(DIRTY, *sorted(again))
+    return copied
 
 
 def _append(r: redis.Redis, entries: list, logged: dict[str, list[str]], offsets: dict[str, str],
-            clock: list[str]) -> int:
+            clock: list[str]) -> tuple[int, bool]:
     """relay.lua, CHUNK entries at a time in time order, each call moving the offset of each
     unit up to what it has relayed: a short step for Redis, and for its fsync under
-    appendfsync always (one call of 8,000 entries held every tap for over 0.3 s)."""
+    appendfsync always (one call of 8,000 entries held every tap for over 0.3 s).
+    Returns the entries copied, and whether another relay got there first."""
     script = load_script(r, "relay.lua")
     done, copied, start = dict(offsets), 0, 0
     while True:
@@ -143,11 +208,11 @@ def _append(r: redis.Redis, entries: list, logged: dict[str, list[str]], offsets
             args += [uid, eid, day, kind]
         n = int(script(keys=[CHANGES, OFFSETS, TRIMMED], args=args))
         if n < 0:
-            return copied  # another relay got there first; nothing lost
+            return copied, True  # another relay got there first; nothing lost
         copied += n
         done.update({heads[i]: heads[i + 2] for i in range(0, len(heads), 3)})
         if cut is None:
-            return copied
+            return copied, False
         start = end
 
 

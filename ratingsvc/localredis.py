@@ -18,6 +18,7 @@ from pathlib import Path
 
 import redis
 
+from . import topology
 from .settings import SETTINGS
 
 DEFAULT_URL = SETTINGS["REDIS_URL"][0]
@@ -67,9 +68,12 @@ def running_state(path: Path) -> dict | None:
 
 def _answers(url: str) -> bool:
     try:
-        with redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) as client:
+        client = topology.connect(url, timeout=1)  # any topology; a cluster's PING goes to one node
+        try:
             return bool(client.ping())
-    except (redis.RedisError, OSError, ValueError):
+        finally:
+            client.close()
+    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError, ValueError):
         return False
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from . import topology
+from . import feed, topology
 from .registry import ID_RE
 from .rkeys import UnitKeys, parse_stream_id
 from .rules import Rules
@@ -144,6 +144,8 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         *(case or [0, 0, 0])]
     reply = run_script(r, script, script_keys, script_args, ack)
     status, stream_id, stored_fp, replayed, why, *earlier = reply
+    if status in ("counted", "held"):  # its log has news for the change feed
+        feed.mark(r, tap.unit)
     if replayed == "1" and stored_fp != fingerprint:
         return Outcome("mismatch")
     if status == "limited":
@@ -192,6 +194,8 @@ def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level
                    keys.held, keys.decided, keys.cases, keys.open_cases, keys.all_cases, keys.case_version]
     script_args = [stream_id, rater, level, now_ms, window_ms, day, *(case or [0, 0, 0])]
     status, now_level, tapped = run_script(r, script, script_keys, script_args, ack)
+    if status == "changed":
+        feed.mark(r, unit)
     return LevelChange(str(status), int(now_level) if now_level else None,
                        int(tapped) if tapped else None)
 

@@ -78,10 +78,18 @@ def list_categories(r: redis.Redis) -> list[Category]:
 
 # Units -----------------------------------------------------------------------------------
 def save_unit(r: redis.Redis, unit: Unit, *, create: bool) -> Unit:
+    """Its id into its category's set first (ratingsvc.catunits), then its record and rs:units;
+    a unit that moved leaves its old category's set last."""
     _check_new(r, rkeys.UNITS, "unit", unit.id, create)
     get_category(r, unit.category)
+    was = r.hget(UnitKeys(unit.id).info, "category")
+    r.sadd(rkeys.category_units(unit.category), unit.id)
+    _after_step(f"category set {unit.category}")
     _publish(r, rkeys.UNITS, unit.id, UnitKeys(unit.id).info,
              {"name": unit.name, "category": unit.category, "active": _flag(unit.active)})
+    if was not in (None, unit.category):
+        _after_step(f"unit {unit.id} listed")
+        r.srem(rkeys.category_units(was), unit.id)
     return unit
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import redis
 
+from . import feed
 from .recording import rating_id
 from .rkeys import UnitKeys
 from .store import load_script
@@ -56,6 +57,8 @@ def decide(r: redis.Redis, unit: str, stream_id: str, *, action: str, key_id: st
         keys=[keys.held, keys.decided, keys.tot, keys.day(today), keys.days, keys.snap, keys.log,
               keys.cases, keys.open_cases, keys.all_cases, keys.appeals, keys.case_version],
         args=[stream_id, action, key_id, key_name, why, now_ms, today, *(case or [0, 0, 0])])
+    if status == "done":
+        feed.mark(r, unit)
     return str(status), str(decision)
 
 

@@ -1,6 +1,7 @@
 """Every Redis key name, in one place.
 
-Registry records that are read across units are global. Everything about one unit, and
+Registry records that are read across units are global. Each category's units are also
+listed in a set of its own, ``rs:{c.<category>}:units`` (ratingsvc.catunits). Everything about one unit, and
 everything the counting scripts touch, carries the unit's hash tag ``{u.<unit>}`` so a
 script's keys always share one slot (and so one Redis Cluster shard).
 
@@ -53,10 +54,12 @@ CATEGORIES = "rs:cats"  # set of category ids
 UNITS = "rs:units"  # set of unit ids
 WINDOWS = "rs:wins"  # hash window id -> unit id (windows never move)
 WINDOW_SEQ = "rs:seq:window"
+CATEGORY_UNITS_READY = "rs:cat-units-ready"  # string: every unit is in its category's set (catunits)
 PERIODS = "rs:periods"  # hash period id -> JSON
 API_KEYS = "rs:apikeys"  # hash sha256(key) -> JSON
 DEMO_MARK = "rs:demo"
 CLOSED = "rs:closed"  # hash period id -> its frozen result (JSON)
+PRUNED = "rs:pruned"  # hash period id -> when Redis was pruned of it (JSON, ratingsvc.retention)
 ACCOUNTS = "rs:accts"  # set of console usernames (ratingsvc.accounts)
 ACCOUNT_PREFIX = "rs:acct:"  # + username: hash, the account
 SESSION_PREFIX = "rs:sess:"  # + sha256(session id): the console session (ratingsvc.console.sessions)
@@ -90,6 +93,10 @@ def closing_lock(period_id: str) -> str:
 
 def category(cid: str) -> str:
     return f"rs:cat:{cid}"
+
+
+def category_units(cid: str) -> str:
+    return f"rs:{{c.{cid}}}:units"  # set: the category's unit ids, and maybe some that left it
 
 
 class UnitKeys:

@@ -73,6 +73,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                       "under load its streams then lag by up to a poll's cost / this"),
     "FEED_RETENTION_SECONDS": (604800, "the change feed keeps changes this long (7 days); an older cursor "
                                "is answered 410 cursor_expired: re-read the score table"),
+    "FEED_SWEEP_SECONDS": (60, "the change feed's relay reads only the logs of units marked as changed; "
+                           "every this many seconds it also sweeps all units (a chunk a relay), to find "
+                           "a change whose mark was lost to a crash, at most this late"),
+    "RETAIN_CLOSED_DAYS": (30, "Redis keeps a closed period's day counters and log entries this many days "
+                           "after it closed; then `ratingsvc periods prune` (after checking the export) "
+                           "removes what no open period, open case or unrelayed change needs"),
     "SESSION_IDLE_MINUTES": (30, "a console session ends after this many minutes without a request"),
     "SESSION_MAX_HOURS": (12, "a console session ends this many hours after login, however busy"),
     "TOTP_ISSUER": ("ratingsvc", "the name an authenticator app shows next to a console account's codes"),

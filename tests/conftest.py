@@ -16,9 +16,10 @@ from werkzeug.serving import make_server
 
 from ratingsvc import create_app
 from ratingsvc.cli import main
-from ratingsvc.embedded import RedisServer, find_binary, free_port
+from ratingsvc.embedded import RedisServer, RedisServerError, find_binary, free_port
 from tests.console_helpers import Console, Quiet
 from tests.helpers import Clock, Helper, need_binary
+from tests.topology import ClusterSet, SentinelSet
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 PUBLIC_URL = "https://pj.caidian.gov.cn"
@@ -31,8 +32,12 @@ SIGNALS_OFF = {f"RULE_{name}": 0 for name in
                ("IP_WINDOW_MAX", "BURST_MIN", "RATER_WINDOWS_MAX", "LATE_TICKET", "MIN_TAP_MS")}
 
 
+#: RATINGSVC_TEST_TOPOLOGY=cluster: the app's Redis is a cluster (make test's second pass)
+ON_CLUSTER = os.environ.get("RATINGSVC_TEST_TOPOLOGY") == "cluster"
+
+
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("RATINGSVC_TEST_REDIS_URL"):
+    if ON_CLUSTER:
         skip = pytest.mark.skip(reason="about the suite's one redis-server, not a cluster")
         for item in items:
             if "single_redis" in item.keywords:
@@ -42,15 +47,22 @@ def pytest_collection_modifyitems(config, items):
 def pytest_report_header(config):
     binary = find_binary()
     version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.split()
-    return [f"redis-server: {binary} ({' '.join(version[2:3])})",
+    return [f"redis-server: {binary} ({' '.join(version[2:3])})"
+            + (", as a 3-master cluster" if ON_CLUSTER else ""),
             f"CI={os.environ.get('CI', '')!r}: tests needing a missing binary "
             + ("fail" if os.environ.get("CI") == "true" else "are skipped")]
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    if os.environ.get("RATINGSVC_TEST_REDIS_URL"):  # a topology started outside (see tests/topology.py)
-        yield SimpleNamespace(url=os.environ["RATINGSVC_TEST_REDIS_URL"])
+    if ON_CLUSTER:  # make test's second pass: a Redis Cluster of 3 masters (tests/clusterset.py)
+        redis_binary()
+        cluster = ClusterSet(tmp_path_factory.mktemp("suite-cluster"), masters=3, replicas=0).start()
+        for node in cluster.masters:
+            with node.client() as c:
+                c.config_set("appendfsync", "always")  # as in production (TAP_DURABILITY=always)
+        yield cluster
+        cluster.stop()
         return
     # As in production: the append-only file, fsynced before each answer (TAP_DURABILITY=always).
     server = RedisServer(tmp_path_factory.mktemp("redis"), port=free_port(), appendonly=True,
@@ -58,6 +70,31 @@ def redis_server(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+def redis_binary() -> str:
+    try:
+        return find_binary()
+    except RedisServerError:
+        return need_binary(None, "no redis-server for a Sentinel set or a Cluster")
+
+
+@pytest.fixture(scope="session")
+def sentinel_set(tmp_path_factory):
+    """A master, a replica and 3 sentinels watching rs-master (tests/topology.py)."""
+    redis_binary()
+    topology = SentinelSet(tmp_path_factory.mktemp("sentinel")).start()
+    yield topology
+    topology.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_set(tmp_path_factory):
+    """A Redis Cluster of 3 masters with a replica each (tests/topology.py)."""
+    redis_binary()
+    topology = ClusterSet(tmp_path_factory.mktemp("cluster")).start()
+    yield topology
+    topology.stop()
 
 
 @pytest.fixture

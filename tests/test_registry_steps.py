@@ -13,7 +13,7 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from ratingsvc import apikeys, demo, importer, importplan, periods, registry, registrybulk
+from ratingsvc import apikeys, demo, importer, importplan, periods, registry, registrybulk, rkeys
 from ratingsvc.registry import Category, RegistryError, Unit
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "units.csv"
@@ -87,17 +87,19 @@ def every_write(r: redis.Redis, tmp_path: Path) -> None:
     apikeys.revoke(r, name="demo admin (make run)")
 
 
+@pytest.mark.single_redis  # MONITOR sees one server
 def test_no_registry_write_spans_two_hash_slots(r, tmp_path):
     with Monitor(r) as seen:
         every_write(r, tmp_path)
     work = seen.units_of_work()
     assert len(registry.list_units(r)) == 1 + 330  # u1 and the example district, imported
-    windows_lua = [c for cmds in work for c in cmds if c[0] == "EVALSHA" and c[2] == "2"]  # each unit's windows
+    windows_lua = [c for cmds in work for c in cmds if c[0] == "EVALSHA" and c[2] == "2"]  # windows.lua
     assert len(windows_lua) == 330
     crossing = [cmds for cmds in work if len(set().union(*(seen.slots(c) for c in cmds))) > 1]
     assert crossing == []
 
 
+@pytest.mark.single_redis  # MONITOR sees one server
 def test_a_window_changes_in_one_write(r):
     registry.save_category(r, Category("c1", "类别"), create=True)
     registry.save_unit(r, Unit("u1", "单位", "c1"), create=True)
@@ -137,6 +139,7 @@ def readable(h) -> dict:
         seen[cat.id] = cat.name
     for unit in registry.list_units(r):
         assert registry.get_unit(r, unit.id) == unit
+        assert r.sismember(rkeys.category_units(unit.category), unit.id)  # its category's scores read it
         registry.get_category(r, unit.category)
         resp = h.client.get(f"/api/v1/units/{unit.id}/windows", headers=h.admin)
         assert resp.status_code == 200
@@ -179,6 +182,8 @@ WRITES = {
     "rename a unit": (lambda h, rows: h.window("u1"),
                       lambda h, rows: registry.save_unit(h.r, Unit("u1", "新名称", "c1", False),
                                                          create=False)),
+    "move a unit": (lambda h, rows: (h.window("u1"), h.unit("u2", "c2")),
+                    lambda h, rows: registry.save_unit(h.r, Unit("u1", "单位u1", "c2"), create=False)),
     "create a window": (lambda h, rows: h.window("u1"),
                         lambda h, rows: registry.create_window(h.r, "u1", "2号窗口", HOURS)),
     "import": (lambda h, rows: h.window("u1", "1号窗口"), lambda h, rows: run_import(h.r, rows)),
@@ -212,9 +217,10 @@ def test_an_interrupted_write_is_never_seen_half_done_and_a_retry_completes_it(
 
 def test_a_half_made_unit_cannot_be_given_windows(h, monkeypatch):
     h.unit("u1")
-    interrupt_after(monkeypatch, 0)
+    interrupt_after(monkeypatch, 1)  # after its category's set and its record
     with pytest.raises(Interrupted):
         registry.save_unit(h.r, Unit("u2", "新单位", "c1"), create=True)
+    assert h.r.hget(registry.UnitKeys("u2").info, "name") == "新单位"
     with pytest.raises(RegistryError):
         registry.create_window(h.r, "u2", "1号窗口")
     assert h.client.get("/api/v1/units/u2", headers=h.admin).status_code == 404

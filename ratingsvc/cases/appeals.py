@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import redis
 
+from .. import feed
 from ..recording import rating_id
 from ..rkeys import UnitKeys
 from ..store import load_script, read_many
@@ -112,6 +113,8 @@ def _run(r: redis.Redis, policy: Policy, unit: str, stream_id: str, mode: str, *
         count_day = value  # released meanwhile: counted on the day of its release
     if status != "done":
         raise CaseProblem(*REFUSED.get(status, ("appeal_refused", "无法处理这项申诉。")))
+    if mode == "uphold":  # a counted tap taken out: news for the change feed
+        feed.mark(r, unit)
     return str(value)
 
 

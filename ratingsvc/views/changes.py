@@ -43,7 +43,7 @@ class PeriodFeed:
         config = current_app.config
         tz = config["TIMEZONE"]
         feed.relay(get_redis(), lambda ms: local_day(ms / 1000, tz), now=config["CLOCK"](),
-                   retention=config["FEED_RETENTION_SECONDS"])
+                   retention=config["FEED_RETENTION_SECONDS"], sweep=config["FEED_SWEEP_SECONDS"])
 
     def read(self, cursor: str, limit: int) -> tuple[list[feed.Change], str]:
         batch = feed.read(get_redis(), cursor, limit)

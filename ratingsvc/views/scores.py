@@ -9,7 +9,7 @@ import json
 import orjson
 from flask import Response, current_app
 
-from .. import periods, registry, scoring
+from .. import catunits, periods, registry, scoring
 from ..auth import check_unit, require
 from ..cases import rates
 from ..extensions import ApiBlueprint, get_redis, now
@@ -66,26 +66,37 @@ def frozen(result: dict, category: str | None) -> dict:
     }
 
 
-def compute(period: periods.Period, category: str | None = None, cases: bool = True) -> dict:
-    """Scores of every active unit (of one category, if given) for a period; a closed
-    period's come from its stored result. cases=False: without the live case rates (null),
-    for pages that do not show them."""
+def compute(period: periods.Period, category: str | None = None, cases: bool = True,
+            unit: str | None = None) -> dict:
+    """Scores of every active unit (of one category, if given: only its units are read) for a
+    period; a closed period's come from its stored result. cases=False: without the live case
+    rates (null), for pages that do not show them. unit (of that category): its row alone, as
+    the table has it, with only its cases read (the categories' case rates then null)."""
     with no_gc():
-        return _compute(period, category, cases)
+        return _compute(period, category, cases, unit)
 
 
-def _compute(period: periods.Period, category: str | None, with_cases: bool = True) -> dict:
+def _compute(period: periods.Period, category: str | None, with_cases: bool = True,
+             unit: str | None = None) -> dict:
     r, config = get_redis(), current_app.config
     with r.pipeline(transaction=False) as p:  # one round trip: closed?, and the units
         p.hget(registry.rkeys.CLOSED, period.id)
-        p.smembers(registry.rkeys.UNITS)
-        stored, units = p.execute()
+        if category is None:
+            p.smembers(registry.rkeys.UNITS)
+        else:
+            catunits.queue(p, category)
+        stored, *units = p.execute()
     if stored is not None:
-        return {**frozen(json.loads(stored), category), "period": period}
-    ids = sorted(units)
+        done = frozen(json.loads(stored), category)
+        return {**done, "period": period, "units": [u for u in done["units"] if unit in (None, u["unit"])]}
     cache = current_app.extensions["ratingsvc.counts_cache"]
-    counts = [c for c in scoring.period_counts(r, ids, period.start, period.end, cache)
-              if c.active and (category is None or c.category == category)]
+    if category is None:
+        counts = [c for c in scoring.period_counts(r, sorted(units[0]), period.start, period.end, cache)
+                  if c.active]
+    else:  # only the category's units (and any that left it: their records tell), in chunks
+        counts = [c for ids in catunits.chunks(catunits.members(r, category, *units))
+                  for c in scoring.period_counts(r, ids, period.start, period.end, cache)
+                  if c.active and c.category == category]
     means = scoring.category_means(counts)
     scores = scoring.score_units(counts, prior_weight=config["SCORE_PRIOR_WEIGHT"],
                                  min_n=config["SCORE_MIN_N"], means=means)
@@ -94,7 +105,8 @@ def _compute(period: periods.Period, category: str | None, with_cases: bool = Tr
     per_cat: dict[str, dict] = {}
     out: dict[str, int] = {}
     if with_cases:
-        found, per_cat, out = rates.summary(r, [c.unit for c in counts], {c.unit: c.category for c in counts},
+        cased = [c for c in counts if unit in (None, c.unit)]
+        found, per_cat, out = rates.summary(r, [c.unit for c in cased], {c.unit: c.category for c in cased},
                                             period, config["TIMEZONE"], int(now() * 1000),
                                             current_app.extensions["ratingsvc.cases_cache"])
         per_unit.update(found)
@@ -102,10 +114,10 @@ def _compute(period: periods.Period, category: str | None, with_cases: bool = Tr
         "period": period,
         "prior_weight": config["SCORE_PRIOR_WEIGHT"],
         "min_n": config["SCORE_MIN_N"],
-        "categories": {c: {"mean": round(m, 4), "n": n, "cases": per_cat.get(c)}
+        "categories": {c: {"mean": round(m, 4), "n": n, "cases": None if unit else per_cat.get(c)}
                        for c, (m, n) in means.items()},
         "units": [{**unit_out(s), "excluded": out.get(s.unit, 0) if with_cases else None,
-                   "cases": per_unit.get(s.unit)} for s in scores],
+                   "cases": per_unit.get(s.unit)} for s in scores if unit in (None, s.unit)],
     }
 
 
@@ -174,12 +186,11 @@ def scores(args: dict):
 @blp.arguments(UnitScoreQuerySchema, location="query")
 @blp.response(200, UnitScoreSchema)
 def unit_score(args: dict, uid: str):
-    """One unit, scored and ranked within its category."""
+    """One unit, scored and ranked within its category: only that category's units are read."""
     check_unit(uid)
     r = get_redis()
     unit = registry.get_unit(r, uid)
-    result = compute(periods.get_period(r, args["period"]), unit.category)
-    for u in result["units"]:
-        if u["unit"] == uid:
-            return u
+    rows = compute(periods.get_period(r, args["period"]), unit.category, unit=uid)["units"]
+    if rows:
+        return rows[0]
     raise registry.RegistryError("unit", uid)  # an inactive unit is not scored
