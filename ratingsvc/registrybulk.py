@@ -2,12 +2,14 @@
 "Registry writes"), each step done for a whole chunk of units before the next step begins,
 in one pipeline (a round trip per Redis node) or one command on one key.
 
-A chunk of units: their records, whole (an HSET each, each in its unit's slot), then their ids
-in `rs:units` (one SADD). Their new windows: a block of ids (one INCRBY), the id -> unit
-lookups (one HSET of `rs:wins`), then each unit's new windows in its slot (windows.lua, one
-call per unit). No step spans two hash slots; a reader sees a unit or a window only once its
-last step is done, and an import run again writes what an interrupted one left out.
-The number of round trips grows with the number of chunks, not of units."""
+A chunk of units: their ids into their categories' sets (a SADD per category), their records,
+whole (an HSET each, each in its unit's slot), their ids in `rs:units` (one SADD), then units
+that moved out of the sets of the categories they left (a SREM per category). Their new
+windows: a block of ids (one INCRBY), the id -> unit lookups (one HSET of `rs:wins`), then
+each unit's new windows in its slot (windows.lua, one call per unit). No step spans two hash
+slots; a reader sees a unit or a window only once its last step is done, and an import run
+again writes what an interrupted one left out. The number of round trips grows with the
+number of chunks, not of units."""
 
 from __future__ import annotations
 
@@ -80,16 +82,33 @@ def save_categories(r: redis.Redis, cats: list[Category], *, new: set[str]) -> N
 
 
 def save_units(r: redis.Redis, units: list[Unit], *, new: set[str]) -> None:
-    """Units (a chunk of them), the ids in new created; their categories must exist."""
+    """Units (a chunk of them), the ids in new created; their categories must exist. The
+    steps of registry.save_unit: each id into its category's set (ratingsvc.catunits), the
+    records, rs:units, then a unit that moved out of the set of the category it left."""
     if not units:
         return
     ids, cats = [u.id for u in units], sorted({u.category for u in units})
-    indexed, known = _pipelined(r, lambda p: [p.smismember(rkeys.UNITS, ids),
-                                              p.smismember(rkeys.CATEGORIES, cats)])
-    _check("category", cats, known, lambda c: True)
+    indexed, known, *was = _pipelined(r, lambda p: [
+        p.smismember(rkeys.UNITS, ids), p.smismember(rkeys.CATEGORIES, cats),
+        *(p.hget(UnitKeys(u).info, "category") for u in ids)])
     _check("unit", ids, indexed, lambda i: i not in new)
+    _check("category", cats, known, lambda c: True)
+    _sets(r, "sadd", [(u.category, u.id) for u in units])
+    registry._after_step("category sets")
     _publish(r, rkeys.UNITS, {u.id: (UnitKeys(u.id).info, {"name": u.name, "category": u.category,
                                                            "active": _flag(u.active)}) for u in units})
+    left = [(old, u.id) for u, old in zip(units, was, strict=True) if old not in (None, u.category)]
+    if left:
+        registry._after_step("units listed")
+        _sets(r, "srem", left)
+
+
+def _sets(r: redis.Redis, command: str, pairs: list[tuple[str, str]]) -> None:
+    """SADD or SREM of unit ids in their categories' sets: one command per category."""
+    per: dict[str, list[str]] = {}
+    for cid, uid in pairs:
+        per.setdefault(cid, []).append(uid)
+    _pipelined(r, lambda p: [getattr(p, command)(rkeys.category_units(c), *m) for c, m in per.items()])
 
 
 def create_windows(r: redis.Redis, wanted: list[tuple[str, str]]) -> list[int]:
@@ -109,7 +128,7 @@ def create_windows(r: redis.Redis, wanted: list[tuple[str, str]]) -> list[int]:
     def fill(p: Any) -> None:
         for unit, args in per_unit.items():
             keys = UnitKeys(unit)
-            p.evalsha(script.sha, 2, keys.wname, keys.ep, *args)
+            p.execute_command("EVALSHA", script.sha, 2, keys.wname, keys.ep, *args)
 
     try:
         _pipelined(r, fill)

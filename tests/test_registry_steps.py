@@ -189,6 +189,8 @@ WRITES = {
     "import": (lambda h, rows: h.window("u1", "1号窗口"), lambda h, rows: run_import(h.r, rows)),
     "import by chunks of 2 units": (lambda h, rows: h.window("u1", "1号窗口"),
                                     lambda h, rows: run_import(h.r, rows, chunk=2)),
+    "import that moves units": (lambda h, rows: [h.unit("u2"), h.unit("u3")],  # c1 -> c2
+                                lambda h, rows: run_import(h.r, rows, chunk=2)),
 }
 
 
