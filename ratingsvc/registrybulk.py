@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
+from redis.cluster import RedisCluster
 
 from . import registry, rkeys
 from .records import Category, RegistryError, Unit
 from .rkeys import UnitKeys
 from .store import load_script
-from .topology import primaries
+from .topology import primaries, real_client
 
 CHUNK = 1000  # units written per step
 
@@ -31,6 +32,15 @@ def _pipelined(r: redis.Redis, fill: Callable[[Any], None]) -> list:
     with r.pipeline(transaction=False) as p:
         fill(p)
         return p.execute()
+
+
+def _node_of(r: redis.Redis) -> Callable[[str], dict[str, Any]]:
+    """The options that send a script to the node of its key: on a cluster, its node, which
+    redis-py (8.1) would otherwise ask a server for (COMMAND GETKEYS) on every EVALSHA."""
+    client = real_client(r)
+    if isinstance(client, RedisCluster):
+        return lambda key: {"target_nodes": client.get_node_from_key(key)}
+    return lambda key: {}
 
 
 def _flag(value: bool) -> str:
@@ -123,12 +133,12 @@ def create_windows(r: redis.Redis, wanted: list[tuple[str, str]]) -> list[int]:
     per_unit: dict[str, list[str]] = {}
     for wid, (unit, name) in zip(ids, wanted, strict=True):
         per_unit.setdefault(unit, []).extend((str(wid), name))
-    script = load_script(r, "windows.lua")
+    script, node_of = load_script(r, "windows.lua"), _node_of(r)
 
-    def fill(p: Any) -> None:
+    def fill(p: Any) -> None:  # EVALSHA by execute_command: a cluster pipeline refuses evalsha()
         for unit, args in per_unit.items():
             keys = UnitKeys(unit)
-            p.execute_command("EVALSHA", script.sha, 2, keys.wname, keys.ep, *args)
+            p.execute_command("EVALSHA", script.sha, 2, keys.wname, keys.ep, *args, **node_of(keys.ep))
 
     try:
         _pipelined(r, fill)

@@ -191,3 +191,13 @@ def test_an_import_takes_round_trips_per_chunk_of_units_not_per_unit(r, monkeypa
     assert round_trips(30) == one_chunk  # within a chunk: as many for 40 units as for 30
     per_chunk = (three_chunks - one_chunk) / 2
     assert 0 < per_chunk <= 8  # a few steps per chunk, whatever its size
+
+
+def test_an_import_loads_its_script_again_on_a_server_that_lost_it(r, runner, tmp_path):
+    from ratingsvc.topology import primaries
+
+    for node in primaries(r):  # as after a restart or a failover
+        node.script_flush()
+    result = runner.invoke(["units", "import", write(tmp_path, [HEADER, *ROWS])])
+    assert result.exit_code == 0, result.output
+    assert [w.name for w in registry.list_windows(r, "of-001")] == ["综合受理窗口", "咨询窗口"]
