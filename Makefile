@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench bench-profile bench-tap bench-redis bench-console bench-cases fraud posters-bench clean
+.PHONY: run test lint bench bench-profile bench-tap bench-redis bench-console bench-cases bench-province fraud posters-bench clean
 
 # Two installs, each remembered by a stamp file: the app alone (make run), and the app with
 # the dev extras (tests, lint, benchmarks: pytest, playwright, mypy, matplotlib, py-spy, ...).
@@ -32,7 +32,7 @@ run: $(RUNTIME)
 # starts itself (tests marked single_redis stay out: they watch one server's commands).
 CLUSTER_TESTS := $(addprefix tests/test_,$(addsuffix .py,api_rating api_scores api_registry api_cases \
 	feed feed_idle feed_retention feedhub cases citizen_cases review change closing recording import \
-	unit_scores registry_steps limits rules scoring report cli contract access))
+	unit_scores registry_steps limits rules scoring report cli contract access retention topology_client))
 
 ## test: lint, types, the whole suite against a redis-server the suite starts itself, then its
 ## Redis-facing tests against a Redis Cluster it starts
@@ -62,6 +62,10 @@ bench-tap: $(BIN)/ratingsvc
 ## bench-redis: the Redis side of the rating loop against bare Redis (bench/loop.py)
 bench-redis: $(BIN)/ratingsvc
 	$(BIN)/python bench/loop.py
+
+## bench-province: 30,000 units and 300,000 windows on one Redis and on a 3-master cluster (bench/province.py)
+bench-province: $(BIN)/ratingsvc
+	$(BIN)/python bench/province.py
 
 ## bench-console: the console's pages for a city of 3,000 units and 10,000 windows (bench/console.py)
 bench-console: $(BIN)/ratingsvc

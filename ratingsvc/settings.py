@@ -22,7 +22,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
             "or weak secrets and http:// PUBLIC_URL"),
     "SECRET_KEY": (DEV_SECRET, "signs scan tickets and device cookies; keys the rater hashes"),
     "QR_KEYS": (DEV_QR_KEYS, "QR signing keys 'ID:SECRET,...' (ID 0-255); the last signs new codes"),
-    "REDIS_URL": ("redis://127.0.0.1:6379/0", "the Redis server (redis://, rediss:// or unix://)"),
+    "REDIS_URL": ("redis://127.0.0.1:6379/0", "the Redis server: redis://, rediss://, unix://, "
+                  "redis+sentinel://HOSTS/SERVICE or redis+cluster://HOSTS (README: Scaling out)"),
     "VAR_DIR": ("var", "make run: where the embedded Redis keeps its data (relative to the project)"),
     "REDIS_APPENDFSYNC": ("always", "make run: the embedded Redis's fsync policy: always, everysec or no"),
     "TAP_DURABILITY": ("always", "when a tap is acknowledged: always (Redis must run with appendfsync "

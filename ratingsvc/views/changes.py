@@ -23,7 +23,9 @@ from ..errors import BadRequest, Gone, ServiceUnavailable
 from ..extensions import ApiBlueprint, get_redis
 from ..feedhub import Hub
 from ..limiting import per_key_limit
+from ..rkeys import UnitKeys
 from ..schemas import TEXT, ChangesQuerySchema, ChangesSchema
+from ..store import read_many
 from ..timeutil import day_key, iso_day, local_day
 from .scores import compute
 
@@ -52,13 +54,22 @@ class PeriodFeed:
     def scores(self) -> dict[str, dict]:
         return {u["unit"]: u for u in compute(self.period)["units"]}
 
+    def scores_of(self, units: list[str]) -> dict[str, dict]:
+        """The rows of these units, from the tables of their categories only (exact: a unit's
+        row needs its category's units, not the province's)."""
+        ids = sorted(set(units))
+        categories = read_many(get_redis(), [("HGET", UnitKeys(u).info, "category") for u in ids])
+        return {u["unit"]: u for category in sorted({c for c in categories if c})
+                for u in compute(self.period, category)["units"]}
+
     def items(self, changes: list[feed.Change], scores=None) -> list[dict]:
         """The changes of this period, each with its unit's aggregates now (None for a unit
-        that is not scored: deactivated). One score table for all of them."""
+        that is not scored: deactivated). One table per category the changes touch (a
+        stream's hub passes the whole table it shares)."""
         relevant = [c for c in changes if self.first <= c.day <= self.last]
         if not relevant:
             return []
-        table = (scores or self.scores)()
+        table = scores() if scores else self.scores_of([c.unit for c in relevant])
         return [{"id": c.id, "unit": c.unit, "kind": c.kind, "day": iso_day(c.day),
                  "score": table.get(c.unit)}
                 for c in relevant]
