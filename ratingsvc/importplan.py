@@ -156,7 +156,7 @@ def apply(r: redis.Redis, plan: Plan) -> Counter:
         registrybulk.save_units(r, [_planned(i, now.get(i.id)) for i in chunk],
                                 new={i.id for i in chunk if i.status == "new"})
         registrybulk.create_windows(r, [(i.id, name) for i in chunk for name in i.windows])
-    done = Counter((i.kind, i.status) for i in writes)
+    done: Counter = Counter((i.kind, i.status) for i in writes)
     done[("window", "new")] = plan.new_windows
     return done
 

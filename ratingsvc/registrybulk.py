@@ -28,7 +28,7 @@ from .topology import primaries, real_client
 CHUNK = 1000  # units written per step
 
 
-def _pipelined(r: redis.Redis, fill: Callable[[Any], None]) -> list:
+def _pipelined(r: redis.Redis, fill: Callable[[Any], object]) -> list:
     with r.pipeline(transaction=False) as p:
         fill(p)
         return p.execute()
