@@ -202,6 +202,9 @@ def init_app(app: Flask) -> None:
             response.headers.pop("Retry-After", None)
         return response
 
+    # flask-limiter adds the app's storage options to those an earlier app (in this process:
+    # the tests) gave: a Sentinel's use_replicas must not reach the next app's plain Redis.
+    limiter._storage_options = {}
     limiter.init_app(app)
     app.extensions["ratingsvc.local_counts"] = LocalCounts()
     # One Limiter serves every app made in this process (tests make many): each starts out

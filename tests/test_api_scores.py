@@ -8,7 +8,7 @@ import io
 import pytest
 import redis
 
-from ratingsvc import recording, registry
+from ratingsvc import recording, registry, store
 
 
 @pytest.fixture
@@ -100,7 +100,8 @@ class CountingConnection(redis.Connection):
 
 
 @pytest.mark.single_redis
-def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server):
+def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server, monkeypatch):
+    monkeypatch.setattr(store, "CHUNK", 10_000)  # one write per read_many here (store.CHUNK: 2,000)
     h.period("p1")
     with h.r.pipeline(transaction=False) as p:
         registry.save_category(h.r, registry.Category("c1", "c"), create=True)
