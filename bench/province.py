@@ -34,7 +34,6 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from loop import RULES as LOOP_RULES  # noqa: E402
-from tests.topology import ClusterSet  # noqa: E402
 
 from ratingsvc import create_app, feed, recording, registry, topology  # noqa: E402
 from ratingsvc.embedded import RedisServer, free_port  # noqa: E402
@@ -177,6 +176,8 @@ def main() -> None:
             results["one Redis"]["aof_load_s"] = round(aof_load_seconds(server), 2)
         finally:
             server.stop()
+        from tests.topology import ClusterSet  # the suite's cluster maker (no redis-cli needed)
+
         cluster = ClusterSet(Path(tmp) / "cluster", masters=3, replicas=0)
         cluster.start()
         try:
