@@ -160,6 +160,7 @@ def test_an_old_or_broken_workbook_is_refused(r, runner, tmp_path, data, said):
     assert result.exit_code == 1 and said in result.output and "nothing was imported" in result.output
 
 
+@pytest.mark.single_redis  # counts the sends to one server; a cluster pipeline sends to each node
 def test_an_import_takes_round_trips_per_chunk_of_units_not_per_unit(r, monkeypatch):
     from redis.connection import AbstractConnection
 
