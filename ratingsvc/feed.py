@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -104,6 +105,11 @@ def mark(r: redis.Redis, unit: str) -> None:
     of its aggregates (it cannot write this {feed} key itself). A mark lost between the two
     (the app stopped) is found by the next sweep."""
     r.sadd(DIRTY, unit)
+
+
+def queue_mark(pipe: Any, unit: str) -> None:
+    """mark(), queued on a pipeline (behind a script, in the same round trip)."""
+    pipe.sadd(DIRTY, unit)
 
 
 def relay(r: redis.Redis, tz_day, now: float | None = None, retention: float = RETENTION,

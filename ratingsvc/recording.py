@@ -77,17 +77,24 @@ class Ack:
 MOVED = (redis.exceptions.MovedError, redis.exceptions.AskError, redis.exceptions.TryAgainError)
 
 
-def run_durably(r: redis.Redis, script: Any, keys: list, args: list, ack: Ack) -> list:
-    """The script, then the ack's command in the same round trip, on the master that holds
-    the keys: its answer only once confirmed. NotDurable if not in time; the script's effects
-    stay (a retry with the same Idempotency-Key replays). A cluster's slot that moved, or a
-    script the server lost, did not run the script: it is sent again."""
+def run_script(r: redis.Redis, script: Any, keys: list, args: list, ack: Ack | None,
+               mark: str | None = None) -> list:
+    """A counting script's reply. Behind it on the same connection, in the same round trip,
+    on the master that holds the keys: the ack's command, if any (the answer only once
+    confirmed: NotDurable if not in time; the script's effects stay, and a retry with the same
+    Idempotency-Key replays), and the change feed's mark of unit `mark`, if any (on a cluster
+    the {feed} slot lives elsewhere: the mark is its own round trip then). A cluster's slot
+    that moved, or a script the server lost, did not run the script: it is sent again."""
+    apart = mark is not None and topology.is_cluster(r)
     for _ in range(3):
         node = topology.node_for(r, keys[0])
         with node.pipeline(transaction=False) as p:
             p.evalsha(script.sha, len(keys), *keys, *args)
-            p.execute_command(*ack.command)
-            reply, confirmed = p.execute(raise_on_error=False)
+            if ack is not None:
+                p.execute_command(*ack.command)
+            if mark is not None and not apart:
+                feed.queue_mark(p, mark)
+            reply, *behind = p.execute(raise_on_error=False)
         if isinstance(reply, redis.exceptions.NoScriptError):
             node.script_load(script.script)
             continue
@@ -96,21 +103,21 @@ def run_durably(r: redis.Redis, script: Any, keys: list, args: list, ack: Ack) -
             continue
         if isinstance(reply, Exception):
             raise reply
-        if isinstance(confirmed, Exception):
-            raise NotDurable(f"{ack.command[0]} failed: {confirmed}")
-        if not ack.confirmed(confirmed):
-            topology.forget_master(r)  # a master without its replica may be one no more
-            raise NotDurable(f"{ack.command[0]} {ack.command[1:-1]} not confirmed within "
-                             f"{ack.command[-1]} ms: {confirmed}")
+        if apart:
+            feed.mark(r, mark)  # type: ignore[arg-type]  # apart: mark is not None
+        if ack is not None:
+            _confirm(r, ack, behind[0])
         return reply
     raise NotDurable("the cluster kept moving the slot, or the script could not be loaded")
 
 
-def run_script(r: redis.Redis, script: Any, keys: list, args: list, ack: Ack | None) -> list:
-    """A counting script's reply; with an ack, only once confirmed (run_durably)."""
-    if ack is not None:
-        return run_durably(r, script, keys, args, ack)
-    return script(keys=keys, args=args)
+def _confirm(r: redis.Redis, ack: Ack, confirmed: Any) -> None:
+    if isinstance(confirmed, Exception):
+        raise NotDurable(f"{ack.command[0]} failed: {confirmed}")
+    if not ack.confirmed(confirmed):
+        topology.forget_master(r)  # a master without its replica may be one no more
+        raise NotDurable(f"{ack.command[0]} {ack.command[1:-1]} not confirmed within "
+                         f"{ack.command[-1]} ms: {confirmed}")
 
 
 def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = False,
@@ -118,7 +125,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
            ack: Ack | None = None, case: list[int] | None = None) -> Outcome:
     """Count a tap once per rater, window and day, or hold it; log it; a counted 差评 opens its
     case (case: cases.Policy.open_args, None: no cases). One round trip.
-    ack: answer only once the tap is confirmed (run_durably)."""
+    ack: answer only once the tap is confirmed (run_script)."""
     keys = UnitKeys(tap.unit)
     now_s = tap.now_ms / 1000
     local = datetime.fromtimestamp(now_s, zone(tz))
@@ -142,10 +149,10 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000,
         *(case or [0, 0, 0])]
-    reply = run_script(r, script, script_keys, script_args, ack)
+    # every tap marks its unit for the change feed in the same round trip (one that changed no
+    # aggregate costs the relay a look at its log)
+    reply = run_script(r, script, script_keys, script_args, ack, mark=tap.unit)
     status, stream_id, stored_fp, replayed, why, *earlier = reply
-    if status in ("counted", "held"):  # its log has news for the change feed
-        feed.mark(r, tap.unit)
     if replayed == "1" and stored_fp != fingerprint:
         return Outcome("mismatch")
     if status == "limited":
