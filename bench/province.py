@@ -7,7 +7,9 @@ For each topology, with its own servers (append-only file, everysec):
   - counts seeded for every unit (two days of snapshots and totals, as bench/loop.py);
   - the full score table (GET /api/v1/scores) cold (a new app) and warm (p50 of 5);
   - one unit's score (GET /api/v1/units/<id>/score), p50 of 20 units;
-  - the change feed: a page of 50 changes, and an idle poll (nothing new), p50 of 20;
+  - the change feed: a page of 50 changes, p50 of 20 (the same page: its categories kept);
+    a page of 50 new changes in units all over the province, once (their categories scored
+    anew); and an idle poll (nothing new, no sweep under way), p50 of 20;
   - TAPS counted taps through recording.record, one after another (taps/s);
   - the memory Redis uses (all masters), and on one Redis, the append-only file's load time
     after a rewrite (a restart, until it answers).
@@ -120,17 +122,18 @@ def measure(url: str, csv_path: Path, units: int, taps: int) -> dict:
     win = registry.list_windows(r, ids[0])[0]
     n = iter(range(10**9))
 
-    def tap(count: int) -> None:
+    def tap(count: int, spread: bool = False) -> None:
+        """count taps: spread over units (a window of each), or all at the first unit's window."""
         for _ in range(count):
             i = next(n)
             unit = ids[(i * 7919) % len(ids)]
-            w = registry.list_windows(r, unit)[0] if i < 60 else win
+            w = registry.list_windows(r, unit)[0] if spread else win
             out = recording.record(r, Tap(w.unit, w.id, 1, 5, f"rater{i}", NOW * 1000 + i, f"t{i}",
                                        ip=f"ip{i}"),
                                    RULES, tz="Asia/Shanghai")
             assert out.status == "counted", out
 
-    tap(60)  # 60 changes spread over units, for the feed
+    tap(60, spread=True)  # 60 changes spread over units, for the feed
     start = time.perf_counter()
     tap(taps)
     tap_rate = taps / (time.perf_counter() - start)
@@ -141,11 +144,23 @@ def measure(url: str, csv_path: Path, units: int, taps: int) -> dict:
         resp = client.get("/api/v1/scores/changes?period=p1&after=0&limit=50", headers=auth)
         assert resp.status_code == 200 and len(resp.json["changes"]) == 50, resp.get_data(as_text=True)[:300]
 
-    feed_page = p50(page, 20)
+    feed_page = p50(page, 20)  # the same page again: its categories' rows kept
+    end = client.get("/api/v1/scores/changes?period=p1&after=0&limit=1000", headers=auth).json["cursor"]
+    tap(50, spread=True)  # 50 new changes, in units all over the province
+    feed.relay(r, day, now=NOW)
+
+    def fresh() -> None:  # their page: the categories they touched scored anew
+        resp = client.get(f"/api/v1/scores/changes?period=p1&after={end}&limit=50", headers=auth)
+        assert resp.status_code == 200 and len(resp.json["changes"]) == 50, resp.get_data(as_text=True)[:300]
+
+    fresh_page = timed(fresh)
+    while r.hget(feed.SWEEP, "cursor") not in (None, "0"):  # a sweep of every unit under way: done first
+        feed.relay(r, day, now=NOW)
     idle = p50(lambda: feed.relay(r, day, now=NOW), 20)
     return {"units": len(ids), "import_s": round(imported, 2), "table_cold_ms": round(cold, 1),
             "table_warm_ms": round(warm, 1), "unit_score_ms": round(one_unit, 2),
-            "feed_page_ms": round(feed_page, 2), "idle_poll_ms": round(idle, 2),
+            "feed_page_ms": round(feed_page, 2), "feed_page_new_ms": round(fresh_page, 2),
+            "idle_poll_ms": round(idle, 2),
             "taps_per_s": round(tap_rate), "used_memory_mb": round(memory_before / 2**20, 1)}
 
 

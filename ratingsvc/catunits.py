@@ -55,6 +55,14 @@ def queue(p: redis.client.Pipeline, cid: str) -> None:
     p.smembers(rkeys.category_units(cid))
 
 
+def members_of(r: redis.Redis, cids: list[str], replies: list) -> list[str]:
+    """members() of several categories together: replies are what queue() read for each, in
+    turn (a READY flag and a set per category)."""
+    if not all(replies[0::2]):  # the sets are not built yet: members() builds them first
+        return sorted({u for cid in cids for u in members(r, cid)})
+    return members(r, cids[0], 1, set().union(*replies[1::2]))
+
+
 def members(r: redis.Redis, cid: str, ready: int | None = None, ids: set[str] | None = None) -> list[str]:
     """The ids, sorted, of the registry's units in the category's set: every unit of the
     category, and maybe some that left it (check their records). ready, ids: what queue()

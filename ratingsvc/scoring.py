@@ -19,10 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import redis
-from redis.exceptions import NoScriptError
 
-from .rkeys import UnitKeys
-from .store import load_script, read_many, servers
+from .store import per_unit, servers
 from .timeutil import day_after, day_key
 
 POINTS = {1: 0.0, 2: 2.5, 3: 5.0, 4: 7.5, 5: 10.0}  # index / 10
@@ -39,6 +37,9 @@ class UnitCounts:
     active: bool = True
     pending: int = 0  # held, awaiting review: not in counts
     rejected: int = 0  # held, then rejected on review: not in counts
+    # with a CountsCache: the unit's state row (state.lua's); such a UnitCounts may be the
+    # cache's own: read it, never change it
+    state: list | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -138,69 +139,60 @@ class CountsCache:
     back to what they were (a hold, then a release at the same level) takes the snapshots back
     too. Tied to the server's run_id: a restarted server (which may have replayed its
     append-only file short of what was seen here) starts the cache afresh.
+    tables: what views/scores keeps of each category's scored rows, with the states they
+    were scored from (tied to the same run_id).
     """
 
     LIMIT = 200_000  # entries kept before starting afresh (units x periods asked for)
     server: str = ""
-    entries: dict[tuple[str, str, str], tuple[list, list[int], tuple[int, int]]] = field(default_factory=dict)
+    entries: dict[tuple[str, str, str], tuple[list, UnitCounts]] = field(default_factory=dict)
+    tables: dict[tuple, tuple] = field(default_factory=dict)
+
+
+STATE = 10  # a state row's record (3) and totals (7): what a unit's counts and row come from
 
 
 def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
                   cache: CountsCache | None = None) -> list[UnitCounts]:
     """Counted taps per level for start..end (inclusive days), with each unit's record.
 
-    Without a cache: one period.lua call per unit, all sent in one write (read_many). With
-    one: first every unit's record and totals (two plain HMGETs each, and INFO, in one write),
-    then period.lua for the units whose totals are not those of their cached counts.
+    Without a cache: period.lua over the units (store.per_unit: a call per 500 units, one
+    write per node). With one: first every unit's state (state.lua: record, totals and case
+    version; and INFO, in one write), then period.lua for the units whose totals are not those
+    of their cached counts. Each UnitCounts then carries its state row (state).
     """
     first, after = day_key(start), day_after(end)
     if cache is None:
-        return [_from_script(uid, row) for uid, row in zip(unit_ids, _run_period(r, unit_ids, first, after),
-                                                           strict=True)]
-    commands: list[tuple] = [("INFO", "server")]
-    for uid in unit_ids:
-        k = UnitKeys(uid)
-        commands += [("HMGET", k.info, "name", "category", "active"), ("HMGET", k.tot, *TOTALS)]
-    info, *replies = read_many(r, commands)
+        _, rows = per_unit(r, "period.lua", unit_ids, (first, after))
+        return [_from_script(uid, row) for uid, row in zip(unit_ids, rows, strict=True)]
+    (info,), states = per_unit(r, "state.lua", unit_ids, before=(("INFO", "server"),))
     server = servers(info)
     if server != cache.server or len(cache.entries) > cache.LIMIT:
-        cache.server, cache.entries = server, {}
+        cache.server, cache.entries, cache.tables = server, {}, {}
     out: list[UnitCounts | None] = []
     misses: list[tuple[int, str]] = []
     entries = cache.entries
-    for i, uid in enumerate(unit_ids):
-        (name, category, active), tot = replies[2 * i], replies[2 * i + 1]
+    for i, (uid, state) in enumerate(zip(unit_ids, states, strict=True)):
         hit = entries.get((first, after, uid))
-        if hit is not None and hit[0] == tot:
-            out.append(UnitCounts(uid, name or "", category or "", list(hit[1]), active == "1", *hit[2]))
-        else:
+        if hit is None or hit[0] != state[3:STATE]:
             out.append(None)
             misses.append((i, uid))
-    rows = _run_period(r, [uid for _, uid in misses], first, after)
+        elif hit[1].state == state:  # record and case version too: the very same counts
+            out.append(hit[1])
+        else:
+            kept = hit[1]
+            fresh = UnitCounts(uid, state[0] or "", state[1] or "", kept.counts, state[2] == "1",
+                               kept.pending, kept.rejected, state)
+            out.append(fresh)
+            entries[(first, after, uid)] = (hit[0], fresh)
+    _, rows = per_unit(r, "period.lua", [uid for _, uid in misses], (first, after))
     for (i, uid), row in zip(misses, rows, strict=True):
         counts = out[i] = _from_script(uid, row)
-        totals = [v if v != "" else None for v in row[10:17]]  # as HMGET reads them
-        entries[(first, after, uid)] = (totals, counts.counts, (counts.pending, counts.rejected))
+        counts.state = [*row[:3], *row[10:17], states[i][STATE]]  # as state.lua reads them
+        entries[(first, after, uid)] = (row[10:17], counts)
     return out  # type: ignore[return-value]  # every None was filled
-
-
-TOTALS = ("1", "2", "3", "4", "5", "h", "x")
 
 
 def _from_script(uid: str, row: list) -> UnitCounts:
     name, category, active, *counts, pending, rejected = row[:10]
-    return UnitCounts(uid, name, category, [int(c) for c in counts], active == "1", int(pending),
-                      int(rejected))
-
-
-def _run_period(r: redis.Redis, unit_ids: list[str], first: str, after: str) -> list:
-    """period.lua for each unit, in one write (again once after a SCRIPT LOAD if the server
-    has lost the script; it only reads)."""
-    script = load_script(r, "period.lua")
-    commands = [("EVALSHA", script.sha, 4, k.info, k.tot, k.days, k.snap, first, after)
-                for k in map(UnitKeys, unit_ids)]
-    try:
-        return read_many(r, commands)
-    except NoScriptError:
-        r.script_load(script.script)
-        return read_many(r, commands)
+    return UnitCounts(uid, name or "", category or "", counts, active == "1", pending, rejected)

@@ -122,9 +122,10 @@ def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server
     counting.script_flush()  # the server has lost its scripts: one reload, one resend
 
     def table(sends: int, taps: int) -> int:
-        """sends: key, period, unit ids, every unit's record and totals in one write, then
-        period.lua for the units not cached with those totals in one write (if any), then every
-        unit's cases and appeals of the period in one write (and their cases, if any: none here)."""
+        """sends: key, period, unit ids, every unit's state (state.lua: record, totals and case
+        version, 500 units a call) and INFO in one write, then period.lua for the units not
+        cached with those totals in one write (if any), then the cases and appeals of the units
+        whose case version says they have any (none here)."""
         CountingConnection.sends = 0
         counting.config_resetstat()
         resp = h.client.get("/api/v1/scores?period=p1", headers=scorer)
@@ -133,13 +134,15 @@ def test_scores_of_2500_units_take_a_handful_of_round_trips(app, h, redis_server
         assert CountingConnection.sends == sends + 1  # + CONFIG RESETSTAT
         return counting.info("commandstats")["cmdstat_evalsha"]["calls"]  # + the key's limit
 
-    first = table(sends=8, taps=26)  # every unit computed (sent twice: + SCRIPT LOAD)
-    cached = table(sends=5, taps=26)  # nothing changed: all from the cache, no period.lua
+    calls = 2500 // store.UNITS_PER_CALL  # of state.lua, and of period.lua for every unit
+    first = table(sends=9, taps=26)  # every unit computed (each script sent twice: + SCRIPT LOAD)
+    cached = table(sends=4, taps=26)  # nothing changed: all from the cache, no period.lua
     recording.record(h.r, recording.Tap("u97", 2, 1, 5, "r2", int(h.clock() * 1000), "n2"),
                      h.app.extensions["ratingsvc.rules"], tz="Asia/Shanghai")
-    changed = table(sends=6, taps=27)  # one unit's totals moved: only it is computed
-    assert first - cached == 2 * 2500 + 1  # + 1: the key limiter's script, also reloaded
-    assert changed - cached == 1
+    changed = table(sends=5, taps=27)  # one unit's totals moved: only it is computed
+    assert cached == calls + 1  # + 1: the key limiter's script
+    assert first == 2 * (calls + calls + 1)  # each refused once (NOSCRIPT), then sent again
+    assert changed - cached == 1  # one period.lua call, of the one unit
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","点此")', "+1+cmd|' /C calc'!A0",

@@ -165,21 +165,27 @@ def _valid_until(cases: Iterable[Case], now_ms: int) -> int:
 
 
 Summary = tuple[dict[str, dict], dict[str, dict], dict[str, int]]
+Known = tuple[dict[str, str | None], str]  # unit -> its case version, and store.servers()
 
 
 def summary(r: redis.Redis, units: list[str], category_of: dict[str, str], period: Period, tz: str,
-            now_ms: int, cache: CasesCache | None = None) -> Summary:
+            now_ms: int, cache: CasesCache | None = None, known: Known | None = None) -> Summary:
     """(unit -> its rates, category -> its rates, unit -> its taps taken out by upheld
     appeals) for the period's taps of these units, at now_ms. With a cache, only units whose
     case version moved are read, and rates are worked out again only where a version moved or
-    a deadline passed since."""
+    a deadline passed since. known: the units' case versions and the servers' run_ids, if the
+    caller has just read them (scoring.period_counts's states): they are not read again."""
     since, until, first, last = _bounds(period, tz)
     with no_gc():
-        per = _load(r, units, since, until, first, last, cache)
+        per = _load(r, units, since, until, first, last, cache, known)
         kept = cache.rates if cache is not None else {}
         per_unit: dict[str, dict] = {}
+        nothing = of([], [], now_ms)  # the rates of every unit without a case or an appeal
         for u in units:
-            version, cs, aps = per.get(u, ("", [], []))
+            if u not in per:
+                per_unit[u] = nothing
+                continue
+            version, cs, aps = per[u]
             key = ("unit", u, since, until)
             hit = kept.get(key)
             if hit is not None and hit[0] == version and now_ms <= hit[1]:
@@ -208,18 +214,19 @@ def summary(r: redis.Redis, units: list[str], category_of: dict[str, str], perio
 
 
 def _load(r: redis.Redis, units: list[str], since: int, until: int, first: str, last: str,
-          cache: CasesCache | None) -> dict[str, tuple[str, list[Case], list[Appeal]]]:
+          cache: CasesCache | None, known: Known | None = None
+          ) -> dict[str, tuple[str, list[Case], list[Appeal]]]:
     """unit -> (its case version, its cases, its appeals) of the period, for the units that
     ever had a case or an appeal."""
     entries: dict = {}
     per: dict[str, tuple[str, list[Case], list[Appeal]]] = {}
     for i in range(0, len(units), CHUNK):
         chunk = units[i:i + CHUNK]
-        asked = [("INFO", "server")] if cache is not None and i == 0 else []  # with the first versions
-        versions = read_many(r, [*asked, *(("GET", UnitKeys(u).case_version) for u in chunk)])
-        if asked and cache is not None:
-            info, *versions = versions
-            server = servers(info)
+        asked = [("INFO", "server")] if cache is not None and i == 0 and known is None else []
+        versions: list = ([known[0].get(u) for u in chunk] if known is not None  # else with the
+                          else read_many(r, [*asked, *(("GET", UnitKeys(u).case_version) for u in chunk)]))
+        if cache is not None and i == 0:  # (first versions, the servers' run_ids)
+            server = known[1] if known is not None else servers(versions.pop(0))
             if server != cache.server or len(cache.entries) + len(cache.rates) > cache.LIMIT:
                 cache.server, cache.entries, cache.rates = server, {}, {}
             entries = cache.entries

@@ -58,9 +58,11 @@ class PeriodFeed:
         """The rows of these units, from the tables of their categories only (exact: a unit's
         row needs its category's units, not the province's)."""
         ids = sorted(set(units))
-        categories = read_many(get_redis(), [("HGET", UnitKeys(u).info, "category") for u in ids])
-        return {u["unit"]: u for category in sorted({c for c in categories if c})
-                for u in compute(self.period, category)["units"]}
+        categories = sorted({c for c in read_many(get_redis(), [("HGET", UnitKeys(u).info, "category")
+                                                                 for u in ids]) if c})
+        if not categories:
+            return {}
+        return {u["unit"]: u for u in compute(self.period, categories=categories)["units"]}
 
     def items(self, changes: list[feed.Change], scores=None) -> list[dict]:
         """The changes of this period, each with its unit's aggregates now (None for a unit

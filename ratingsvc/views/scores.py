@@ -67,48 +67,56 @@ def frozen(result: dict, category: str | None) -> dict:
 
 
 def compute(period: periods.Period, category: str | None = None, cases: bool = True,
-            unit: str | None = None) -> dict:
-    """Scores of every active unit (of one category, if given: only its units are read) for a
-    period; a closed period's come from its stored result. cases=False: without the live case
-    rates (null), for pages that do not show them. unit (of that category): its row alone, as
-    the table has it, with only its cases read (the categories' case rates then null)."""
+            unit: str | None = None, categories: list[str] | None = None) -> dict:
+    """Scores of every active unit (of one category, or of the categories listed, if given:
+    only their units are read) for a period; a closed period's come from its stored result.
+    cases=False: without the live case rates (null), for pages that do not show them. unit (of
+    that category): its row alone, as the table has it, with only its cases read (the
+    categories' case rates then null)."""
     with no_gc():
-        return _compute(period, category, cases, unit)
+        return _compute(period, [category] if category is not None else categories, cases, unit)
 
 
-def _compute(period: periods.Period, category: str | None, with_cases: bool = True,
+TABLES_KEPT = 5_000  # categories x periods whose scored rows are kept (CountsCache.tables)
+
+
+def _compute(period: periods.Period, categories: list[str] | None, with_cases: bool = True,
              unit: str | None = None) -> dict:
     r, config = get_redis(), current_app.config
     with r.pipeline(transaction=False) as p:  # one round trip: closed?, and the units
         p.hget(registry.rkeys.CLOSED, period.id)
-        if category is None:
+        if categories is None:
             p.smembers(registry.rkeys.UNITS)
         else:
-            catunits.queue(p, category)
+            for category in categories:
+                catunits.queue(p, category)
         stored, *units = p.execute()
     if stored is not None:
-        done = frozen(json.loads(stored), category)
-        return {**done, "period": period, "units": [u for u in done["units"] if unit in (None, u["unit"])]}
+        done = frozen(json.loads(stored), None)
+        return {**done, "period": period,
+                "categories": {c: v for c, v in done["categories"].items()
+                               if categories is None or c in categories},
+                "units": [u for u in done["units"] if unit in (None, u["unit"])
+                          and (categories is None or u["category"] in categories)]}
     cache = current_app.extensions["ratingsvc.counts_cache"]
-    if category is None:
+    if categories is None:
         counts = [c for c in scoring.period_counts(r, sorted(units[0]), period.start, period.end, cache)
                   if c.active]
-    else:  # only the category's units (and any that left it: their records tell), in chunks
-        counts = [c for ids in catunits.chunks(catunits.members(r, category, *units))
-                  for c in scoring.period_counts(r, ids, period.start, period.end, cache)
-                  if c.active and c.category == category]
-    means = scoring.category_means(counts)
-    scores = scoring.score_units(counts, prior_weight=config["SCORE_PRIOR_WEIGHT"],
-                                 min_n=config["SCORE_MIN_N"], means=means)
-    scores.sort(key=lambda s: (s.category, s.rank is None, s.rank or 0, s.unit))
+    else:  # only the categories' units (and any that left them: their records tell)
+        wanted = set(categories)
+        counts = [c for c in scoring.period_counts(r, catunits.members_of(r, categories, units), period.start,
+                                                   period.end, cache)
+                  if c.active and c.category in wanted]
+    means, rows = scored(counts, period, cache, config["SCORE_PRIOR_WEIGHT"], config["SCORE_MIN_N"])
     per_unit: dict[str, dict | None] = {}
     per_cat: dict[str, dict] = {}
     out: dict[str, int] = {}
     if with_cases:
         cased = [c for c in counts if unit in (None, c.unit)]
+        known = ({c.unit: c.state[scoring.STATE] or None for c in cased if c.state}, cache.server)
         found, per_cat, out = rates.summary(r, [c.unit for c in cased], {c.unit: c.category for c in cased},
                                             period, config["TIMEZONE"], int(now() * 1000),
-                                            current_app.extensions["ratingsvc.cases_cache"])
+                                            current_app.extensions["ratingsvc.cases_cache"], known)
         per_unit.update(found)
     return {
         "period": period,
@@ -116,9 +124,38 @@ def _compute(period: periods.Period, category: str | None, with_cases: bool = Tr
         "min_n": config["SCORE_MIN_N"],
         "categories": {c: {"mean": round(m, 4), "n": n, "cases": None if unit else per_cat.get(c)}
                        for c, (m, n) in means.items()},
-        "units": [{**unit_out(s), "excluded": out.get(s.unit, 0) if with_cases else None,
-                   "cases": per_unit.get(s.unit)} for s in scores if unit in (None, s.unit)],
+        "units": [{**row, "excluded": out.get(row["unit"], 0) if with_cases else None,
+                   "cases": per_unit.get(row["unit"])} for row in rows if unit in (None, row["unit"])],
     }
+
+
+def scored(counts: list[scoring.UnitCounts], period: periods.Period, cache: scoring.CountsCache,
+           prior_weight: float, min_n: int) -> tuple[dict[str, tuple[float, int]], list[dict]]:
+    """(category -> (mean, n), the rows of unit_out in the table's order: by category, then
+    rank) of these units' counts. A category whose units' states (records, totals, case
+    versions) are those its rows were last scored from keeps those rows (cache.tables): scores
+    and ranks depend on nothing else, so a table where little changed scores only where it did."""
+    by_category: dict[str, list[scoring.UnitCounts]] = {}
+    for c in counts:
+        by_category.setdefault(c.category, []).append(c)
+    if len(cache.tables) > TABLES_KEPT:
+        cache.tables.clear()
+    means: dict[str, tuple[float, int]] = {}
+    rows: dict[str, list[dict]] = {}
+    for category, members in by_category.items():
+        key = (period.start, period.end, category, prior_weight, min_n)
+        states = [c.state for c in members]  # (a new case version scores the category again: rare)
+        hit = cache.tables.get(key)
+        if hit is not None and hit[0] == states:
+            means[category], rows[category] = hit[1], hit[2]
+            continue
+        mean = scoring.category_means(members)
+        scores = scoring.score_units(members, prior_weight=prior_weight, min_n=min_n, means=mean)
+        scores.sort(key=lambda s: (s.rank is None, s.rank or 0, s.unit))
+        means[category], rows[category] = mean[category], [unit_out(s) for s in scores]
+        if None not in states:
+            cache.tables[key] = (states, means[category], rows[category])
+    return means, [row for category in sorted(rows) for row in rows[category]]
 
 
 def as_json(result: dict) -> Response:
