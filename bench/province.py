@@ -145,9 +145,12 @@ def measure(url: str, csv_path: Path, units: int, taps: int) -> dict:
         assert resp.status_code == 200 and len(resp.json["changes"]) == 50, resp.get_data(as_text=True)[:300]
 
     feed_page = p50(page, 20)  # the same page again: its categories' rows kept
-    end = client.get("/api/v1/scores/changes?period=p1&after=0&limit=1000", headers=auth).json["cursor"]
+    while feed.relay(r, day, now=NOW):  # every tap so far relayed (a relay takes 500 a unit)
+        pass
+    end = r.xrevrange(feed.CHANGES, count=1)[0][0]  # the feed's end: what follows is new
     tap(50, spread=True)  # 50 new changes, in units all over the province
-    feed.relay(r, day, now=NOW)
+    while feed.relay(r, day, now=NOW):
+        pass
 
     def fresh() -> None:  # their page: the categories they touched scored anew
         resp = client.get(f"/api/v1/scores/changes?period=p1&after={end}&limit=50", headers=auth)
