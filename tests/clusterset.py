@@ -129,6 +129,22 @@ class ClusterSet:
                 return self.node_on(row["port"])
         return None
 
+    def move_slot(self, slot: int, to: Node) -> None:
+        """Reshard one slot to another master as redis-cli does (IMPORTING, MIGRATING, MIGRATE
+        of its keys, then NODE on every master); clients learn of it from MOVED."""
+        source = self.master_of(slot)
+        ids = {row["port"]: row["id"] for row in self.table(source)}
+        with to.client(timeout=5) as dst, source.client(timeout=5) as src:
+            dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source.port])
+            src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[to.port])
+            while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
+                src.execute_command("MIGRATE", "127.0.0.1", to.port, "", 0, 5000, "KEYS", *keys)
+            for master in self.masters:
+                if master.alive:
+                    with master.client(timeout=5) as client:
+                        client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[to.port])
+        until(lambda: self._owner(slot) is to, f"move slot {slot}", self.nodes)
+
     def replica_of(self, master: Node) -> Node:
         table = self.table(self.live()[0])
         master_id = next(r["id"] for r in table if r["port"] == master.port)

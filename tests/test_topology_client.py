@@ -78,3 +78,48 @@ def test_replica_durability_answers_503_without_a_replica_and_201_with_one(tmp_p
         master.stop()
         if replica:
             replica.stop()
+
+
+@pytest.mark.single_redis  # (starts its own cluster: cluster_set)
+def test_reads_of_many_units_follow_a_slot_moved_under_them(cluster_set):
+    """period_counts reads units 500 a call, each call's units on one node, as the client last
+    saw the map. A slot resharded to another master meanwhile: the call is refused (MOVED, or
+    a key no longer on the node), and the units are grouped anew on the new map, once."""
+    from datetime import date
+
+    from redis.crc import key_slot
+
+    from ratingsvc import scoring
+
+    r = topology.connect(cluster_set.url, timeout=5)
+    ids = [f"mv{i:03d}" for i in range(60)]
+    for i, uid in enumerate(ids):
+        k = UnitKeys(uid)
+        r.hset(k.info, mapping={"name": f"单位{i}", "category": "c1", "active": "1"})
+        r.hset(k.tot, mapping={str(lvl): i + lvl for lvl in range(1, 6)})
+        r.zadd(k.days, {"20260510": 20260510})  # a day in the period, its snapshot all 0
+    start, end = date(2026, 5, 1), date(2026, 9, 30)
+    cache = scoring.CountsCache()
+    before = scoring.period_counts(r, ids, start, end, cache)
+    assert [c.counts for c in before] == [[i + lvl for lvl in range(1, 6)] for i in range(60)]
+    client = topology.real_client(r)
+    moved = [uid for uid in ids[1:] if client.get_node_from_key(UnitKeys(uid).info).port
+             == client.get_node_from_key(UnitKeys(ids[0]).info).port][:2]  # not the first of a call
+    slots = {key_slot(UnitKeys(uid).info.encode()) for uid in [ids[0], *moved]}
+    source = cluster_set.master_of(UnitKeys(ids[0]).info)
+    target = next(m for m in cluster_set.masters if m.alive and m is not source
+                  and m.info()["role"] == "master")
+    try:
+        for slot in slots:
+            cluster_set.move_slot(slot, target)
+        assert client.get_node_from_key(UnitKeys(ids[0]).info).port == source.port  # the map is old
+        r.hset(UnitKeys(moved[0]).tot, "5", 1000)  # a change in a moved unit: computed on its new node
+        after = scoring.period_counts(r, ids, start, end, cache)
+        fresh = scoring.period_counts(r, ids, start, end)
+        assert after == fresh and after[ids.index(moved[0])].counts[4] == 1000
+        assert client.get_node_from_key(UnitKeys(ids[0]).info).port == target.port  # read anew
+    finally:
+        for slot in slots:
+            cluster_set.move_slot(slot, source)
+        for uid in ids:
+            r.delete(UnitKeys(uid).info, UnitKeys(uid).tot, UnitKeys(uid).days)
