@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench bench-profile bench-tap bench-redis bench-console bench-cases bench-province fraud posters-bench clean
+.PHONY: run test lint bench bench-profile bench-tap bench-redis bench-console bench-cases bench-province bench-streams-cluster fraud posters-bench clean
 
 # Two installs, each remembered by a stamp file: the app alone (make run), and the app with
 # the dev extras (tests, lint, benchmarks: pytest, playwright, mypy, matplotlib, py-spy, ...).
@@ -66,6 +66,10 @@ bench-redis: $(BIN)/ratingsvc
 ## bench-province: 30,000 units and 300,000 windows on one Redis and on a 3-master cluster (bench/province.py)
 bench-province: $(BIN)/ratingsvc
 	$(BIN)/python bench/province.py
+
+## bench-streams-cluster: taps with and without 50 change streams open, on a 3-master cluster (bench/streams_cluster.py; needs wrk)
+bench-streams-cluster: $(BIN)/ratingsvc
+	$(BIN)/python bench/streams_cluster.py
 
 ## bench-console: the console's pages for a city of 3,000 units and 10,000 windows (bench/console.py)
 bench-console: $(BIN)/ratingsvc

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,57 @@ class Stream(threading.Thread):
 
     def events(self) -> int:
         return self.data.count(b"event: change")
+
+
+class TapStream:
+    """Four phones tapping through the app at once, each tap a new rater, round the windows of
+    these QR tokens, until stopped (or `seconds` pass): every acknowledged rating id, every
+    answer (a scan's refusal too), when each 503 came. For tests that crash or fail over Redis
+    under a stream of taps (test_failover, test_durability)."""
+
+    def __init__(self, app, tokens: list[str], seconds: float = 60) -> None:
+        self.app, self.tokens, self.seconds = app, tokens, seconds
+        self.acked: list[str] = []
+        self.answers: Counter = Counter()
+        self.refused: list[float] = []  # monotonic times of the 503s
+        self.stopped = threading.Event()
+        self.threads = [threading.Thread(target=self.tap, args=(i,)) for i in range(4)]
+
+    def tap(self, n: int) -> None:
+        deadline = time.monotonic() + self.seconds
+        while not self.stopped.is_set() and time.monotonic() < deadline:
+            n += 1
+            phone = self.app.test_client()
+            resp = phone.get(f"/api/v1/scan/{self.tokens[n % len(self.tokens)]}")
+            if resp.status_code == 200:
+                resp = phone.post("/api/v1/ratings", json={"ticket": resp.json["ticket"], "level": 5})
+            self.answers[resp.status_code] += 1
+            if resp.status_code in (200, 201, 202) and "rating_id" in (resp.json or {}):
+                self.acked.append(resp.json["rating_id"])
+            elif resp.status_code == 503:
+                self.refused.append(time.monotonic())
+                time.sleep(0.02)
+
+    def wait_acked(self, count: int, seconds: float = 20) -> int:
+        """Until `count` taps are acknowledged (or `seconds` pass): how many are."""
+        deadline = time.monotonic() + seconds
+        while len(self.acked) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return len(self.acked)
+
+    def report(self, case: str) -> str:
+        span = self.refused[-1] - self.refused[0] if self.refused else 0.0
+        line = (f"{case}: {len(self.acked)} acknowledged, 503 x{len(self.refused)} over {span:.1f} s "
+                f"({len({int(t) for t in self.refused})} distinct seconds); answers {dict(self.answers)}")
+        print(line)
+        return line
+
+    def __enter__(self) -> TapStream:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join()

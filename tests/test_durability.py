@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
-from collections import Counter
 
 import pytest
 
 from ratingsvc import create_app, registry
 from ratingsvc.embedded import RedisServer, free_port
 from tests.conftest import GENEROUS, SIGNALS_OFF
-from tests.helpers import Clock, Helper, limited_disk, waitaof_server
+from tests.helpers import Clock, Helper, TapStream, limited_disk, waitaof_server
 
 SETUPS = {  # TAP_DURABILITY -> the server's appendfsync
     "always": "always",
@@ -22,46 +20,10 @@ SETUPS = {  # TAP_DURABILITY -> the server's appendfsync
 }
 
 
-class Citizens:
-    """Four phones tapping through the app at once, a new rater each time, until stopped:
-    the ids of the acknowledged taps, and a count of every answer (scans' refusals too)."""
-
-    def __init__(self, app, token: str, seconds: float) -> None:
-        self.app, self.token, self.seconds = app, token, seconds
-        self.acked: list[str] = []
-        self.answers: Counter = Counter()
-        self.stopped = threading.Event()
-        self.threads = [threading.Thread(target=self.tap) for _ in range(4)]
-
-    def tap(self) -> None:
-        deadline = time.monotonic() + self.seconds
-        while not self.stopped.is_set() and time.monotonic() < deadline:
-            phone = self.app.test_client()
-            scan = phone.get(f"/api/v1/scan/{self.token}")
-            if scan.status_code != 200:
-                self.answers[scan.status_code] += 1
-                time.sleep(0.02)
-                continue
-            resp = phone.post("/api/v1/ratings", json={"ticket": scan.json["ticket"], "level": 5})
-            self.answers[resp.status_code] += 1
-            if resp.status_code == 201:
-                self.acked.append(resp.json["rating_id"].split(".", 1)[1])
-
-    def __enter__(self) -> Citizens:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
-        for thread in self.threads:
-            thread.join()
-
-
 def assert_kept(r, acked: list[str]) -> None:
-    """Every acknowledged tap in the unit's log, none twice, the counts as the log."""
+    """Every acknowledged tap (rating ids) in the unit's log, none twice, the counts as the log."""
     log = [eid for eid, f in r.xrange(registry.UnitKeys("u1").log) if f["k"] == "tap"]
-    missing = set(acked) - set(log)
+    missing = {rating_id.split(".", 1)[1] for rating_id in acked} - set(log)
     assert not missing, f"{len(missing)} acknowledged taps lost"
     assert len(log) == len(set(log))  # none twice
     assert int(r.hget(registry.UnitKeys("u1").tot, "5")) == len(log)
@@ -85,7 +47,7 @@ def test_kill_9_of_redis_loses_no_acknowledged_tap(tmp_path, clock, durability):
     token = h.token(h.window())
     # Four at once: with WAITAOF under everysec a tap waits for the next fsync (up to 1 s),
     # which the taps that arrive meanwhile share.
-    with Citizens(app, token, 20) as citizens:
+    with TapStream(app, [token], 20) as citizens:
         time.sleep(1.0)
         before = len(citizens.acked)
         os.kill(server.process.pid, signal.SIGKILL)  # no shutdown, no last fsync
@@ -133,7 +95,7 @@ def test_a_full_disk_then_kill_9_loses_no_acknowledged_tap_under_the_default_dur
     assert app.config["TAP_DURABILITY"] == "always" and app.test_client().get("/readyz").status_code == 200
     h = Helper(app, app.extensions["ratingsvc.redis"], clock)
     token = h.token(h.window())
-    with Citizens(app, token, 30) as citizens:
+    with TapStream(app, [token], 30) as citizens:
         deadline = time.monotonic() + 25
         while citizens.answers[503] < 20 and time.monotonic() < deadline:  # the disk is full
             time.sleep(0.1)

@@ -4,72 +4,18 @@ again on the new master without a restart."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 import pytest
 
 from ratingsvc import create_app
 from ratingsvc.rkeys import UnitKeys
 from tests.conftest import GENEROUS, PUBLIC_URL, SIGNALS_OFF, START
-from tests.helpers import Clock, Helper
+from tests.helpers import Clock, Helper, TapStream
 
 # Their hash tags fall on every master of a 3-master cluster (slots 280, 12667, 8538, ...).
 UNITS = ("t1", "t2", "t3", "t4", "t5", "t6")
 ENOUGH = 20  # acknowledged taps before the failover, and again after it
-
-
-class Taps:
-    """Four phones tapping through the app at once, each tap a new rater, round the units,
-    until stopped: every acknowledged rating id, every answer, when each 503 came."""
-
-    def __init__(self, app, tokens: list[str], seconds: float = 60) -> None:
-        self.app, self.tokens, self.seconds = app, tokens, seconds
-        self.acked: list[str] = []
-        self.answers: Counter = Counter()
-        self.refused: list[float] = []  # monotonic times of the 503s
-        self.stopped = threading.Event()
-        self.threads = [threading.Thread(target=self.tap, args=(i,)) for i in range(4)]
-
-    def tap(self, n: int) -> None:
-        deadline = time.monotonic() + self.seconds
-        while not self.stopped.is_set() and time.monotonic() < deadline:
-            n += 1
-            phone = self.app.test_client()
-            resp = phone.get(f"/api/v1/scan/{self.tokens[n % len(self.tokens)]}")
-            if resp.status_code == 200:
-                resp = phone.post("/api/v1/ratings", json={"ticket": resp.json["ticket"], "level": 5})
-            self.answers[resp.status_code] += 1
-            if resp.status_code in (200, 201, 202) and "rating_id" in (resp.json or {}):
-                self.acked.append(resp.json["rating_id"])
-            elif resp.status_code == 503:
-                self.refused.append(time.monotonic())
-                time.sleep(0.02)
-
-    def wait_acked(self, count: int, seconds: float = 20) -> int:
-        """Until `count` taps are acknowledged (or `seconds` pass): how many are."""
-        deadline = time.monotonic() + seconds
-        while len(self.acked) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return len(self.acked)
-
-    def report(self, case: str) -> str:
-        span = self.refused[-1] - self.refused[0] if self.refused else 0.0
-        line = (f"{case}: {len(self.acked)} acknowledged, 503 x{len(self.refused)} over {span:.1f} s "
-                f"({len({int(t) for t in self.refused})} distinct seconds); answers {dict(self.answers)}")
-        print(line)
-        return line
-
-    def __enter__(self) -> Taps:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
-        for thread in self.threads:
-            thread.join()
 
 
 def assert_kept(read, acked: list[str]) -> None:
@@ -98,9 +44,9 @@ def tokens_of(app) -> list[str]:
     return [h.token(h.window(unit)) for unit in UNITS]
 
 
-def stream_through(app, act, case: str) -> Taps:
+def stream_through(app, act, case: str) -> TapStream:
     """Taps before, during and after act() (the failover); the tally, once the app serves again."""
-    with Taps(app, tokens_of(app)) as taps:
+    with TapStream(app, tokens_of(app)) as taps:
         before = taps.wait_acked(ENOUGH)
         act()
         after = taps.wait_acked(len(taps.acked) + ENOUGH)
