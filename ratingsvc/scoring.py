@@ -159,12 +159,17 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
     Without a cache: period.lua over the units (store.per_unit: a call per 500 units, one
     write per node). With one: first every unit's state (state.lua: record, totals and case
     version; and INFO, in one write), then period.lua for the units whose totals are not those
-    of their cached counts. Each UnitCounts then carries its state row (state).
+    of their cached counts; with nothing kept yet, period.lua for every unit at once (and
+    INFO). Each UnitCounts then carries its state row (state).
     """
     first, after = day_key(start), day_after(end)
     if cache is None:
         _, rows = per_unit(r, "period.lua", unit_ids, (first, after))
         return [_from_script(uid, row) for uid, row in zip(unit_ids, rows, strict=True)]
+    if not cache.entries:  # nothing kept (a new worker): every unit is computed, at once
+        (info,), rows = per_unit(r, "period.lua", unit_ids, (first, after), before=(("INFO", "server"),))
+        cache.server, cache.tables = servers(info), {}
+        return [_kept(cache, first, after, uid, row) for uid, row in zip(unit_ids, rows, strict=True)]
     (info,), states = per_unit(r, "state.lua", unit_ids, before=(("INFO", "server"),))
     server = servers(info)
     if server != cache.server or len(cache.entries) > cache.LIMIT:
@@ -187,10 +192,17 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
             entries[(first, after, uid)] = (hit[0], fresh)
     _, rows = per_unit(r, "period.lua", [uid for _, uid in misses], (first, after))
     for (i, uid), row in zip(misses, rows, strict=True):
-        counts = out[i] = _from_script(uid, row)
-        counts.state = [*row[:3], *row[10:17], states[i][STATE]]  # as state.lua reads them
-        entries[(first, after, uid)] = (row[10:17], counts)
+        out[i] = _kept(cache, first, after, uid, row)
     return out  # type: ignore[return-value]  # every None was filled
+
+
+def _kept(cache: CountsCache, first: str, after: str, uid: str, row: list) -> UnitCounts:
+    """A unit's counts from period.lua's row, kept in the cache with its state (the record,
+    totals and case version the row was read with, as state.lua reads them)."""
+    counts = _from_script(uid, row)
+    counts.state = [*row[:3], *row[10:18]]
+    cache.entries[(first, after, uid)] = (row[10:17], counts)
+    return counts
 
 
 def _from_script(uid: str, row: list) -> UnitCounts:

@@ -4,10 +4,10 @@
 -- snapshots (see counters.lua); a snapshot made before 'x' existed reads it as 0. Reads only.
 -- KEYS: 1 the first unit's record (where the call goes)
 -- ARGV: 1 first day  2 day after the last (YYYYMMDD), then each unit's key prefix
--- ("rs:{u.<id>}:"): its info, tot, days and snap
+-- ("rs:{u.<id>}:"): its info, tot, days, snap and cv
 -- Returns a JSON array with a row per unit: {name, category, active (as state.lua), c1, c2, c3, c4, c5,
--- pending, rejected, then the totals t1..t5, th, tx these counts were computed from (false
--- where absent: scoring.CountsCache checks them against state.lua's)}
+-- pending, rejected, then the totals t1..t5, th, tx these counts were computed from, and the
+-- case version (false where absent: scoring.CountsCache checks them against state.lua's)}
 local F = {'1', '2', '3', '4', '5', 'h', 'x'}
 local out = {}
 for k = 3, #ARGV do
@@ -27,6 +27,7 @@ for k = 3, #ARGV do
   local row = {info[1], info[2], info[3]}
   for i = 1, #F do row[#row + 1] = (tonumber(b[i]) or 0) - (tonumber(a[i]) or 0) end
   for i = 1, #F do row[#row + 1] = tot[i] end
+  row[#row + 1] = redis.call('GET', p .. 'cv')
   out[#out + 1] = row
 end
 return cjson.encode(out)
