@@ -129,6 +129,10 @@ class ClusterSet:
                 return self.node_on(row["port"])
         return None
 
+    def live_masters(self) -> list[Node]:
+        """The nodes that are masters now (after a failover, some of `replicas`)."""
+        return [n for n in self.live() if n.info()["role"] == "master"]
+
     def move_slot(self, slot: int, to: Node) -> None:
         """Reshard one slot to another master as redis-cli does (IMPORTING, MIGRATING, MIGRATE
         of its keys, then NODE on every master); clients learn of it from MOVED."""
@@ -139,10 +143,9 @@ class ClusterSet:
             src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[to.port])
             while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
                 src.execute_command("MIGRATE", "127.0.0.1", to.port, "", 0, 5000, "KEYS", *keys)
-            for master in self.masters:
-                if master.alive:
-                    with master.client(timeout=5) as client:
-                        client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[to.port])
+            for master in self.live_masters():
+                with master.client(timeout=5) as client:
+                    client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[to.port])
         until(lambda: self._owner(slot) is to, f"move slot {slot}", self.nodes)
 
     def replica_of(self, master: Node) -> Node:
