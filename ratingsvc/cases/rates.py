@@ -222,11 +222,14 @@ def _load(r: redis.Redis, units: list[str], since: int, until: int, first: str, 
     per: dict[str, tuple[str, list[Case], list[Appeal]]] = {}
     for i in range(0, len(units), CHUNK):
         chunk = units[i:i + CHUNK]
-        asked = [("INFO", "server")] if cache is not None and i == 0 and known is None else []
-        versions: list = ([known[0].get(u) for u in chunk] if known is not None  # else with the
-                          else read_many(r, [*asked, *(("GET", UnitKeys(u).case_version) for u in chunk)]))
-        if cache is not None and i == 0:  # (first versions, the servers' run_ids)
-            server = known[1] if known is not None else servers(versions.pop(0))
+        versions: list
+        if known is not None:
+            versions, server = [known[0].get(u) for u in chunk], known[1]
+        else:  # with the first versions, the servers' run_ids
+            asked = [("INFO", "server")] if cache is not None and i == 0 else []
+            versions = read_many(r, [*asked, *(("GET", UnitKeys(u).case_version) for u in chunk)])
+            server = servers(versions.pop(0)) if asked else ""
+        if cache is not None and i == 0:
             if server != cache.server or len(cache.entries) + len(cache.rates) > cache.LIMIT:
                 cache.server, cache.entries, cache.rates = server, {}, {}
             entries = cache.entries

@@ -49,16 +49,16 @@ def before_rejected(row: dict) -> dict:
     return {**{k: v for k, v in row.items() if k != "held"}, "pending": row["held"], "rejected": None}
 
 
-def frozen(result: dict, category: str | None) -> dict:
-    """A closed period's stored result, shaped as a live one (one closed before cases: their
-    fields null)."""
-    rows = [before_rejected(r) for r in result["units"] if category is None or r["category"] == category]
+def frozen(result: dict, categories: list[str] | None) -> dict:
+    """A closed period's stored result (of these categories, if given), shaped as a live one
+    (one closed before cases: their fields null)."""
+    rows = [before_rejected(r) for r in result["units"] if categories is None or r["category"] in categories]
     case_cats = result.get("case_categories", {})
     return {
         "period": result["period"], "prior_weight": result["prior_weight"],
         "min_n": result["min_n"], "frozen": True, "digest": result["digest"],
         "categories": {c: {"mean": round(v["mean"], 4), "n": v["n"], "cases": case_cats.get(c)}
-                       for c, v in result["categories"].items() if category in (None, c)},
+                       for c, v in result["categories"].items() if categories is None or c in categories},
         "units": [{**row, "raw": _round(row["raw"]), "score": _round(row["score"]),
                    "excluded": row.get("excluded"), "cases": row.get("cases"),
                    "ci95": row["ci95"] and [_round(x) for x in row["ci95"]],
@@ -92,12 +92,8 @@ def _compute(period: periods.Period, categories: list[str] | None, with_cases: b
                 catunits.queue(p, category)
         stored, *units = p.execute()
     if stored is not None:
-        done = frozen(json.loads(stored), None)
-        return {**done, "period": period,
-                "categories": {c: v for c, v in done["categories"].items()
-                               if categories is None or c in categories},
-                "units": [u for u in done["units"] if unit in (None, u["unit"])
-                          and (categories is None or u["category"] in categories)]}
+        done = frozen(json.loads(stored), categories)
+        return {**done, "period": period, "units": [u for u in done["units"] if unit in (None, u["unit"])]}
     cache = current_app.extensions["ratingsvc.counts_cache"]
     if categories is None:
         counts = [c for c in scoring.period_counts(r, sorted(units[0]), period.start, period.end, cache)
@@ -153,8 +149,7 @@ def scored(counts: list[scoring.UnitCounts], period: periods.Period, cache: scor
         scores = scoring.score_units(members, prior_weight=prior_weight, min_n=min_n, means=mean)
         scores.sort(key=lambda s: (s.rank is None, s.rank or 0, s.unit))
         means[category], rows[category] = mean[category], [unit_out(s) for s in scores]
-        if None not in states:
-            cache.tables[key] = (states, means[category], rows[category])
+        cache.tables[key] = (states, means[category], rows[category])
     return means, [row for category in sorted(rows) for row in rows[category]]
 
 
