@@ -140,7 +140,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         keys.snap, keys.log, idem_key, keys.hours, keys.rate(bucket), keys.rate(bucket - 1),
         keys.hourly(day), keys.hourly(yesterday), keys.flags(day), keys.held,
         keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds)),
-        keys.cases, keys.open_cases, keys.all_cases, keys.case_version]
+        keys.cases, keys.open_cases, keys.all_cases, keys.case_version, keys.version]
     script_args = [
         tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
         fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
@@ -198,7 +198,8 @@ def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level
     day = found[0][1]["d"]
     script = load_script(r, "change.lua")
     script_keys = [keys.log, keys.tot, keys.day(day), keys.days, keys.snap, keys.dedupe(day),
-                   keys.held, keys.decided, keys.cases, keys.open_cases, keys.all_cases, keys.case_version]
+                   keys.held, keys.decided, keys.cases, keys.open_cases, keys.all_cases, keys.case_version,
+                   keys.version]
     script_args = [stream_id, rater, level, now_ms, window_ms, day, *(case or [0, 0, 0])]
     status, now_level, tapped = run_script(r, script, script_keys, script_args, ack)
     if status == "changed":

@@ -28,11 +28,21 @@ def _after_step(step: str) -> None:
     it to interrupt the write there (tests/test_registry_steps.py)."""
 
 
-def _publish(r: redis.Redis, index: str, ident: str, record: str, fields: dict[str, str]) -> None:
+def _publish(r: redis.Redis, index: str, ident: str, record: str, fields: dict[str, str],
+             version: str | None = None) -> None:
     """A category's or a unit's record, whole, then its id in the index: one key per step, so
     no step spans two hash slots; a reader that finds the id finds the record; a record not
-    yet indexed reads as unknown, and a retry writes it again, the same, and indexes it."""
-    r.hset(record, mapping=fields)
+    yet indexed reads as unknown, and a retry writes it again, the same, and indexes it.
+    version: the unit's version key, moved after its record (in the same slot, in the same
+    round trip): a reader that sees the new version sees the new record, and a retry of a
+    write stopped between the two moves it then."""
+    if version is None:
+        r.hset(record, mapping=fields)
+    else:
+        with r.pipeline(transaction=False) as p:
+            p.hset(record, mapping=fields)
+            p.incr(version)
+            p.execute()
     _after_step(f"record {record}")
     r.sadd(index, ident)
 
@@ -86,7 +96,8 @@ def save_unit(r: redis.Redis, unit: Unit, *, create: bool) -> Unit:
     r.sadd(rkeys.category_units(unit.category), unit.id)
     _after_step(f"category set {unit.category}")
     _publish(r, rkeys.UNITS, unit.id, UnitKeys(unit.id).info,
-             {"name": unit.name, "category": unit.category, "active": _flag(unit.active)})
+             {"name": unit.name, "category": unit.category, "active": _flag(unit.active)},
+             UnitKeys(unit.id).version)
     if was not in (None, unit.category):
         _after_step(f"unit {unit.id} listed")
         r.srem(rkeys.category_units(was), unit.id)

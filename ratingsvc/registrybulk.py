@@ -53,9 +53,16 @@ def _check(kind: str, ids: list[str], indexed: Iterable[Any], expected: Callable
             raise RegistryError(kind, ident, "unknown" if expected(ident) else "existing")
 
 
-def _publish(r: redis.Redis, index: str, records: dict[str, tuple[str, dict[str, str]]]) -> None:
-    """Every record whole (id -> (key, fields)), then all their ids in the index."""
-    _pipelined(r, lambda p: [p.hset(key, mapping=fields) for key, fields in records.values()])
+def _publish(r: redis.Redis, index: str, records: dict[str, tuple[str, dict[str, str]]],
+             versions: bool = False) -> None:
+    """Every record whole (id -> (key, fields)), each unit's version moved after its record
+    (versions: registry._publish's), then all their ids in the index."""
+    def fill(p: Any) -> None:
+        for ident, (key, fields) in records.items():
+            p.hset(key, mapping=fields)
+            if versions:
+                p.incr(UnitKeys(ident).version)
+    _pipelined(r, fill)
     registry._after_step(f"records {index}")
     r.sadd(index, *records)
 
@@ -106,7 +113,8 @@ def save_units(r: redis.Redis, units: list[Unit], *, new: set[str]) -> None:
     _sets(r, "sadd", [(u.category, u.id) for u in units])
     registry._after_step("category sets")
     _publish(r, rkeys.UNITS, {u.id: (UnitKeys(u.id).info, {"name": u.name, "category": u.category,
-                                                           "active": _flag(u.active)}) for u in units})
+                                                           "active": _flag(u.active)}) for u in units},
+             versions=True)
     left = [(old, u.id) for u, old in zip(units, was, strict=True) if old not in (None, u.category)]
     if left:
         registry._after_step("units listed")

@@ -55,7 +55,7 @@ def decide(r: redis.Redis, unit: str, stream_id: str, *, action: str, key_id: st
     keys, today = UnitKeys(unit), local_day(now_ms / 1000, tz)
     status, decision = load_script(r, "review.lua")(
         keys=[keys.held, keys.decided, keys.tot, keys.day(today), keys.days, keys.snap, keys.log,
-              keys.cases, keys.open_cases, keys.all_cases, keys.appeals, keys.case_version],
+              keys.cases, keys.open_cases, keys.all_cases, keys.appeals, keys.case_version, keys.version],
         args=[stream_id, action, key_id, key_name, why, now_ms, today, *(case or [0, 0, 0])])
     if status == "done":
         feed.mark(r, unit)

@@ -166,5 +166,11 @@ class UnitKeys:
         return self.prefix + "cv"
 
     @property
+    def version(self) -> str:
+        """The unit's version: moved by every step that changes its record, its counts or
+        snapshots, or its cases (state.lua reads it to know what a kept table may keep)."""
+        return self.prefix + "ver"
+
+    @property
     def wechat_subscribers(self) -> str:
         return self.prefix + "ws"

@@ -37,9 +37,10 @@ class UnitCounts:
     active: bool = True
     pending: int = 0  # held, awaiting review: not in counts
     rejected: int = 0  # held, then rejected on review: not in counts
-    # with a CountsCache: the unit's state row (state.lua's); such a UnitCounts may be the
-    # cache's own: read it, never change it
-    state: list | None = field(default=None, compare=False)
+    # the unit's version (rkeys.UnitKeys.version) and case version these were read at; a
+    # UnitCounts may be a CountsCache's own: read it, never change it
+    version: str = field(default="", compare=False)
+    case_version: str | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -131,25 +132,22 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
 
 @dataclass
 class CountsCache:
-    """Period counts per unit as last computed in this process, each with the unit's totals
-    (tot) that it was computed from: only units whose totals moved are computed again.
+    """Period counts per unit as last computed in this process, each with the unit's version
+    that it was read at (UnitCounts.version): only units whose version moved are read again.
 
-    That is exact because every script that changes a unit's counts or snapshots changes its
-    totals in the same step (counters.lua's add_count), and a change that takes the totals
-    back to what they were (a hold, then a release at the same level) takes the snapshots back
-    too. Tied to the server's run_id: a restarted server (which may have replayed its
-    append-only file short of what was seen here) starts the cache afresh.
-    tables: what views/scores keeps of each category's scored rows, with the states they
-    were scored from (tied to the same run_id).
+    That is exact because every step that changes a unit's record, counts, snapshots or cases
+    moves its version, in the same script or right after the record in its slot (counters.lua,
+    cases.lua, registry._publish). Tied to the server's run_id: a restarted server (which may
+    have replayed its append-only file short of what was seen here, its versions with it)
+    starts the cache afresh.
+    tables: what views/scores keeps of each category's scored rows, with the units and
+    versions they were scored from (tied to the same run_id).
     """
 
     LIMIT = 200_000  # entries kept before starting afresh (units x periods asked for)
     server: str = ""
-    entries: dict[tuple[str, str, str], tuple[list, UnitCounts]] = field(default_factory=dict)
+    entries: dict[tuple[str, str, str], UnitCounts] = field(default_factory=dict)
     tables: dict[tuple, tuple] = field(default_factory=dict)
-
-
-STATE = 10  # a state row's record (3) and totals (7): what a unit's counts and row come from
 
 
 def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
@@ -157,10 +155,9 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
     """Counted taps per level for start..end (inclusive days), with each unit's record.
 
     Without a cache: period.lua over the units (store.per_unit: a call per 500 units, one
-    write per node). With one: first every unit's state (state.lua: record, totals and case
-    version; and INFO, in one write), then period.lua for the units whose totals are not those
-    of their cached counts; with nothing kept yet, period.lua for every unit at once (and
-    INFO). Each UnitCounts then carries its state row (state).
+    write per node). With one: first every unit's version (state.lua, and INFO, in one
+    write), then period.lua for the units whose version is not that of their kept counts;
+    with nothing kept yet, period.lua for every unit at once (and INFO).
     """
     first, after = day_key(start), day_after(end)
     if cache is None:
@@ -170,26 +167,20 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
         (info,), rows = per_unit(r, "period.lua", unit_ids, (first, after), before=(("INFO", "server"),))
         cache.server, cache.tables = servers(info), {}
         return [_kept(cache, first, after, uid, row) for uid, row in zip(unit_ids, rows, strict=True)]
-    (info,), states = per_unit(r, "state.lua", unit_ids, before=(("INFO", "server"),))
+    (info,), versions = per_unit(r, "state.lua", unit_ids, before=(("INFO", "server"),))
     server = servers(info)
     if server != cache.server or len(cache.entries) > cache.LIMIT:
         cache.server, cache.entries, cache.tables = server, {}, {}
     out: list[UnitCounts | None] = []
     misses: list[tuple[int, str]] = []
     entries = cache.entries
-    for i, (uid, state) in enumerate(zip(unit_ids, states, strict=True)):
+    for i, (uid, version) in enumerate(zip(unit_ids, versions, strict=True)):
         hit = entries.get((first, after, uid))
-        if hit is None or hit[0] != state[3:STATE]:
+        if hit is not None and hit.version == version:
+            out.append(hit)
+        else:
             out.append(None)
             misses.append((i, uid))
-        elif hit[1].state == state:  # record and case version too: the very same counts
-            out.append(hit[1])
-        else:
-            kept = hit[1]
-            fresh = UnitCounts(uid, state[0] or "", state[1] or "", kept.counts, state[2] == "1",
-                               kept.pending, kept.rejected, state)
-            out.append(fresh)
-            entries[(first, after, uid)] = (hit[0], fresh)
     _, rows = per_unit(r, "period.lua", [uid for _, uid in misses], (first, after))
     for (i, uid), row in zip(misses, rows, strict=True):
         out[i] = _kept(cache, first, after, uid, row)
@@ -197,14 +188,13 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
 
 
 def _kept(cache: CountsCache, first: str, after: str, uid: str, row: list) -> UnitCounts:
-    """A unit's counts from period.lua's row, kept in the cache with its state (the record,
-    totals and case version the row was read with, as state.lua reads them)."""
+    """A unit's counts from period.lua's row, kept in the cache (with the version it carries)."""
     counts = _from_script(uid, row)
-    counts.state = [*row[:3], *row[10:18]]
-    cache.entries[(first, after, uid)] = (row[10:17], counts)
+    cache.entries[(first, after, uid)] = counts
     return counts
 
 
 def _from_script(uid: str, row: list) -> UnitCounts:
-    name, category, active, *counts, pending, rejected = row[:10]
-    return UnitCounts(uid, name or "", category or "", counts, active == "1", pending, rejected)
+    name, category, active, *counts, pending, rejected, version, case_version = row
+    return UnitCounts(uid, name or "", category or "", counts, active == "1", pending, rejected,
+                      version, case_version or None)

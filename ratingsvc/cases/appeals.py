@@ -105,7 +105,7 @@ def _run(r: redis.Redis, policy: Policy, unit: str, stream_id: str, mode: str, *
         status, value = load_script(r, "appeal.lua")(
             keys=[keys.appeals, keys.pending_appeals, keys.log, keys.held, keys.decided, keys.dedupe(day),
                   keys.tot, keys.day(count_day), keys.days, keys.snap, keys.cases, keys.open_cases,
-                  keys.all_cases, keys.case_version],
+                  keys.all_cases, keys.case_version, keys.version],
             args=[stream_id, mode, now_ms, by, json.dumps(said, ensure_ascii=False), day, count_day, last,
                   policy.change_ms, release_day])
         if status != "moved" or not value:

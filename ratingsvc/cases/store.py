@@ -316,7 +316,7 @@ def step(r: redis.Redis, policy: Policy, unit: str, stream_id: str, action: str,
         due = before.rectify_due
     keys = UnitKeys(unit)
     status, state = load_script(r, "case.lua")(
-        keys=[keys.cases, keys.open_cases, keys.log, keys.case_version],
+        keys=[keys.cases, keys.open_cases, keys.log, keys.case_version, keys.version],
         args=[stream_id, action, ",".join(starts), ends, now_ms, by, json.dumps(fields, ensure_ascii=False),
               due, only_before, not_after])
     if status == "unknown":

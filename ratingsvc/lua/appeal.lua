@@ -2,7 +2,7 @@
 -- leaves the counts of the day it is counted on, and its case, if any, is voided) or rejects.
 -- One appeal per tap. Appeals live in ap (tap id -> JSON), pending ones in apq (by filing time).
 -- KEYS: 1 ap  2 apq  3 log  4 hq  5 hd  6 dd:<D>  7 tot  8 day:<C>  9 days  10 snap
---       11 cs  12 cq  13 ca  14 cv    (D: the tap's day; C: the day it is counted on, D or its release)
+--       11 cs  12 cq  13 ca  14 cv  15 ver    (D: the tap's day; C: the day it is counted on, D or its release)
 -- ARGV: 1 tap stream id  2 file | uphold | reject  3 now (ms)  4 by  5 what was said (JSON list
 --       [[name, value], ...])  6 D  7 C  8 file: the last moment to appeal (ms)
 --       9 how long after a tap its rater may change its level (ms)
@@ -45,12 +45,13 @@ local extra = {}
 for _, kv in ipairs(said) do extra[#extra + 1] = kv[1]; extra[#extra + 1] = tostring(kv[2]) end
 local function log(action, counted_day)
   redis.call('INCR', KEYS[14])
+  redis.call('INCR', KEYS[15])
   local args = {'k', 'appeal', 'of', id, 'a', action, 'by', by, 't', now, 'd', f.d, 'w', f.w, 'l', level}
   if counted_day then args[#args + 1] = 'cd'; args[#args + 1] = counted_day end
   for _, v in ipairs(extra) do args[#args + 1] = v end
   redis.call('XADD', KEYS[3], '*', unpack(args))
 end
-local ck = {cs = KEYS[11], cq = KEYS[12], ca = KEYS[13], log = KEYS[3], cv = KEYS[14]}
+local ck = {cs = KEYS[11], cq = KEYS[12], ca = KEYS[13], log = KEYS[3], cv = KEYS[14], ver = KEYS[15]}
 local function mark_case(state)
   local c = redis.call('HGET', ck.cs, id)
   if c then
@@ -79,7 +80,7 @@ if a.s ~= 'pending' then return {'decided', a.s} end
 if mode == 'uphold' then
   if counted then
     if cday ~= ARGV[7] then return {'moved', cday} end
-    add_count(KEYS[7], KEYS[8], KEYS[9], KEYS[10], cday, f.w, level, -1)
+    add_count(KEYS[7], KEYS[8], KEYS[9], KEYS[10], cday, f.w, level, -1, KEYS[15])
   end
   -- Out for good: not the rater's counted tap of the day any more (a tap on another window
   -- would hold it), and not changeable (change.lua; the day's hash outlives the change window).

@@ -1,6 +1,6 @@
 -- One step of a case (ratingsvc.cases.store decides which steps exist; this only makes one
 -- happen atomically, if the case is in a state the step starts from).
--- KEYS: 1 cs  2 cq  3 log  4 cv
+-- KEYS: 1 cs  2 cq  3 log  4 cv  5 ver
 -- ARGV: 1 tap stream id  2 action  3 states it starts from (comma list)  4 state it ends in
 --       5 now (ms)  6 by  7 fields to set: JSON list [[name, value], ...] (also logged)
 --       8 its score in cq (rkeys: the deadline of the step it owes, or minus its follow-up
@@ -27,5 +27,5 @@ c.h[#c.h + 1] = {a = ARGV[2], t = tonumber(ARGV[5]), by = ARGV[6]}
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(c))
 if ARGV[8] == '' then redis.call('ZREM', KEYS[2], ARGV[1])
 else redis.call('ZADD', KEYS[2], ARGV[8], ARGV[1]) end
-case_log({log = KEYS[3], cv = KEYS[4]}, ARGV[1], c, ARGV[2], from, ARGV[6], ARGV[5], extra)
+case_log({log = KEYS[3], cv = KEYS[4], ver = KEYS[5]}, ARGV[1], c, ARGV[2], from, ARGV[6], ARGV[5], extra)
 return {'done', c.s}

@@ -4,12 +4,14 @@
 -- their next deadline, ca every case by its tap's time. Every change of a case is appended to
 -- the unit's log as a 'case' entry: who, when, from which state to which, and what was said.
 -- Every change of a unit's cases or appeals also bumps its case version cv (read to know which
--- units' cases a cached table may keep: ratingsvc.cases.rates.CasesCache).
--- ck: {cs =, cq =, ca =, log =, cv =} key names.
+-- units' cases a cached table may keep: ratingsvc.cases.rates.CasesCache), and the unit's
+-- version ver (rkeys.UnitKeys.version).
+-- ck: {cs =, cq =, ca =, log =, cv =, ver =} key names.
 
 -- The log entry of a case change; extra: a list k1, v1, k2, v2, ...
 local function case_log(ck, id, c, action, from, by, now, extra)
   redis.call('INCR', ck.cv)
+  redis.call('INCR', ck.ver)
   local args = {'k', 'case', 'of', id, 'a', action, 'from', from, 'to', c.s, 'by', by,
                 't', now, 'd', c.d, 'w', c.w, 'l', c.l}
   for _, v in ipairs(extra or {}) do args[#args + 1] = v end
@@ -57,4 +59,5 @@ local function case_level(ck, id, level)
   c.l = tonumber(level)
   redis.call('HSET', ck.cs, id, cjson.encode(c))
   redis.call('INCR', ck.cv)
+  redis.call('INCR', ck.ver)
 end

@@ -3,7 +3,7 @@
 -- still counted once) or a held one still in the review queue (its queued level changes).
 -- A counted tap that moves into the 差评 levels opens its case, one that leaves them voids it
 -- (cases.lua).
--- KEYS: 1 log  2 tot  3 day:<D>  4 days  5 snap  6 dd:<D>  7 hq  8 hd  9 cs  10 cq  11 ca  12 cv
+-- KEYS: 1 log  2 tot  3 day:<D>  4 days  5 snap  6 dd:<D>  7 hq  8 hd  9 cs  10 cq  11 ca  12 cv  13 ver
 --       (D: the tap's day)
 -- ARGV: 1 tap stream id  2 rater hash  3 new level  4 now (ms)  5 change window (ms)  6 D
 --       7 highest level that opens a case  8 its verify deadline  9 its rectify deadline (ms)
@@ -31,14 +31,14 @@ if held then  -- queued for review (held when tapped, or a counted tap held sinc
   redis.call('HSET', KEYS[7], ARGV[1], win .. '|' .. ARGV[3] .. '|' .. rest)
 elseif f.s == 'counted' then
   state = 'counted'
-  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, level, -1)
-  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, ARGV[3], 1)
+  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, level, -1, KEYS[13])
+  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, ARGV[3], 1, KEYS[13])
   -- The rater's counted tap of the day, which a tap on another window would hold.
   local first = redis.call('HGET', KEYS[6], 'f:' .. f.r)
   if first and string.match(first, '^([^|]*)|') == ARGV[1] then
     redis.call('HSET', KEYS[6], 'f:' .. f.r, ARGV[1] .. '|' .. f.w .. '|' .. ARGV[3])
   end
-  local ck = {cs = KEYS[9], cq = KEYS[10], ca = KEYS[11], log = KEYS[1], cv = KEYS[12]}
+  local ck = {cs = KEYS[9], cq = KEYS[10], ca = KEYS[11], log = KEYS[1], cv = KEYS[12], ver = KEYS[13]}
   local max = tonumber(ARGV[7])
   local was, is = tonumber(level) <= max, tonumber(ARGV[3]) <= max
   if was and not is then case_void(ck, ARGV[1], 'change', ARGV[4], '')

@@ -5,8 +5,9 @@
 -- days), so that any period's counts are two snapshot lookups.
 local COUNT_FIELDS = {'1', '2', '3', '4', '5', 'h', 'x'}
 
--- Add delta to field for day (YYYYMMDD), for the unit and for one of its windows.
-local function add_count(tot, daykey, days, snap, day, window, field, delta)
+-- Add delta to field for day (YYYYMMDD), for the unit and for one of its windows, and move
+-- the unit's version ver (rkeys.UnitKeys.version: what a kept score table checks).
+local function add_count(tot, daykey, days, snap, day, window, field, delta, ver)
   if not redis.call('ZSCORE', days, day) then
     -- The day's snapshot: from the next later one (a worker's clock behind at midnight), or
     -- from the totals.
@@ -27,4 +28,5 @@ local function add_count(tot, daykey, days, snap, day, window, field, delta)
   redis.call('HINCRBY', tot, wfield, delta)
   redis.call('HINCRBY', daykey, field, delta)
   redis.call('HINCRBY', daykey, wfield, delta)
+  redis.call('INCR', ver)
 end

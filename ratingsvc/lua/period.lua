@@ -4,15 +4,15 @@
 -- snapshots (see counters.lua); a snapshot made before 'x' existed reads it as 0. Reads only.
 -- KEYS: 1 the first unit's record (where the call goes)
 -- ARGV: 1 first day  2 day after the last (YYYYMMDD), then each unit's key prefix
--- ("rs:{u.<id>}:"): its info, tot, days, snap and cv
--- Returns a JSON array with a row per unit: {name, category, active (as state.lua), c1, c2, c3, c4, c5,
--- pending, rejected, then the totals t1..t5, th, tx these counts were computed from, and the
--- case version (false where absent: scoring.CountsCache checks them against state.lua's)}
+-- ("rs:{u.<id>}:"): its info, tot, days, snap, ver and cv
+-- Returns a JSON array with a row per unit: {name, category, active, c1, c2, c3, c4, c5,
+-- pending, rejected, the unit's version these were read at ("" where absent: scoring.CountsCache
+-- checks it against state.lua's), its case version (false where absent)}
 local F = {'1', '2', '3', '4', '5', 'h', 'x'}
 local out = {}
 for k = 3, #ARGV do
   local p = ARGV[k]
-  local tot = redis.call('HMGET', p .. 'tot', unpack(F))
+  local tot  -- read only if a day has no later snapshot (the totals are then its counts)
   local function before(day)
     local d = redis.call('ZRANGEBYSCORE', p .. 'days', day, '+inf', 'LIMIT', 0, 1)[1]
     if d then
@@ -20,13 +20,14 @@ for k = 3, #ARGV do
       for i, f in ipairs(F) do fields[i] = d .. ':' .. f end
       return redis.call('HMGET', p .. 'snap', unpack(fields))
     end
+    tot = tot or redis.call('HMGET', p .. 'tot', unpack(F))
     return tot
   end
   local a, b = before(ARGV[1]), before(ARGV[2])
   local info = redis.call('HMGET', p .. 'info', 'name', 'category', 'active')
   local row = {info[1], info[2], info[3]}
   for i = 1, #F do row[#row + 1] = (tonumber(b[i]) or 0) - (tonumber(a[i]) or 0) end
-  for i = 1, #F do row[#row + 1] = tot[i] end
+  row[#row + 1] = redis.call('GET', p .. 'ver') or ''
   row[#row + 1] = redis.call('GET', p .. 'cv')
   out[#out + 1] = row
 end

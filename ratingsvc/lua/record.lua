@@ -5,7 +5,7 @@
 -- KEYS: 1 info  2 ep  3 dd:<day>  4 tot  5 day:<day>  6 days  7 snap  8 log  9 idem
 --       10 hours  11 rt:<bucket>  12 rt:<bucket-1>  13 hr:<day>  14 hr:<yesterday>
 --       15 fl:<day> (flagged IPs)  16 hq  17 lr:<rater limit period>  18 lw:<window limit period>
---       19 cs  20 cq  21 ca  22 cv (cases, cases.lua)
+--       19 cs  20 cq  21 ca  22 cv (cases, cases.lua)  23 ver (the unit's version)
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
@@ -19,7 +19,7 @@
 local A = ARGV
 local window, level, rater, day, now = A[1], A[3], A[4], A[5], A[6]
 local use_idem = A[9] ~= '0'
-local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEYS[22]}
+local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEYS[22], ver = KEYS[23]}
 
 if use_idem then
   local prev = redis.call('GET', KEYS[9])
@@ -117,8 +117,8 @@ else
     local earlier = redis.call('HGET', dd, 'f:' .. rater)
     if earlier then
       local eid, ewin, elevel = string.match(earlier, '^([^|]*)|([^|]*)|(.*)$')
-      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1)
-      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1)
+      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23])
+      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23])
       redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|multi_window|' .. now)
       redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', 'multi_window', 't', now)
       case_void(ck, eid, 'held', now, '')
@@ -131,9 +131,9 @@ else
   incr(KEYS[13], window .. ':' .. A[16], 259200)
   if #reasons > 0 then
     status, why = 'held', table.concat(reasons, ',')
-    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, 'h', 1)
+    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, 'h', 1, KEYS[23])
   else
-    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, level, 1)
+    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, level, 1, KEYS[23])
   end
 end
 

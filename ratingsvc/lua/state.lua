@@ -1,16 +1,13 @@
--- What tells whether units' kept period counts and cases still hold, for many units in one
--- call (all on one node: a cluster's call declares allow-cross-slot-keys). Reads only.
+-- What tells whether units' kept period counts still hold, for many units in one call (all
+-- on one node: a cluster's call declares allow-cross-slot-keys). Reads only.
+-- A unit's version (ver) moves with every change of its record, counts, snapshots or cases
+-- (counters.lua, cases.lua, registry._publish): one GET a unit, where reading what it stands
+-- for would take three calls and ten values.
 -- KEYS: 1 the first unit's record (where the call goes)
--- ARGV: each unit's key prefix ("rs:{u.<id>}:"): its info, tot and cv (case version)
--- Returns a JSON array with a row per unit: {name, category, active, t1..t5, th, tx, case
--- version} (false where absent)
-local F = {'1', '2', '3', '4', '5', 'h', 'x'}
+-- ARGV: each unit's key prefix ("rs:{u.<id>}:")
+-- Returns a JSON array of the units' versions ("" where absent)
 local out = {}
 for i = 1, #ARGV do
-  local row = redis.call('HMGET', ARGV[i] .. 'info', 'name', 'category', 'active')
-  local tot = redis.call('HMGET', ARGV[i] .. 'tot', unpack(F))
-  for j = 1, #F do row[3 + j] = tot[j] end
-  row[11] = redis.call('GET', ARGV[i] .. 'cv')
-  out[#out + 1] = row
+  out[i] = redis.call('GET', ARGV[i] .. 'ver') or ''
 end
 return cjson.encode(out)

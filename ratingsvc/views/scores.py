@@ -109,7 +109,7 @@ def _compute(period: periods.Period, categories: list[str] | None, with_cases: b
     out: dict[str, int] = {}
     if with_cases:
         cased = [c for c in counts if unit in (None, c.unit)]
-        known = ({c.unit: c.state[scoring.STATE] or None for c in cased if c.state}, cache.server)
+        known = ({c.unit: c.case_version for c in cased}, cache.server)
         found, per_cat, out = rates.summary(r, [c.unit for c in cased], {c.unit: c.category for c in cased},
                                             period, config["TIMEZONE"], int(now() * 1000),
                                             current_app.extensions["ratingsvc.cases_cache"], known)
@@ -128,9 +128,9 @@ def _compute(period: periods.Period, categories: list[str] | None, with_cases: b
 def scored(counts: list[scoring.UnitCounts], period: periods.Period, cache: scoring.CountsCache,
            prior_weight: float, min_n: int) -> tuple[dict[str, tuple[float, int]], list[dict]]:
     """(category -> (mean, n), the rows of unit_out in the table's order: by category, then
-    rank) of these units' counts. A category whose units' states (records, totals, case
-    versions) are those its rows were last scored from keeps those rows (cache.tables): scores
-    and ranks depend on nothing else, so a table where little changed scores only where it did."""
+    rank) of these units' counts. A category whose units and their versions are those its rows
+    were last scored from keeps those rows (cache.tables): scores and ranks depend on nothing
+    else, so a table where little changed scores only where it did."""
     by_category: dict[str, list[scoring.UnitCounts]] = {}
     for c in counts:
         by_category.setdefault(c.category, []).append(c)
@@ -140,7 +140,7 @@ def scored(counts: list[scoring.UnitCounts], period: periods.Period, cache: scor
     rows: dict[str, list[dict]] = {}
     for category, members in by_category.items():
         key = (period.start, period.end, category, prior_weight, min_n)
-        states = [c.state for c in members]  # (a new case version scores the category again: rare)
+        states = [(c.unit, c.version) for c in members]  # (a case's change scores it again: rare)
         hit = cache.tables.get(key)
         if hit is not None and hit[0] == states:
             means[category], rows[category] = hit[1], hit[2]
