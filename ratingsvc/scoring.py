@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 import operator
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import redis
 
@@ -111,7 +113,7 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
                 ci95=None, good_rate=None, status="no_ratings", pending=u.pending, rejected=u.rejected))
             continue
         raw = points(counts) / n
-        shrunk = (prior_weight * means[u.category][0] + n * raw) / (prior_weight + n)
+        shrunk = shrink(raw, n, means[u.category][0], prior_weight)
         s = UnitScore(
             unit=u.unit, name=u.name, category=u.category,
             counts=dict(zip(LEVEL_KEYS, counts, strict=True)), n=n, raw=raw, score=shrunk,
@@ -120,14 +122,41 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
         scores.append(s)
         if n >= min_n:
             by_category[u.category].append((shrunk, s))
-    for ranked in by_category.values():
-        ranked.sort(key=operator.itemgetter(0), reverse=True)  # stable: ties keep their order
-        before, rank = None, 0
-        for i, (score, s) in enumerate(ranked, 1):
-            rounded = round(score, 9)
-            rank = rank if rounded == before else i
-            s.rank, before = rank, rounded
+    for pairs in by_category.values():
+        for s, rank in ranked(pairs):
+            s.rank = rank
     return scores
+
+
+def shrink(raw: float, n: int, mean: float, prior_weight: float) -> float:
+    """The shrunk score of n counted taps of mean raw, in a category of this mean."""
+    return (prior_weight * mean + n * raw) / (prior_weight + n)
+
+
+T = TypeVar("T")
+
+
+def ranked(pairs: list[tuple[float, T]]) -> Iterator[tuple[T, int]]:
+    """(item, rank) of (score, item) pairs, best first: 1, 2, 2, 4 on scores equal to 9
+    decimals. Sorts pairs."""
+    pairs.sort(key=operator.itemgetter(0), reverse=True)  # stable: ties keep their order
+    before, rank = None, 0
+    for i, (score, item) in enumerate(pairs, 1):
+        rounded = round(score, 9)
+        rank = rank if rounded == before else i
+        before = rounded
+        yield item, rank
+
+
+def category_ranks(members: list[UnitCounts], mean: float, prior_weight: float,
+                   min_n: int) -> dict[str, int]:
+    """unit -> rank of one category's units, as score_units ranks them, without their rows."""
+    pairs = []
+    for u in members:
+        n = sum(u.counts)
+        if n and n >= min_n:
+            pairs.append((shrink(points(u.counts) / n, n, mean, prior_weight), u.unit))
+    return dict(ranked(pairs))
 
 
 @dataclass

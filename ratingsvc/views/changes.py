@@ -23,11 +23,9 @@ from ..errors import BadRequest, Gone, ServiceUnavailable
 from ..extensions import ApiBlueprint, get_redis
 from ..feedhub import Hub
 from ..limiting import per_key_limit
-from ..rkeys import UnitKeys
 from ..schemas import TEXT, ChangesQuerySchema, ChangesSchema
-from ..store import read_many
 from ..timeutil import day_key, iso_day, local_day
-from .scores import compute
+from .scores import compute, rows_of
 
 blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1", description="Following the counts")
 log = logging.getLogger(__name__)
@@ -55,14 +53,9 @@ class PeriodFeed:
         return {u["unit"]: u for u in compute(self.period)["units"]}
 
     def scores_of(self, units: list[str]) -> dict[str, dict]:
-        """The rows of these units, from the tables of their categories only (exact: a unit's
-        row needs its category's units, not the province's)."""
-        ids = sorted(set(units))
-        categories = sorted({c for c in read_many(get_redis(), [("HGET", UnitKeys(u).info, "category")
-                                                                 for u in ids]) if c})
-        if not categories:
-            return {}
-        return {u["unit"]: u for u in compute(self.period, categories=categories)["units"]}
+        """The rows of these units (exact: a unit's row needs its category's units, not the
+        province's, and only its own cases)."""
+        return rows_of(self.period, units)
 
     def items(self, changes: list[feed.Change], scores=None) -> list[dict]:
         """The changes of this period, each with its unit's aggregates now (None for a unit

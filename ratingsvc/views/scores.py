@@ -14,6 +14,7 @@ from ..auth import check_unit, require
 from ..cases import rates
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
+from ..rkeys import UnitKeys
 from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
 from ..store import no_gc
 
@@ -125,12 +126,71 @@ def _compute(period: periods.Period, categories: list[str] | None, with_cases: b
     }
 
 
+def rows_of(period: periods.Period, units: list[str]) -> dict[str, dict]:
+    """unit -> its row as compute(period) has it (counts, score, rank, cases), for these units
+    only: their categories' units are read (their versions; counts where they moved) and
+    ranked, but only these units are scored into rows and only their cases read. A unit
+    that is not scored (inactive, unknown) has no row."""
+    with no_gc():
+        return _rows_of(period, sorted(set(units)))
+
+
+def _rows_of(period: periods.Period, ids: list[str]) -> dict[str, dict]:
+    r, config = get_redis(), current_app.config
+    with r.pipeline(transaction=False) as p:  # closed?, and the units' categories
+        p.hget(registry.rkeys.CLOSED, period.id)
+        for uid in ids:
+            p.hget(UnitKeys(uid).info, "category")
+        stored, *of = p.execute()
+    categories = sorted({c for c in of if c})
+    wanted = set(ids)
+    if stored is not None:
+        done = frozen(json.loads(stored), categories)["units"]
+        return {row["unit"]: row for row in done if row["unit"] in wanted}
+    if not categories:
+        return {}
+    with r.pipeline(transaction=False) as p:
+        for category in categories:
+            catunits.queue(p, category)
+        replies = p.execute()
+    cache = current_app.extensions["ratingsvc.counts_cache"]
+    cats = set(categories)
+    by_category: dict[str, list[scoring.UnitCounts]] = {}
+    members_of = catunits.members_of(r, categories, replies)
+    for c in scoring.period_counts(r, members_of, period.start, period.end, cache):
+        if c.active and c.category in cats:
+            by_category.setdefault(c.category, []).append(c)
+    prior_weight, min_n = config["SCORE_PRIOR_WEIGHT"], config["SCORE_MIN_N"]
+    means: dict[str, tuple[float, int]] = {}
+    ranks: dict[str, int] = {}
+    for category, members in by_category.items():
+        key = ("ranks", period.start, period.end, category, prior_weight, min_n)
+        hit = cache.tables.get(key)
+        if hit is None or hit[0] != members:  # the very same counts (mostly the same objects)
+            mean = scoring.category_means(members)[category]
+            ranked = scoring.category_ranks(members, mean[0], prior_weight, min_n)
+            hit = cache.tables[key] = (members, mean, ranked)
+        means[category] = hit[1]
+        ranks.update(hit[2])
+    page = [c for members in by_category.values() for c in members if c.unit in wanted]
+    per_unit, _, out = rates.summary(r, [c.unit for c in page], {c.unit: c.category for c in page}, period,
+                                     config["TIMEZONE"], int(now() * 1000),
+                                     current_app.extensions["ratingsvc.cases_cache"],
+                                     ({c.unit: c.case_version for c in page}, cache.server))
+    rows = {}
+    for c in page:
+        [s] = scoring.score_units([c], prior_weight=prior_weight, min_n=min_n, means=means)
+        s.rank = ranks.get(c.unit)
+        rows[c.unit] = {**unit_out(s), "excluded": out.get(c.unit, 0), "cases": per_unit.get(c.unit)}
+    return rows
+
+
 def scored(counts: list[scoring.UnitCounts], period: periods.Period, cache: scoring.CountsCache,
            prior_weight: float, min_n: int) -> tuple[dict[str, tuple[float, int]], list[dict]]:
     """(category -> (mean, n), the rows of unit_out in the table's order: by category, then
-    rank) of these units' counts. A category whose units and their versions are those its rows
-    were last scored from keeps those rows (cache.tables): scores and ranks depend on nothing
-    else, so a table where little changed scores only where it did."""
+    rank) of these units' counts. A category whose units' counts equal those its rows were last
+    scored from keeps those rows (cache.tables): scores and ranks depend on nothing else, so a
+    table where little changed scores only where it did."""
     by_category: dict[str, list[scoring.UnitCounts]] = {}
     for c in counts:
         by_category.setdefault(c.category, []).append(c)
@@ -140,7 +200,7 @@ def scored(counts: list[scoring.UnitCounts], period: periods.Period, cache: scor
     rows: dict[str, list[dict]] = {}
     for category, members in by_category.items():
         key = (period.start, period.end, category, prior_weight, min_n)
-        states = [(c.unit, c.version) for c in members]  # (a case's change scores it again: rare)
+        states = members  # the same counts (mostly the very objects: == is fast), or scored anew
         hit = cache.tables.get(key)
         if hit is not None and hit[0] == states:
             means[category], rows[category] = hit[1], hit[2]
