@@ -89,7 +89,7 @@ def _day(fields: dict[str, str], tz_day) -> str:
     return fields.get("cd") or fields.get("d") or tz_day(int(fields["t"]))
 
 
-def _pairs(flat: list | dict) -> dict[str, str]:
+def pairs(flat: list | dict) -> dict[str, str]:
     """A hash or a stream entry's fields as the connection reads them ([k, v, k, v, ...], or
     already a dict), as a dict."""
     return flat if isinstance(flat, dict) else dict(zip(flat[::2], flat[1::2], strict=True))
@@ -177,7 +177,7 @@ def _step(r: redis.Redis, units: list[str], tz_day, now: float, retention: float
             continue
         logged[uid] = ids
         for eid, flat_fields in batch[:len(ids)]:
-            fields = _pairs(flat_fields)
+            fields = pairs(flat_fields)
             kind = _kind(fields)
             if kind:
                 entries.append((_id(eid), uid, eid, _day(fields, tz_day), kind))

@@ -101,6 +101,7 @@ def save_unit(r: redis.Redis, unit: Unit, *, create: bool) -> Unit:
     if was not in (None, unit.category):
         _after_step(f"unit {unit.id} listed")
         r.srem(rkeys.category_units(was), unit.id)
+    r.incr(rkeys.REGISTRY_VERSION)  # last: a reader that sees it sees every step before
     return unit
 
 

@@ -119,6 +119,7 @@ def save_units(r: redis.Redis, units: list[Unit], *, new: set[str]) -> None:
     if left:
         registry._after_step("units listed")
         _sets(r, "srem", left)
+    r.incr(rkeys.REGISTRY_VERSION)  # last, as registry.save_unit
 
 
 def _sets(r: redis.Redis, command: str, pairs: list[tuple[str, str]]) -> None:

@@ -177,6 +177,24 @@ class CountsCache:
     server: str = ""
     entries: dict[tuple[str, str, str], UnitCounts] = field(default_factory=dict)
     tables: dict[tuple, tuple] = field(default_factory=dict)
+    follow: dict[tuple[str, str], Follow] = field(default_factory=dict)  # (first, after) -> ...
+
+
+@dataclass
+class Follow:
+    """How far the kept counts of a period follow the change stream (views.scores.rows_of).
+
+    Every kept count of the units in members was read exactly (their versions) once the stream
+    had ended at position, the registry at version registry, the servers being server, at
+    time.monotonic() at. Since then a unit's counts moved only if the stream has a change of it
+    after position: the relay copies every change of counts there (feed.py), but for one
+    whose mark was lost to a crash (found by the sweep, within FEED_SWEEP_SECONDS; rows_of
+    reads exactly again once at is that old)."""
+    position: str
+    registry: str | None
+    server: str
+    at: float
+    members: dict[str, list[str]]  # category -> its active units, as their records said then
 
 
 def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
@@ -194,25 +212,35 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
         return [_from_script(uid, row) for uid, row in zip(unit_ids, rows, strict=True)]
     if not cache.entries:  # nothing kept (a new worker): every unit is computed, at once
         (info,), rows = per_unit(r, "period.lua", unit_ids, (first, after), before=(("INFO", "server"),))
-        cache.server, cache.tables = servers(info), {}
+        cache.server, cache.tables, cache.follow = servers(info), {}, {}
         return [_kept(cache, first, after, uid, row) for uid, row in zip(unit_ids, rows, strict=True)]
     (info,), versions = per_unit(r, "state.lua", unit_ids, before=(("INFO", "server"),))
     server = servers(info)
     if server != cache.server or len(cache.entries) > cache.LIMIT:
-        cache.server, cache.entries, cache.tables = server, {}, {}
-    out: list[UnitCounts | None] = []
-    misses: list[tuple[int, str]] = []
+        cache.server, cache.entries, cache.tables, cache.follow = server, {}, {}, {}
     entries = cache.entries
-    for i, (uid, version) in enumerate(zip(unit_ids, versions, strict=True)):
-        hit = entries.get((first, after, uid))
-        if hit is not None and hit.version == version:
-            out.append(hit)
-        else:
-            out.append(None)
-            misses.append((i, uid))
-    _, rows = per_unit(r, "period.lua", [uid for _, uid in misses], (first, after))
-    for (i, uid), row in zip(misses, rows, strict=True):
-        out[i] = _kept(cache, first, after, uid, row)
+    kept = (entries.get((first, after, uid)) for uid in unit_ids)
+    return _filled(r, cache, first, after, unit_ids, [
+        (hit if hit is not None and hit.version == version else None)
+        for hit, version in zip(kept, versions, strict=True)])
+
+
+def followed_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
+                    cache: CountsCache) -> list[UnitCounts]:
+    """period_counts, taking the cache's kept counts as they are (no versions read): for a
+    caller that dropped those of units with changes since (Follow)."""
+    first, after = day_key(start), day_after(end)
+    entries = cache.entries
+    return _filled(r, cache, first, after, unit_ids, [entries.get((first, after, uid)) for uid in unit_ids])
+
+
+def _filled(r: redis.Redis, cache: CountsCache, first: str, after: str, unit_ids: list[str],
+            out: list[UnitCounts | None]) -> list[UnitCounts]:
+    """out with each None (not kept, or kept counts that no longer hold) read by period.lua."""
+    misses = [i for i, hit in enumerate(out) if hit is None]
+    _, rows = per_unit(r, "period.lua", [unit_ids[i] for i in misses], (first, after))
+    for i, row in zip(misses, rows, strict=True):
+        out[i] = _kept(cache, first, after, unit_ids[i], row)
     return out  # type: ignore[return-value]  # every None was filled
 
 

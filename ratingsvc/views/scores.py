@@ -5,18 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import orjson
 from flask import Response, current_app
+from redis import Redis
 
-from .. import catunits, periods, registry, scoring
+from .. import catunits, feed, periods, registry, rkeys, scoring
 from ..auth import check_unit, require
 from ..cases import rates
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
 from ..rkeys import UnitKeys
 from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
-from ..store import no_gc
+from ..store import no_gc, read_many, servers
+from ..timeutil import day_after, day_key
 
 blp = ApiBlueprint("scores", __name__, url_prefix="/api/v1", description="The scoring service")
 per_key_limit(blp)
@@ -128,20 +131,34 @@ def _compute(period: periods.Period, categories: list[str] | None, with_cases: b
 
 def rows_of(period: periods.Period, units: list[str]) -> dict[str, dict]:
     """unit -> its row as compute(period) has it (counts, score, rank, cases), for these units
-    only: their categories' units are read (their versions; counts where they moved) and
-    ranked, but only these units are scored into rows and only their cases read. A unit
-    that is not scored (inactive, unknown) has no row."""
+    only: their categories' units are ranked, but only these units are scored into rows and
+    only their cases read. A unit that is not scored (inactive, unknown) has no row.
+
+    What it reads of the categories' units follows the change stream (scoring.Follow): the
+    counts it keeps of a unit are read again only if the unit has a change in the stream since
+    they were read, so a page of changes costs what its changes touched. Every unit's version
+    is read again (state.lua) when the registry changed, the servers did, there were more than
+    FOLLOW_MAX changes since, a category is new to it, or FEED_SWEEP_SECONDS have passed (the
+    latest a change whose mark was lost is in the stream)."""
     with no_gc():
         return _rows_of(period, sorted(set(units)))
 
 
+FOLLOW_MAX = 5_000  # changes since the last exact read that rows_of follows one by one
+
+
 def _rows_of(period: periods.Period, ids: list[str]) -> dict[str, dict]:
     r, config = get_redis(), current_app.config
-    with r.pipeline(transaction=False) as p:  # closed?, and the units' categories
-        p.hget(registry.rkeys.CLOSED, period.id)
-        for uid in ids:
-            p.hget(UnitKeys(uid).info, "category")
-        stored, *of = p.execute()
+    cache: scoring.CountsCache = current_app.extensions["ratingsvc.counts_cache"]
+    span = (day_key(period.start), day_after(period.end))
+    follow = cache.follow.get(span)
+    asked = [("INFO", "server"), ("HGET", rkeys.CLOSED, period.id), ("GET", rkeys.REGISTRY_VERSION),
+             ("XREVRANGE", feed.CHANGES, "+", "-", "COUNT", 1)]
+    if follow is not None:
+        asked.append(("XRANGE", feed.CHANGES, f"({follow.position}", "+", "COUNT", FOLLOW_MAX))
+    replies = read_many(r, [*asked, *(("HGET", UnitKeys(uid).info, "category") for uid in ids)])
+    info, stored, version, end = replies[:4]
+    since, of = replies[4:len(asked)], replies[len(asked):]
     categories = sorted({c for c in of if c})
     wanted = set(ids)
     if stored is not None:
@@ -149,17 +166,50 @@ def _rows_of(period: periods.Period, ids: list[str]) -> dict[str, dict]:
         return {row["unit"]: row for row in done if row["unit"] in wanted}
     if not categories:
         return {}
+    server = servers(info)
+    if (follow is None or follow.server != server or follow.registry != version or len(since[0]) >= FOLLOW_MAX
+            or time.monotonic() - follow.at > config["FEED_SWEEP_SECONDS"]
+            or not all(c in follow.members for c in categories)):
+        by_category = _exactly(r, period, categories, cache)
+        kept = follow.members if follow is not None and follow.registry == version else {}
+        cache.follow[span] = scoring.Follow(end[0][0] if end else "0-0", version, cache.server,
+                                            time.monotonic(), {**kept, **{c: [u.unit for u in m]
+                                                                         for c, m in by_category.items()}})
+    else:
+        if since[0]:
+            for _, fields in since[0]:
+                cache.entries.pop((*span, feed.pairs(fields)["u"]), None)
+            follow.position = since[0][-1][0]
+        members = [uid for c in categories for uid in follow.members[c]]
+        cats = set(categories)
+        by_category = {}
+        for c in scoring.followed_counts(r, members, period.start, period.end, cache):
+            if c.active and c.category in cats:
+                by_category.setdefault(c.category, []).append(c)
+    return _rows(period, wanted, by_category, cache)
+
+
+def _exactly(r: Redis, period: periods.Period, categories: list[str],
+             cache: scoring.CountsCache) -> dict[str, list[scoring.UnitCounts]]:
+    """category -> its active units' counts, every unit's version read (period_counts)."""
     with r.pipeline(transaction=False) as p:
         for category in categories:
             catunits.queue(p, category)
         replies = p.execute()
-    cache = current_app.extensions["ratingsvc.counts_cache"]
     cats = set(categories)
-    by_category: dict[str, list[scoring.UnitCounts]] = {}
-    members_of = catunits.members_of(r, categories, replies)
-    for c in scoring.period_counts(r, members_of, period.start, period.end, cache):
+    by_category: dict[str, list[scoring.UnitCounts]] = {c: [] for c in categories}
+    for c in scoring.period_counts(r, catunits.members_of(r, categories, replies), period.start, period.end,
+                                   cache):
         if c.active and c.category in cats:
-            by_category.setdefault(c.category, []).append(c)
+            by_category[c.category].append(c)
+    return by_category
+
+
+def _rows(period: periods.Period, wanted: set[str], by_category: dict[str, list[scoring.UnitCounts]],
+          cache: scoring.CountsCache) -> dict[str, dict]:
+    """The rows of the wanted units among these categories' counts, ranked in them (each
+    category's ranks kept while its counts are the same), with their cases."""
+    config = current_app.config
     prior_weight, min_n = config["SCORE_PRIOR_WEIGHT"], config["SCORE_MIN_N"]
     means: dict[str, tuple[float, int]] = {}
     ranks: dict[str, int] = {}
@@ -167,16 +217,16 @@ def _rows_of(period: periods.Period, ids: list[str]) -> dict[str, dict]:
         key = ("ranks", period.start, period.end, category, prior_weight, min_n)
         hit = cache.tables.get(key)
         if hit is None or hit[0] != members:  # the very same counts (mostly the same objects)
-            mean = scoring.category_means(members)[category]
+            mean = scoring.category_means(members).get(category, (scoring.EMPTY_CATEGORY_MEAN, 0))
             ranked = scoring.category_ranks(members, mean[0], prior_weight, min_n)
             hit = cache.tables[key] = (members, mean, ranked)
         means[category] = hit[1]
         ranks.update(hit[2])
     page = [c for members in by_category.values() for c in members if c.unit in wanted]
+    r = get_redis()
     per_unit, _, out = rates.summary(r, [c.unit for c in page], {c.unit: c.category for c in page}, period,
                                      config["TIMEZONE"], int(now() * 1000),
-                                     current_app.extensions["ratingsvc.cases_cache"],
-                                     ({c.unit: c.case_version for c in page}, cache.server))
+                                     current_app.extensions["ratingsvc.cases_cache"])
     rows = {}
     for c in page:
         [s] = scoring.score_units([c], prior_weight=prior_weight, min_n=min_n, means=means)
