@@ -18,11 +18,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import redis
 
 from .store import per_unit, servers
+
+if TYPE_CHECKING:
+    from .followed import Follow
 from .timeutil import day_after, day_key
 
 POINTS = {1: 0.0, 2: 2.5, 3: 5.0, 4: 7.5, 5: 10.0}  # index / 10
@@ -148,17 +151,6 @@ def ranked(pairs: list[tuple[float, T]]) -> Iterator[tuple[T, int]]:
         yield item, rank
 
 
-def category_ranks(members: list[UnitCounts], mean: float, prior_weight: float,
-                   min_n: int) -> dict[str, int]:
-    """unit -> rank of one category's units, as score_units ranks them, without their rows."""
-    pairs = []
-    for u in members:
-        n = sum(u.counts)
-        if n and n >= min_n:
-            pairs.append((shrink(points(u.counts) / n, n, mean, prior_weight), u.unit))
-    return dict(ranked(pairs))
-
-
 @dataclass
 class CountsCache:
     """Period counts per unit as last computed in this process, each with the unit's version
@@ -169,8 +161,9 @@ class CountsCache:
     cases.lua, registry._publish). Tied to the server's run_id: a restarted server (which may
     have replayed its append-only file short of what was seen here, its versions with it)
     starts the cache afresh.
-    tables: what views/scores keeps of each category's scored rows, with the units and
-    versions they were scored from (tied to the same run_id).
+    tables: what views/scores keeps of each category's scored rows, with the counts they were
+    scored from; follow: what the feed's rows are read from (ratingsvc.followed); both tied to
+    the same run_id.
     """
 
     LIMIT = 200_000  # entries kept before starting afresh (units x periods asked for)
@@ -178,23 +171,6 @@ class CountsCache:
     entries: dict[tuple[str, str, str], UnitCounts] = field(default_factory=dict)
     tables: dict[tuple, tuple] = field(default_factory=dict)
     follow: dict[tuple[str, str], Follow] = field(default_factory=dict)  # (first, after) -> ...
-
-
-@dataclass
-class Follow:
-    """How far the kept counts of a period follow the change stream (views.scores.rows_of).
-
-    Every kept count of the units in members was read exactly (their versions) once the stream
-    had ended at position, the registry at version registry, the servers being server, at
-    time.monotonic() at. Since then a unit's counts moved only if the stream has a change of it
-    after position: the relay copies every change of counts there (feed.py), but for one
-    whose mark was lost to a crash (found by the sweep, within FEED_SWEEP_SECONDS; rows_of
-    reads exactly again once at is that old)."""
-    position: str
-    registry: str | None
-    server: str
-    at: float
-    members: dict[str, list[str]]  # category -> its active units, as their records said then
 
 
 def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
@@ -223,15 +199,6 @@ def period_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
     return _filled(r, cache, first, after, unit_ids, [
         (hit if hit is not None and hit.version == version else None)
         for hit, version in zip(kept, versions, strict=True)])
-
-
-def followed_counts(r: redis.Redis, unit_ids: list[str], start: date, end: date,
-                    cache: CountsCache) -> list[UnitCounts]:
-    """period_counts, taking the cache's kept counts as they are (no versions read): for a
-    caller that dropped those of units with changes since (Follow)."""
-    first, after = day_key(start), day_after(end)
-    entries = cache.entries
-    return _filled(r, cache, first, after, unit_ids, [entries.get((first, after, uid)) for uid in unit_ids])
 
 
 def _filled(r: redis.Redis, cache: CountsCache, first: str, after: str, unit_ids: list[str],

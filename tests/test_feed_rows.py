@@ -26,7 +26,7 @@ def fr(rules):
     h.scorer = h.key("scorer")
     h.cursor = "0"
     for i, uid in enumerate(h.wins):
-        tap_from(h, h.wins[uid], level=1 + i % 5)
+        assert tap_from(h, h.wins[uid], level=1 + i, ip=f"203.0.113.{10 + i}").status_code == 201
     return h
 
 
@@ -60,7 +60,9 @@ def assert_rows_exact(h, changes: list[dict]) -> None:
 
 def test_rows_follow_taps_registry_changes_and_cases_exactly(fr, monkeypatch):
     h = fr
-    assert_rows_exact(h, next_page(h))  # the first page reads every unit's version
+    first = next_page(h)  # the first page reads every unit's version
+    assert [c["unit"] for c in first] == ["u1", "u2", "u3", "u4", "u5"]
+    assert_rows_exact(h, first)
     exact = []  # rows_of's reads of every unit's version
     real = scores._exactly
     monkeypatch.setattr(scores, "_exactly", lambda *a, **k: exact.append(1) or real(*a, **k))

@@ -15,6 +15,7 @@ from .. import catunits, feed, periods, registry, rkeys, scoring
 from ..auth import check_unit, require
 from ..cases import rates
 from ..extensions import ApiBlueprint, get_redis, now
+from ..followed import Follow
 from ..limiting import per_key_limit
 from ..rkeys import UnitKeys
 from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
@@ -131,20 +132,19 @@ def _compute(period: periods.Period, categories: list[str] | None, with_cases: b
 
 def rows_of(period: periods.Period, units: list[str]) -> dict[str, dict]:
     """unit -> its row as compute(period) has it (counts, score, rank, cases), for these units
-    only: their categories' units are ranked, but only these units are scored into rows and
-    only their cases read. A unit that is not scored (inactive, unknown) has no row.
+    only: ranked in their categories, but only they are scored into rows and only their cases
+    read. A unit that is not scored (inactive, unknown) has no row.
 
-    What it reads of the categories' units follows the change stream (scoring.Follow): the
-    counts it keeps of a unit are read again only if the unit has a change in the stream since
-    they were read, so a page of changes costs what its changes touched. Every unit's version
-    is read again (state.lua) when the registry changed, the servers did, there were more than
-    FOLLOW_MAX changes since, a category is new to it, or FEED_SWEEP_SECONDS have passed (the
-    latest a change whose mark was lost is in the stream)."""
+    The categories' units are kept and follow the change stream (ratingsvc.followed): a page
+    reads again only the units with changes since the last page. Every unit's version is read
+    again (state.lua) when the registry changed, the servers did, more than FOLLOW_MAX changes
+    came since, or FEED_SWEEP_SECONDS passed (the latest a change whose mark was lost is in the
+    stream); a category not kept yet is read so."""
     with no_gc():
         return _rows_of(period, sorted(set(units)))
 
 
-FOLLOW_MAX = 5_000  # changes since the last exact read that rows_of follows one by one
+FOLLOW_MAX = 5_000  # changes since the last page that rows_of follows one by one
 
 
 def _rows_of(period: periods.Period, ids: list[str]) -> dict[str, dict]:
@@ -158,35 +158,38 @@ def _rows_of(period: periods.Period, ids: list[str]) -> dict[str, dict]:
         asked.append(("XRANGE", feed.CHANGES, f"({follow.position}", "+", "COUNT", FOLLOW_MAX))
     replies = read_many(r, [*asked, *(("HGET", UnitKeys(uid).info, "category") for uid in ids)])
     info, stored, version, end = replies[:4]
-    since, of = replies[4:len(asked)], replies[len(asked):]
-    categories = sorted({c for c in of if c})
-    wanted = set(ids)
+    since: list = replies[4] if follow is not None else []
+    of = dict(zip(ids, replies[len(asked):], strict=True))
+    categories = sorted({c for c in of.values() if c})
     if stored is not None:
         done = frozen(json.loads(stored), categories)["units"]
-        return {row["unit"]: row for row in done if row["unit"] in wanted}
+        return {row["unit"]: row for row in done if row["unit"] in of}
     if not categories:
         return {}
-    server = servers(info)
-    if (follow is None or follow.server != server or follow.registry != version or len(since[0]) >= FOLLOW_MAX
-            or time.monotonic() - follow.at > config["FEED_SWEEP_SECONDS"]
-            or not all(c in follow.members for c in categories)):
-        by_category = _exactly(r, period, categories, cache)
-        kept = follow.members if follow is not None and follow.registry == version else {}
-        cache.follow[span] = scoring.Follow(end[0][0] if end else "0-0", version, cache.server,
-                                            time.monotonic(), {**kept, **{c: [u.unit for u in m]
-                                                                         for c, m in by_category.items()}})
+    if not (follow is not None and follow.server == servers(info) and follow.registry == version
+            and len(since) < FOLLOW_MAX and time.monotonic() - follow.at <= config["FEED_SWEEP_SECONDS"]
+            and all(follow.where.get(uid, cat) == cat for uid, cat in of.items())
+            and _followed(r, period, follow, since)):
+        follow = Follow(end[0][0] if end else "0-0", version, "", time.monotonic())
+        follow.add(_exactly(r, period, categories, cache))
+        follow.server = cache.server  # read with the versions (which may have started the cache afresh)
+        cache.follow[span] = follow
     else:
-        if since[0]:
-            for _, fields in since[0]:
-                cache.entries.pop((*span, feed.pairs(fields)["u"]), None)
-            follow.position = since[0][-1][0]
-        members = [uid for c in categories for uid in follow.members[c]]
-        cats = set(categories)
-        by_category = {}
-        for c in scoring.followed_counts(r, members, period.start, period.end, cache):
-            if c.active and c.category in cats:
-                by_category.setdefault(c.category, []).append(c)
-    return _rows(period, wanted, by_category, cache)
+        missing = [c for c in categories if c not in follow.categories]
+        if missing:
+            follow.add(_exactly(r, period, missing, cache))
+    return _rows(period, follow, list(of))
+
+
+def _followed(r: Redis, period: periods.Period, follow: Follow, since: list) -> bool:
+    """The kept units with changes in since read again (period.lua), the position moved past
+    them; False if one is no longer where it was kept."""
+    moved = sorted({feed.pairs(fields)["u"] for _, fields in since} & follow.where.keys())
+    if moved and not follow.moved(scoring.period_counts(r, moved, period.start, period.end)):
+        return False
+    if since:
+        follow.position = since[-1][0]
+    return True
 
 
 def _exactly(r: Redis, period: periods.Period, categories: list[str],
@@ -205,32 +208,20 @@ def _exactly(r: Redis, period: periods.Period, categories: list[str],
     return by_category
 
 
-def _rows(period: periods.Period, wanted: set[str], by_category: dict[str, list[scoring.UnitCounts]],
-          cache: scoring.CountsCache) -> dict[str, dict]:
-    """The rows of the wanted units among these categories' counts, ranked in them (each
-    category's ranks kept while its counts are the same), with their cases."""
+def _rows(period: periods.Period, follow: Follow, ids: list[str]) -> dict[str, dict]:
+    """The rows of these units, from the kept categories, with their cases (read now)."""
     config = current_app.config
     prior_weight, min_n = config["SCORE_PRIOR_WEIGHT"], config["SCORE_MIN_N"]
-    means: dict[str, tuple[float, int]] = {}
-    ranks: dict[str, int] = {}
-    for category, members in by_category.items():
-        key = ("ranks", period.start, period.end, category, prior_weight, min_n)
-        hit = cache.tables.get(key)
-        if hit is None or hit[0] != members:  # the very same counts (mostly the same objects)
-            mean = scoring.category_means(members).get(category, (scoring.EMPTY_CATEGORY_MEAN, 0))
-            ranked = scoring.category_ranks(members, mean[0], prior_weight, min_n)
-            hit = cache.tables[key] = (members, mean, ranked)
-        means[category] = hit[1]
-        ranks.update(hit[2])
-    page = [c for members in by_category.values() for c in members if c.unit in wanted]
-    r = get_redis()
-    per_unit, _, out = rates.summary(r, [c.unit for c in page], {c.unit: c.category for c in page}, period,
+    page = [kept for kept in map(follow.unit, ids) if kept is not None]
+    units = [c.unit for c, _ in page]
+    per_unit, _, out = rates.summary(get_redis(), units, {c.unit: c.category for c, _ in page}, period,
                                      config["TIMEZONE"], int(now() * 1000),
                                      current_app.extensions["ratingsvc.cases_cache"])
     rows = {}
-    for c in page:
-        [s] = scoring.score_units([c], prior_weight=prior_weight, min_n=min_n, means=means)
-        s.rank = ranks.get(c.unit)
+    for c, ranked in page:
+        [s] = scoring.score_units([c], prior_weight=prior_weight, min_n=min_n,
+                                  means={c.category: ranked.mean()})
+        s.rank = ranked.rank(c, prior_weight, min_n)
         rows[c.unit] = {**unit_out(s), "excluded": out.get(c.unit, 0), "cases": per_unit.get(c.unit)}
     return rows
 

@@ -1,0 +1,38 @@
+"""followed.Ranked gives the ranks and the mean that scoring.score_units and category_means
+give, with ties, through changes of single units (pure: no Redis)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from ratingsvc import scoring
+from ratingsvc.followed import Ranked
+
+
+def units(rng: random.Random, n: int) -> list[scoring.UnitCounts]:
+    return [scoring.UnitCounts(f"u{i:03d}", f"单位{i}", "c1", [rng.choice((0, 0, 1, 2, 3)) for _ in range(5)])
+            for i in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize(("prior_weight", "min_n"), [(10.0, 1), (25.0, 5), (0.5, 0)])
+def test_ranks_and_mean_are_score_units_through_changes(seed, prior_weight, min_n):
+    rng = random.Random(seed)
+    counts = units(rng, rng.randint(1, 60))
+    ranked = Ranked.of(list(counts))
+    for _ in range(6):
+        expected = scoring.score_units(counts, prior_weight=prior_weight, min_n=min_n)
+        assert ranked.mean() == scoring.category_means(counts)["c1"]
+        assert [ranked.rank(c, prior_weight, min_n) for c in counts] == [s.rank for s in expected]
+        i = rng.randrange(len(counts))
+        counts[i] = scoring.UnitCounts(counts[i].unit, "x", "c1", [rng.choice((0, 1, 2)) for _ in range(5)])
+        ranked.put(counts[i])
+
+
+def test_ties_share_a_rank():
+    same = [scoring.UnitCounts(f"u{i}", "", "c1", [0, 0, 0, 1, 1]) for i in range(3)]
+    best = scoring.UnitCounts("u9", "", "c1", [0, 0, 0, 0, 5])
+    ranked = Ranked.of([*same, best])
+    assert [ranked.rank(c, 10.0, 1) for c in [best, *same]] == [1, 2, 2, 2]
