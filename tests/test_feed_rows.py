@@ -115,10 +115,11 @@ def test_registry_writes_move_the_units_versions_and_the_registry_version(fr):
 
     h = fr
     assert h.client.get("/api/v1/scores?period=p1", headers=h.scorer).status_code == 200  # kept
-    before = h.r.mget([UnitKeys(u).version for u in ("u1", "u2")] + [rkeys.REGISTRY_VERSION])
+    keys = [UnitKeys("u1").version, UnitKeys("u2").version, rkeys.REGISTRY_VERSION]  # three slots
+    before = [h.r.get(k) for k in keys]
     registry.save_unit(h.r, Unit("u1", "新名", "c1"), create=False)
     registrybulk.save_units(h.r, [Unit("u2", "另一新名", "c2")], new=set())
-    after = h.r.mget([UnitKeys(u).version for u in ("u1", "u2")] + [rkeys.REGISTRY_VERSION])
+    after = [h.r.get(k) for k in keys]
     assert [int(a) - int(b or 0) for a, b in zip(after, before, strict=True)] == [1, 1, 2]
     table = h.client.get("/api/v1/scores?period=p1", headers=h.scorer).json["units"]
     names = {u["unit"]: (u["name"], u["category"]) for u in table}
