@@ -14,15 +14,17 @@ Each category (Ranked) keeps its units' points and taps and their sums: a moved 
 category's mean in O(1). Points are multiples of 2.5, so these sums are exact floats, the same
 as scoring.category_means's in any order. A unit's rank is 1 + the number of the category's
 ranked units whose score, rounded to 9 places, is higher: what scoring.ranked gives (1, 2, 2,
-4), found by bisection in the sorted scores.
+4), found by bisection in the sorted scores (only those within NEAR of its own rounded).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from .scoring import EMPTY_CATEGORY_MEAN, UnitCounts, points, shrink
+
+NEAR = 3e-9  # three steps of the 9 places ranks are compared at: a wider gap rounds apart
 
 
 @dataclass
@@ -65,12 +67,16 @@ class Ranked:
         order = self.order.get((prior_weight, min_n))
         if order is None:  # scoring.shrink inlined, the same operations: 30,000 units a page
             cm = prior_weight * mean
-            order = [round((cm + k * (p / k)) / (prior_weight + k), 9)
+            order = [(cm + k * (p / k)) / (prior_weight + k)
                      for p, k in zip(self.pts, self.ns, strict=True) if k and k >= min_n]
             order.sort()
             self.order[(prior_weight, min_n)] = order
-        mine = round(shrink(points(c.counts) / n, n, mean, prior_weight), 9)
-        return len(order) - bisect_right(order, mine) + 1
+        mine = shrink(points(c.counts) / n, n, mean, prior_weight)
+        # Scores more than NEAR above are higher at 9 places too; those within NEAR are
+        # rounded and compared as scoring.ranked does (rounding each score took half the time).
+        low, high = bisect_left(order, mine - NEAR), bisect_right(order, mine + NEAR)
+        rounded = round(mine, 9)
+        return len(order) - high + sum(round(s, 9) > rounded for s in order[low:high]) + 1
 
 
 @dataclass

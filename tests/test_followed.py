@@ -36,3 +36,18 @@ def test_ties_share_a_rank():
     best = scoring.UnitCounts("u9", "", "c1", [0, 0, 0, 0, 5])
     ranked = Ranked.of([*same, best])
     assert [ranked.rank(c, 10.0, 1) for c in [best, *same]] == [1, 2, 2, 2]
+
+
+@pytest.mark.parametrize("prior_weight", [10.0, 3.0, 1e9])
+def test_scores_a_few_billionths_apart_rank_as_score_units_rounds_them(prior_weight):
+    """With four billion taps a unit, one tap a level lower moves the score by about 6e-10: at
+    the 9 places ranks compare, some such scores tie and some do not."""
+    big = 4 * 10**9
+    shapes = [[0, 0, 0, 0, big], [0, 0, 0, 1, big - 1], [0, 0, 1, 0, big - 1], [0, 0, 0, 2, big - 2],
+              [0, 1, 0, 0, big - 1], [0, 0, 0, 3, big - 3], [1, 0, 0, 0, big - 1], [0, 0, 0, 4, big - 4],
+              [0, 0, 0, 1, big - 1], [0, 0, 2, 0, big - 2]]
+    counts = [scoring.UnitCounts(f"u{i}", "", "c1", shape) for i, shape in enumerate(shapes)]
+    expected = [s.rank for s in scoring.score_units(counts, prior_weight=prior_weight, min_n=1)]
+    assert len(set(expected)) < len(expected)  # some tie
+    ranked = Ranked.of(counts)
+    assert [ranked.rank(c, prior_weight, 1) for c in counts] == expected
