@@ -102,7 +102,9 @@ class Follow:
             category = self.where[c.unit]
             if not c.active or c.category != category:
                 return False
-            self.categories[category].put(c)
+            ranked = self.categories[category]
+            if int(c.version or 0) >= int(ranked.counts[ranked.at[c.unit]].version or 0):
+                ranked.put(c)  # (two pages at once, in greenlets: the later read may come first)
         return True
 
     def unit(self, uid: str) -> tuple[UnitCounts, Ranked] | None:

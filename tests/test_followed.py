@@ -51,3 +51,16 @@ def test_scores_a_few_billionths_apart_rank_as_score_units_rounds_them(prior_wei
     assert len(set(expected)) < len(expected)  # some tie
     ranked = Ranked.of(counts)
     assert [ranked.rank(c, prior_weight, 1) for c in counts] == expected
+
+
+def test_a_read_older_than_the_kept_counts_does_not_replace_them():
+    """Two pages at once (greenlets): the one that read a unit first may put it last."""
+    from ratingsvc.followed import Follow
+
+    follow = Follow("0-0", "1", "server", 0.0)
+    follow.add({"c1": [scoring.UnitCounts("u1", "", "c1", [0, 0, 0, 0, 1], version="3")]})
+    newer = scoring.UnitCounts("u1", "", "c1", [0, 0, 0, 0, 3], version="5")
+    older = scoring.UnitCounts("u1", "", "c1", [0, 0, 0, 0, 2], version="4")
+    assert follow.moved([newer]) and follow.moved([older])
+    assert follow.unit("u1")[0] is newer and follow.categories["c1"].n == 3
+    assert not follow.moved([scoring.UnitCounts("u1", "", "c2", [0, 0, 0, 0, 4], version="6")])  # moved away
