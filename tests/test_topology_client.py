@@ -66,8 +66,10 @@ def test_replica_durability_answers_503_without_a_replica_and_201_with_one(tmp_p
         replica = RedisServer(tmp_path / "r", port=free_port(), appendonly=True).start()
         redis.Redis(port=replica.port).replicaof("127.0.0.1", master.port)
         wait_for(lambda: h.r.info("replication").get("slave0", {}).get("state") == "online", 10)
-        h2 = Helper(app, h.r, h.clock)
-        counted = h2.tap(win, 5)
+        for _ in range(3):  # a WAIT of 200 ms can time out on a busy machine: a client retries
+            counted = Helper(app, h.r, h.clock).tap(win, 5)  # (here from a new phone)
+            if counted.status_code != 503:
+                break
         assert counted.status_code == 201, counted.json
         assert int(h.r.info("commandstats")["cmdstat_wait"]["calls"]) >= 1
         unit, stream_id = counted.json["rating_id"].rsplit(".", 1)
