@@ -2,7 +2,9 @@
 
 Each open stream used to relay, read and score the feed itself twice a second: 50 streams
 meant 100 relays and score tables a second. A Hub does that work once per poll for all of
-them and keeps the encoded events; a stream takes the events after its cursor. Under load
+them and keeps the encoded events; a stream takes the events after its cursor. (A poll's
+rows are those of its changes' units, which follow the stream: views/changes.py's items;
+the whole table only for a poll of very many units.) Under load
 the hub polls less often, so that reading the feed takes at most `share` of the process's
 time: the feed then lags by up to the cost of a poll / share (about 36 s with 10,000 units on
 a full CPU here), and taps do not slow down.

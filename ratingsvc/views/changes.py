@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 per_key_limit(blp)
 
 
+ROWS_AT_MOST = 2_000  # units of a poll's changes whose rows are read alone, not with the whole table
+
+
 class PeriodFeed:
     """The feed of one period on the app's Redis: what a Hub reads (feedhub.Source)."""
 
@@ -59,12 +62,13 @@ class PeriodFeed:
 
     def items(self, changes: list[feed.Change], scores=None) -> list[dict]:
         """The changes of this period, each with its unit's aggregates now (None for a unit
-        that is not scored: deactivated). One table per category the changes touch (a
-        stream's hub passes the whole table it shares)."""
+        that is not scored: deactivated): their rows alone (rows_of), or, for more than
+        ROWS_AT_MOST changes, the whole table from scores() if given (a stream's hub's)."""
         relevant = [c for c in changes if self.first <= c.day <= self.last]
         if not relevant:
             return []
-        table = scores() if scores else self.scores_of([c.unit for c in relevant])
+        units = sorted({c.unit for c in relevant})
+        table = scores() if scores and len(units) > ROWS_AT_MOST else self.scores_of(units)
         return [{"id": c.id, "unit": c.unit, "kind": c.kind, "day": iso_day(c.day),
                  "score": table.get(c.unit)}
                 for c in relevant]
