@@ -85,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         level,
         manage,
         posters,
+        results,
         review,
         scores,
     )
@@ -97,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
     app.register_blueprint(case_page.bp)
+    app.register_blueprint(results.bp)
     assets.init_app(app)
     app.jinja_env.globals["asset_url"] = assets.asset_url
     console.init_app(app)

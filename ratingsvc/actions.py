@@ -107,6 +107,12 @@ def update_period(r: redis.Redis, actor: Actor, now: float, pid: str, *, tz: str
     return saved
 
 
+def set_period_public(r: redis.Redis, actor: Actor, now: float, pid: str, public: bool) -> None:
+    """Show a running period on the public results page, or stop showing it (audited)."""
+    was = periods.set_public(r, pid, public)
+    _log(r, actor, "period.public", f"period:{pid}", now, {"public": was}, {"public": public})
+
+
 def close_period(r: redis.Redis, actor: Actor, now: float, period: periods.Period, path: Path, *,
                  prior_weight: float, min_n: int, tz: str) -> dict:
     """Close a period that has ended (the caller checked): one close at a time (a lock), the

@@ -222,6 +222,22 @@ def close_period(period_id: str) -> None:
                f"then: ratingsvc periods prune {period_id}")
 
 
+@periods_group.command("public")
+@click.argument("period_id")
+@click.option("--off", is_flag=True, help="stop showing it")
+def public_period(period_id: str, off: bool) -> None:
+    """Show a running period's results on the public page /results/<id> (a closed period's are
+    shown there always), or stop with --off. Audited."""
+    from .registry import RegistryError
+
+    with app_context() as app:
+        try:
+            actions.set_period_public(get_redis(), cli_actor(), app.config["CLOCK"](), period_id, not off)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{period_id}: {'not shown' if off else 'shown'} on /results/{period_id} while it runs")
+
+
 @periods_group.command("prune")
 @click.argument("period_id")
 @click.option("--now", "force", is_flag=True,

@@ -76,3 +76,20 @@ def current_period(r: redis.Redis, day: date) -> Period | None:
     """The period that contains day (of those, the one that started last), or None."""
     containing = [p for p in list_periods(r) if p.start <= day <= p.end]
     return containing[-1] if containing else None
+
+
+def set_public(r: redis.Redis, pid: str, public: bool) -> bool:
+    """Whether the public results page (/results/<id>) shows the period while it runs; a
+    closed period's results are always shown there. Returns what it was."""
+    get_period(r, pid)
+    return bool(r.srem(rkeys.PUBLIC_PERIODS, pid) if not public else not r.sadd(rkeys.PUBLIC_PERIODS, pid))
+
+
+def public_ids(r: redis.Redis) -> set[str]:
+    """The running periods chosen to be shown (set_public)."""
+    return set(r.smembers(rkeys.PUBLIC_PERIODS))
+
+
+def is_public(r: redis.Redis, pid: str) -> bool:
+    """Chosen to be shown while it runs (set_public)."""
+    return bool(r.sismember(rkeys.PUBLIC_PERIODS, pid))

@@ -58,6 +58,7 @@ CATEGORY_UNITS_READY = "rs:cat-units-ready"  # string: every unit is in its cate
 PERIODS = "rs:periods"  # hash period id -> JSON
 API_KEYS = "rs:apikeys"  # hash sha256(key) -> JSON
 DEMO_MARK = "rs:demo"
+PUBLIC_PERIODS = "rs:public"  # set of running periods whose results /results/<id> shows (closed: all)
 REGISTRY_VERSION = "rs:regver"  # moved after every change of units' records (views.scores.rows_of)
 CLOSED = "rs:closed"  # hash period id -> its frozen result (JSON)
 PRUNED = "rs:pruned"  # hash period id -> when Redis was pruned of it (JSON, ratingsvc.retention)

@@ -124,6 +124,12 @@ class PeriodSchema(Schema):
             raise ValidationError("end is before start", "end")
 
 
+class PeriodPublicSchema(Schema):
+    """Whether the public results page shows the period while it runs."""
+
+    public = fields.Boolean(required=True)
+
+
 class PeriodUpdateSchema(Schema):
     """A correction before the period starts: any of name, start, end."""
 

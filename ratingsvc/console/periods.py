@@ -68,11 +68,13 @@ def listing(status: int = 200, **context):
     closed = closing.closed_ids(r)
     rows = [(p, state(p, day, closed)) for p in reversed(periods.list_periods(r))]
     return render("console/periods_index.html", status, rows=rows, states=STATES, today=day,
+                  public=periods.public_ids(r),
                   form=context.pop("form", {}), **context)
 
 
 NOTICES = {"created": "已创建评议期 {}。", "updated": "已更正评议期 {}。",
-           "closed": "评议期 {} 已关闭，得分已冻结。"}
+           "closed": "评议期 {} 已关闭，得分已冻结。",
+           "public": "评议期 {} 的结果已在公示页公开。", "private": "评议期 {} 的结果已停止公开。"}
 
 
 @bp.route("/periods")
@@ -96,6 +98,15 @@ def create():
     except RegistryError:
         return listing(409, error=f"编号为 {form['id']} 的评议期已存在，请换一个编号。", form=form)
     return redirect(url_for(".index", done="created", pid=body["id"]))
+
+
+@bp.route("/periods/<pid>/public", methods=["POST"])
+@require("periods.edit")
+def public(pid: str):
+    """Show the running period on the public results page (public=1), or stop (public=0)."""
+    shown = request.form.get("public") == "1"
+    actions.set_period_public(get_redis(), actor(), now(), pid, shown)
+    return redirect(url_for(".index", done="public" if shown else "private", pid=pid))
 
 
 @bp.route("/periods/<pid>/edit", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from ..schemas import (
     TEXT,
     CategorySchema,
     CategoryUpdateSchema,
+    PeriodPublicSchema,
     PeriodSchema,
     PeriodUpdateSchema,
     QrQuerySchema,
@@ -185,6 +186,18 @@ def list_periods():
 @blp.error(409, "period_exists")
 def create_period(body: dict):
     return actions.create_period(get_redis(), actor(), now(), periods.Period(**body))
+
+
+@blp.route("/periods/<pid>/public", methods=["PUT"])
+@require("periods.edit")
+@blp.arguments(PeriodPublicSchema)
+@blp.response(200, PeriodPublicSchema)
+@blp.error(404, "unknown_period")
+def set_period_public(body: dict, pid: str):
+    """Show the running period's results on the public page /results/<id>, or not (audited);
+    a closed period's are shown there always."""
+    actions.set_period_public(get_redis(), actor(), now(), pid, body["public"])
+    return body
 
 
 @blp.route("/periods/<pid>", methods=["PATCH"])
