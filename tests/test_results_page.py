@@ -96,7 +96,16 @@ def test_a_closed_period_shows_its_digest_and_its_files_verify(pub, clock):
 def test_the_page_at_a_phone_width_in_chromium(pub, live_pub, browser, clock):
     h = pub
     h.client.put("/api/v1/periods/p1/public", headers=h.admin, json={"public": True})
-    ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    from tests.test_console_a11y import AXE, AXE_URL, violations
+
+    # (the page's CSP allows no script: axe comes in with the CSP bypassed, for the test only)
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", bypass_csp=True)
+    ctx.route(f"{live_pub}{AXE_URL}", lambda route: route.fulfill(
+        body=AXE.read_text(encoding="utf-8"), content_type="application/javascript"))
+
+    def serious() -> list:
+        return [(v["id"], v["nodes"]) for v in violations(page) if v["impact"] in ("serious", "critical")]
+
     try:
         page = ctx.new_page()
         page.goto(f"{live_pub}/results/p1")
@@ -105,6 +114,7 @@ def test_the_page_at_a_phone_width_in_chromium(pub, live_pub, browser, clock):
         assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16
         assert "无差评" in page.locator("li.unit[data-unit=u1]").inner_text()
         shot(page, "results-running-360")
+        assert serious() == []
         clock.advance(86400 * 2)
         assert h.client.post("/api/v1/periods/p1/close", headers=h.admin).status_code == 201
         page.reload()
@@ -112,6 +122,7 @@ def test_the_page_at_a_phone_width_in_chromium(pub, live_pub, browser, clock):
             "/api/v1/periods/p1/result", headers=h.admin).json["digest"]
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         shot(page, "results-closed-360")
+        assert serious() == []
         page.goto(f"{live_pub}/results/nope")
         assert "还没有公开" in page.locator(".problem").inner_text()
         shot(page, "results-unknown-360")
