@@ -275,7 +275,7 @@ class DetailsAnswerSchema(Schema):
 class ScoresQuerySchema(Schema):
     period = fields.String(required=True, validate=SLUG)
     category = fields.String(validate=SLUG)
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
 
 class UnitScoreQuerySchema(Schema):
@@ -465,7 +465,7 @@ class ReportQuerySchema(Schema):
     category = fields.String(validate=SLUG)
     n = fields.Integer(load_default=10, validate=validate.Range(1, 50),
                        metadata={"description": "how many best and worst units"})
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "html"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "html", "xlsx"]))
 
 
 class ReportRowSchema(Schema):

@@ -65,6 +65,8 @@ class UnitScore:
     rank: int | None = None
 
 
+#: a row's status as people read it (the console, the public page, the .xlsx downloads)
+STATUS_NAMES = {"ok": "参与排名", "insufficient": "评价数不足", "no_ratings": "暂无评价"}
 WEIGHTS = tuple(POINTS[lvl] for lvl in range(1, 6))
 LEVEL_KEYS = ("1", "2", "3", "4", "5")
 

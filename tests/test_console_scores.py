@@ -10,6 +10,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from ratingsvc.scoring import STATUS_NAMES
+from ratingsvc.views.sheet import HEADINGS
 from tests.console_helpers import PASSWORD, browser_login, shot
 
 
@@ -85,9 +87,13 @@ def test_the_csv_is_the_apis_and_the_xlsx_holds_the_same_rows(console, scored):
     assert rows[3][1] == "'=HYPERLINK(\"http://x\")"  # inert, as in the API's CSV
     book = staff.get("/console/scores.xlsx?period=p1")
     assert 'filename="scores-p1.xlsx"' in book.headers["Content-Disposition"]
-    cells = sheet_rows(book.data)
-    assert cells == [[same(c) for c in row] for row in rows] and len(cells) == 4
-    assert cells[1][:4] == ["u1", "单位u1", "c1", 3.0] and cells[3][16] == "no_ratings"
+    cells = sheet_rows(book.data)  # the CSV's rows, with Chinese headings and statuses in words
+    status = rows[0].index("status")
+    worded = [[STATUS_NAMES[c] if i == status else c for i, c in enumerate(row)] for row in rows[1:]]
+    assert cells[1:] == [[same(c) for c in row] for row in worded] and len(cells) == 4
+    assert cells[0] == [HEADINGS[h] for h in rows[0]] and cells[0][:3] == ["单位编号", "单位名称", "类别"]
+    assert cells[1][:4] == ["u1", "单位u1", "c1", 3.0] and cells[3][16] == "暂无评价"
+    assert cells[3][1] == "'=HYPERLINK(\"http://x\")"  # text, inert as in the CSV
     assert not any(str(v).startswith("=") for row in cells for v in row)
 
 
@@ -95,7 +101,7 @@ def test_downloads_keep_the_filters_and_the_order(console, scored):
     staff = console.as_role("staff")
     rows = csv_rows(staff.get("/console/scores.csv?period=p1&status=insufficient&sort=score&dir=asc").data)
     assert [r[0] for r in rows[1:]] == ["u2", "u1"]
-    assert [row[0] for row in sheet_rows(staff.get("/console/scores.xlsx?q=u3").data)] == ["unit", "u3"]
+    assert [row[0] for row in sheet_rows(staff.get("/console/scores.xlsx?q=u3").data)] == ["单位编号", "u3"]
 
 
 def test_a_city_is_paged_a_hundred_units_at_a_time(console, h):

@@ -16,6 +16,7 @@ from ..cases import store as case_store
 from ..extensions import get_redis
 from ..views.cases import rates_rows
 from ..views.scores import csv_response
+from ..views.sheet import xlsx_response
 from . import error_page, principal, render, require, whole
 from .cases import bp, names, now_ms, window_names
 from .scores import default_period
@@ -77,6 +78,17 @@ def overview():
 @require("cases.read")
 def rates_csv():
     """The period's rates of every unit the account may read, as the API's CSV (case-rates)."""
+    return rates_download(lambda rows, pid: csv_response(rows, f"case-rates-{pid}.csv"))
+
+
+@bp.route("/cases/rates.xlsx")
+@require("cases.read")
+def rates_xlsx():
+    """The same rows as an .xlsx workbook with Chinese headings (the API's format=xlsx)."""
+    return rates_download(lambda rows, pid: xlsx_response(rows, f"case-rates-{pid}.xlsx", "差评工单指标"))
+
+
+def rates_download(write):
     r = get_redis()
     account = principal()
     assert account is not None
@@ -87,4 +99,4 @@ def rates_csv():
     units = sorted(scope) if scope is not None else unitstats.unit_ids(r)
     found = rates.table(r, period, units, current_app.config["TIMEZONE"], now_ms(),
                         current_app.extensions["ratingsvc.cases_cache"])
-    return csv_response(rates_rows(found), f"case-rates-{period.id}.csv")
+    return write(rates_rows(found), period.id)

@@ -184,8 +184,19 @@ def result(pid: str):
 @require("results.read")
 def report(pid: str):
     """The printable ranking report, the API's format=html page."""
+    return report_as(pid, "html")
+
+
+@bp.route("/periods/<pid>/report.xlsx")
+@require("results.read")
+def report_xlsx(pid: str):
+    """The ranking report's rows as an .xlsx workbook (the API's format=xlsx)."""
+    return report_as(pid, "xlsx")
+
+
+def report_as(pid: str, form: str):
     try:
-        args = ReportQuerySchema().load({**request.args.to_dict(), "format": "html"})
+        args = ReportQuerySchema().load({**request.args.to_dict(), "format": form})
     except ValidationError as exc:
         raise FormProblem("报告参数有误（n 应为 1–50，category 为类别编号）。") from exc
     return closing_views.report_response(pid, args)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, request
 
-from .. import periods, registry
+from .. import periods, registry, scoring
 from ..extensions import get_redis
 from ..views.scores import as_csv, compute
 from ..views.sheet import as_xlsx
@@ -18,7 +18,7 @@ from .periods import today
 bp = Blueprint("console_scores", __name__, url_prefix="/console", template_folder="templates")
 
 PAGE = 100  # units a page: 3,000 units make 30 pages of a light table
-STATUS = {"ok": "参与排名", "insufficient": "评价数不足", "no_ratings": "暂无评价"}
+STATUS = scoring.STATUS_NAMES
 STATUS_TAG = {"ok": "tag-ok", "insufficient": "tag-warn", "no_ratings": "tag-off"}
 #: column -> its header; every one sorts (None, e.g. no score, always last)
 COLUMNS = {"rank": "排名", "unit": "单位编号", "name": "单位名称", "category": "类别", "n": "有效评价",

@@ -15,9 +15,10 @@ from ..errors import ApiError, Conflict, NotFound, Unprocessable
 from ..extensions import ApiBlueprint, get_case_reply, get_policy, get_redis, now
 from ..limiting import per_key_limit
 from ..rkeys import UNITS, parse_stream_id
-from ..schemas import SLUG, TEXT, RatesSchema
+from ..schemas import BINARY, SLUG, TEXT, RatesSchema
 from ..timeutil import iso_time
 from .scores import csv_response
+from .sheet import XLSX, xlsx_response
 
 blp = ApiBlueprint("cases", __name__, url_prefix="/api/v1", description="Cases, appeals and their rates")
 per_key_limit(blp)
@@ -182,7 +183,7 @@ class AppealQuerySchema(Schema):
 
 class RatesQuerySchema(Schema):
     period = fields.String(required=True, validate=SLUG)
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
 
 @blp.route("/cases")
@@ -305,8 +306,9 @@ def decide_appeal(body: dict, rating_id: str):
 @blp.route("/case-rates")
 @require("cases.read")
 @blp.arguments(RatesQuerySchema, location="query")
-@blp.response(200, RatesTableSchema, description="JSON; CSV with format=csv")
+@blp.response(200, RatesTableSchema, description="JSON; CSV with format=csv; .xlsx with format=xlsx")
 @blp.alt_response(200, schema=TEXT, content_type="text/csv", success=True, description="CSV with format=csv")
+@blp.alt_response(200, schema=BINARY, content_type=XLSX, success=True, description=".xlsx with format=xlsx")
 @blp.error(404, "unknown_period")
 def case_rates(args: dict):
     """Each unit's and category's rates for a period (差评回复率, 整改率, 回访整改满意率, ...);
@@ -317,6 +319,8 @@ def case_rates(args: dict):
                         current_app.extensions["ratingsvc.cases_cache"])
     if args["format"] == "csv":
         return csv_response(rates_rows(table), f"case-rates-{period.id}.csv")
+    if args["format"] == "xlsx":
+        return xlsx_response(rates_rows(table), f"case-rates-{period.id}.xlsx", "差评工单指标")
     return table
 
 

@@ -13,9 +13,10 @@ from ..auth import actor, require
 from ..errors import Conflict, NotFound
 from ..extensions import ApiBlueprint, get_redis, now
 from ..limiting import per_key_limit
-from ..schemas import TEXT, ClosedSchema, ReportQuerySchema, ReportSchema, ResultSchema
+from ..schemas import BINARY, TEXT, ClosedSchema, ReportQuerySchema, ReportSchema, ResultSchema
 from ..timeutil import zone
 from .scores import compute, csv_response
+from .sheet import XLSX, xlsx_response
 
 blp = ApiBlueprint("closing", __name__, url_prefix="/api/v1/periods",
                    description="Closed periods: frozen results and verifiable exports")
@@ -111,7 +112,8 @@ def export_response(pid: str) -> Response:
                      download_name=f"{pid}.jsonl")
 
 
-REPORT_FORMATS = "JSON; CSV with format=csv; a printable page with format=html"
+REPORT_FORMATS = ("JSON; CSV with format=csv; a printable page with format=html; an .xlsx workbook "
+                  "(Chinese headings) with format=xlsx")
 
 
 @blp.route("/<pid>/report")
@@ -120,6 +122,7 @@ REPORT_FORMATS = "JSON; CSV with format=csv; a printable page with format=html"
 @blp.response(200, ReportSchema, description=REPORT_FORMATS)
 @blp.alt_response(200, schema=TEXT, content_type="text/csv", success=True, description=REPORT_FORMATS)
 @blp.alt_response(200, schema=TEXT, content_type="text/html", success=True, description=REPORT_FORMATS)
+@blp.alt_response(200, schema=BINARY, content_type=XLSX, success=True, description=REPORT_FORMATS)
 def ranking(args: dict, pid: str):
     """Per category the best and worst N by shrunk score; too few ratings set apart."""
     return report_response(pid, args)
@@ -137,6 +140,8 @@ def report_response(pid: str, args: dict) -> Response:
     subtitle = f"评议期 {period.start} 至 {period.end}（{basis}）；按贝叶斯平均分排名"
     if args["format"] == "csv":
         return csv_response(report.csv_rows(categories), f"report-{pid}.csv")
+    if args["format"] == "xlsx":
+        return xlsx_response(report.csv_rows(categories), f"report-{pid}.xlsx", "排名报告")
     if args["format"] == "html":
         title = f"{period.name} 移动端评价：评价最好与最差的单位"
         return Response(report.html(title, subtitle, categories, args["n"], table["min_n"]),

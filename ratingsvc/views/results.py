@@ -11,7 +11,7 @@ from __future__ import annotations
 import flask
 from flask import current_app, render_template
 
-from .. import closing, periods, registry
+from .. import closing, periods, registry, scoring
 from ..errors import ApiError
 from ..extensions import get_redis
 from ..limiting import citizen_limit
@@ -20,7 +20,6 @@ from .scores import compute
 
 bp = flask.Blueprint("results", __name__, template_folder="templates")
 
-STATUS = {"ok": "已排名", "insufficient": "评价数不足，不排名", "no_ratings": "暂无评价"}
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                       "script-src 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -69,7 +68,8 @@ def results(pid: str):
     categories = [{"id": cid, "name": names.get(cid, cid), "mean": means.get(cid, {}).get("mean"),
                    "n": means.get(cid, {}).get("n"), "units": rows}
                   for cid, rows in sorted(groups.items(), key=lambda kv: names.get(kv[0], kv[0]))]
-    return page(period=period, closed=closed, categories=categories, status_names=STATUS, percent=percent,
+    return page(period=period, closed=closed, categories=categories, status_names=scoring.STATUS_NAMES,
+                percent=percent,
                 digest=result.get("digest"), prior_weight=result["prior_weight"], min_n=result["min_n"])
 
 

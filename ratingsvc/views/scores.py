@@ -18,7 +18,7 @@ from ..extensions import ApiBlueprint, get_redis, now
 from ..followed import Follow
 from ..limiting import per_key_limit
 from ..rkeys import UnitKeys
-from ..schemas import TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
+from ..schemas import BINARY, TEXT, ScoresQuerySchema, ScoresSchema, UnitScoreQuerySchema, UnitScoreSchema
 from ..store import no_gc, read_many, servers
 from ..timeutil import day_after, day_key
 
@@ -298,7 +298,8 @@ def as_csv(result: dict) -> Response:
     return csv_response(table_rows(result), f"scores-{pid_of(result)}.csv")
 
 
-SCORES_FORMATS = "JSON; CSV with format=csv"
+SCORES_FORMATS = "JSON; CSV with format=csv; an .xlsx workbook (Chinese headings) with format=xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("/scores")
@@ -306,11 +307,16 @@ SCORES_FORMATS = "JSON; CSV with format=csv"
 @blp.arguments(ScoresQuerySchema, location="query")
 @blp.response(200, ScoresSchema, description=SCORES_FORMATS)
 @blp.alt_response(200, schema=TEXT, content_type="text/csv", success=True, description=SCORES_FORMATS)
+@blp.alt_response(200, schema=BINARY, content_type=XLSX_TYPE, success=True, description=SCORES_FORMATS)
 @blp.error(404, "unknown_period")
 def scores(args: dict):
     """Every unit: counts per level, n, raw, shrunk score, interval, good rate, status, rank."""
     period = periods.get_period(get_redis(), args["period"])
     result = compute(period, args.get("category"))
+    if args["format"] == "xlsx":
+        from .sheet import as_xlsx  # (sheet imports this module)
+
+        return as_xlsx(result)
     return as_csv(result) if args["format"] == "csv" else as_json(result)
 
 
