@@ -281,6 +281,32 @@ def test_comments_newest_first_masked_filtered_and_nothing_of_the_rater(city, co
     assert shown("to=2026-06-01") == ["点错了，其实不满意", "很好", "态度差，回电138****5678"]
 
 
+def test_comments_download_as_csv_and_xlsx_with_the_pages_filters(city, console):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    say(city, city.w1, 2, "=HYPERLINK(\"http://x\") 回电13812345678", ["public"])
+    say(city, city.w2, 5, "很好", ["duty", "business"])
+    client = console.as_role("manager", ["u1"])
+    assert "comments.xlsx" in client.get("/console/units/u1/comments").text
+    text = client.get("/console/units/u1/comments.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["时间", "窗口", "评价", "问题标签", "意见内容", "状态"]
+    assert [r[1:5] for r in rows[1:]] == [["社保窗口", "非常满意", "履职尽责、服务企业", "很好"],
+                                          ["综合受理窗口", "不满意", "联系群众",
+                                           "'=HYPERLINK(\"http://x\") 回电138****5678"]]
+    book = client.get(f"/console/units/u1/comments.xlsx?window={city.w1.id}")
+    sheet = load_workbook(io.BytesIO(book.data)).active
+    cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert cells[0] == rows[0] and [c[4] for c in cells[1:]] == [rows[2][4]]  # filtered, as the page
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    other = console.as_role("manager", ["u2"])
+    assert other.get("/console/units/u1/comments.xlsx").status_code == 403
+    assert b"13812345678" not in book.data
+
+
 def test_comments_are_read_in_bounded_chunks_and_paged(city, monkeypatch):
     monkeypatch.setattr(comments, "CHUNK", 7)  # many chunks for a few entries
     for i in range(23):

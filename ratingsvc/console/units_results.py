@@ -13,8 +13,9 @@ from .. import comments, periods, posters, registry, unitstats
 from ..extensions import get_redis
 from ..recording import TAGS
 from ..timeutil import zone
-from ..views.scores import compute
-from . import FormProblem, form_day, render, require
+from ..views.scores import compute, csv_response
+from ..views.sheet import xlsx_response
+from . import FormProblem, form_day, local_time, render, require
 from .units import bp, int_arg, today
 
 LEVEL_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -82,21 +83,56 @@ def day_ms(value: str, tz: str, after: bool = False) -> int | None:
     return int(datetime(d.year, d.month, d.day, tzinfo=zone(tz)).timestamp() * 1000)
 
 
-@bp.route("/units/<uid>/comments")
-@require("comments.read", unit_arg="uid")
-def comments_page(uid: str):
-    r = get_redis()
-    unit = registry.get_unit(r, uid)
+def comment_filter() -> comments.Filter:
+    """The comments page's filters (its query), as comments.read takes them."""
     tz = current_app.config["TIMEZONE"]
     a = request.args
     tag = a.get("tag", "")
     if tag and tag not in TAGS:
         raise FormProblem("未知的问题标签。")
-    flt = comments.Filter(window=int_arg("window"), level=int_arg("level"), tag=tag or None,
-                          since_ms=day_ms(a.get("from", ""), tz), until_ms=day_ms(a.get("to", ""), tz, True))
-    page = comments.read(r, uid, flt, before=a.get("before") or None)
+    return comments.Filter(window=int_arg("window"), level=int_arg("level"), tag=tag or None,
+                           since_ms=day_ms(a.get("from", ""), tz), until_ms=day_ms(a.get("to", ""), tz, True))
+
+
+@bp.route("/units/<uid>/comments")
+@require("comments.read", unit_arg="uid")
+def comments_page(uid: str):
+    r = get_redis()
+    unit = registry.get_unit(r, uid)
+    a = request.args
+    page = comments.read(r, uid, comment_filter(), before=a.get("before") or None)
     windows = {w.id: w for w in registry.list_windows(r, uid)}
     args = {k: a[k] for k in ("window", "level", "tag", "from", "to") if a.get(k)}
     return render("console/units_comments.html", unit=unit, page=page, windows=windows, args=args,
                   level_names=LEVEL_NAMES, tag_names=TAG_NAMES, tap_status=TAP_STATUS,
                   first=not a.get("before"))
+
+
+COMMENTS_MAX = 5_000  # comments one download holds (newest first, the page's filters)
+
+
+@bp.route("/units/<uid>/comments.csv")
+@require("comments.read", unit_arg="uid")
+def comments_csv(uid: str):
+    return csv_response(comment_rows(uid), f"comments-{uid}.csv")
+
+
+@bp.route("/units/<uid>/comments.xlsx")
+@require("comments.read", unit_arg="uid")
+def comments_xlsx(uid: str):
+    return xlsx_response(comment_rows(uid), f"comments-{uid}.xlsx", "群众意见")
+
+
+def comment_rows(uid: str) -> list[list]:
+    """The unit's comments the page's filters keep (COMMENTS_MAX at most, newest first), as the
+    page shows them: masked, nothing of the rater."""
+    r = get_redis()
+    registry.get_unit(r, uid)
+    page = comments.read(r, uid, comment_filter(), limit=COMMENTS_MAX)
+    windows = {w.id: w.name for w in registry.list_windows(r, uid)}
+    rows: list[list] = [["时间", "窗口", "评价", "问题标签", "意见内容", "状态"]]
+    for c in page.comments:
+        rows.append([local_time(c.time_ms), windows.get(c.window, f"窗口 {c.window}"),
+                     LEVEL_NAMES.get(c.level, str(c.level)), "、".join(TAG_NAMES.get(t, t) for t in c.tags),
+                     c.text, TAP_STATUS.get(c.status, (c.status, ""))[0]])
+    return rows
