@@ -28,7 +28,9 @@ def pub(config, r, clock, tmp_path):
     for i, (uid, levels) in enumerate({"u1": (5, 5, 4), "u2": (3, 2), "u3": (5,), "u4": (4, 4, 1)}.items()):
         for j, level in enumerate(levels):
             assert tap_from(h, h.wins[uid], level=level, ip=f"203.0.113.{10 * i + j}").status_code == 201
-    return h
+    yield h
+    h.r.flushdb()
+    h.r.close()
 
 
 def table(h) -> dict[str, dict]:
