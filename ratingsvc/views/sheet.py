@@ -13,11 +13,11 @@ import re
 from flask import Response
 
 from ..cases import rates
+from ..schemas import LEVELS
 from ..scoring import STATUS_NAMES
 from .scores import inert, pid_of, table_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LEVELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
 HEADINGS = {
     "unit": "单位编号", "name": "单位名称", "category": "类别", "n": "有效评价数", "pending": "待核",
     "rejected": "已剔除", "raw": "原始得分", "score": "得分（贝叶斯平均）", "ci95_low": "95%区间下限",
