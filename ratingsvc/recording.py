@@ -31,6 +31,8 @@ class Tap:
     nonce: str  # the scan ticket's nonce
     ip: str = "-"  # keyed hash of the client IP
     reasons: tuple[str, ...] = ()  # signals the app found in the request
+    channel: str = "p"  # channels.CODES: p poster, t visit token, k kiosk, m SMS link
+    ticket_day: str | None = None  # a token's day of issue (YYYYMMDD): it counts once, whatever day
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ def _confirm(r: redis.Redis, ack: Ack, confirmed: Any) -> None:
 def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = False,
            idempotency_key: str | None = None, idempotency_ttl: int = 86400,
            ack: Ack | None = None, case: list[int] | None = None) -> Outcome:
-    """Count a tap once per rater, window and day, or hold it; log it; a counted 差评 opens its
+    """Count a tap once per rater, window and day (a poster's; another channel's once per
+    token), or hold it; log it; a counted 差评 opens its
     case (case: cases.Policy.open_args, None: no cases). One round trip.
     ack: answer only once the tap is confirmed (run_script)."""
     keys = UnitKeys(tap.unit)
@@ -140,7 +143,8 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         keys.snap, keys.log, idem_key, keys.hours, keys.rate(bucket), keys.rate(bucket - 1),
         keys.hourly(day), keys.hourly(yesterday), keys.flags(day), keys.held,
         keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds)),
-        keys.cases, keys.open_cases, keys.all_cases, keys.case_version, keys.version]
+        keys.cases, keys.open_cases, keys.all_cases, keys.case_version, keys.version,
+        keys.dedupe(tap.ticket_day or day)]
     script_args = [
         tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
         fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
@@ -148,7 +152,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000,
-        *(case or [0, 0, 0])]
+        *(case or [0, 0, 0]), tap.channel]
     # every tap marks its unit for the change feed in the same round trip (one that changed no
     # aggregate costs the relay a look at its log)
     reply = run_script(r, script, script_keys, script_args, ack, mark=tap.unit)

@@ -299,6 +299,25 @@ class RatesSchema(Schema):
     upheld = fields.Integer()
 
 
+class StatsSchema(Schema):
+    """The national statistics of counted taps (README "Statistics")."""
+
+    volume = fields.Integer(metadata={"description": "services done (imported volumes)"})
+    rated = fields.Integer(metadata={"description": "counted taps"})
+    good_rate = fields.Float(allow_none=True, metadata={"description": "好评率: levels 3-5 / rated"})
+    bad_rate = fields.Float(allow_none=True, metadata={"description": "差评率: levels 1-2 / rated"})
+    participation = fields.Float(allow_none=True, metadata={
+        "description": "参评率: rated / volume (null: no volume)"})
+    unrated = fields.Float(allow_none=True, metadata={
+        "description": "未评率: max(0, volume - rated) / volume (null: no volume)"})
+
+
+class ChannelCountsSchema(StatsSchema):
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "counted taps per level '1'..'5'"})
+    pending = fields.Integer()
+
+
 class UnitScoreSchema(Schema):
     unit = fields.String()
     name = fields.String()
@@ -323,6 +342,11 @@ class UnitScoreSchema(Schema):
         "description": "taps taken out after an upheld appeal (null: closed before appeals)"})
     cases = fields.Nested(RatesSchema, allow_none=True, metadata={
         "description": "the unit's case rates (README \"Cases\"; null: closed before cases)"})
+    stats = fields.Nested(StatsSchema, allow_none=True, metadata={
+        "description": "好评率, 差评率, 参评率, 未评率 (null: closed before statistics)"})
+    channels = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelCountsSchema), allow_none=True,
+                           metadata={"description": "per channel (poster, visit, kiosk, sms) that has "
+                                                    "taps: its counts and statistics (README \"Channels\")"})
 
 
 class CategoryMeanSchema(Schema):

@@ -46,6 +46,8 @@ class UnitCounts:
     # UnitCounts may be a CountsCache's own: read it, never change it
     version: str = field(default="", compare=False)
     case_version: str | None = field(default=None, compare=False)
+    volume: int = 0  # services done (imported volumes, ratingsvc.volumes)
+    channels: list[int] | None = None  # the other channels' counts (channels.split; None: all 0)
 
 
 @dataclass(slots=True)
@@ -63,6 +65,8 @@ class UnitScore:
     pending: int = 0
     rejected: int = 0
     rank: int | None = None
+    volume: int = 0
+    channels: list[int] | None = None  # as UnitCounts.channels
 
 
 #: a row's status as people read it (the console, the public page, the .xlsx downloads)
@@ -115,7 +119,8 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
             scores.append(UnitScore(
                 unit=u.unit, name=u.name, category=u.category,
                 counts=dict(zip(LEVEL_KEYS, counts, strict=True)), n=0, raw=None, score=None,
-                ci95=None, good_rate=None, status="no_ratings", pending=u.pending, rejected=u.rejected))
+                ci95=None, good_rate=None, status="no_ratings", pending=u.pending, rejected=u.rejected,
+                volume=u.volume, channels=u.channels))
             continue
         raw = points(counts) / n
         shrunk = shrink(raw, n, means[u.category][0], prior_weight)
@@ -123,7 +128,8 @@ def score_units(units: list[UnitCounts], *, prior_weight: float, min_n: int,
             unit=u.unit, name=u.name, category=u.category,
             counts=dict(zip(LEVEL_KEYS, counts, strict=True)), n=n, raw=raw, score=shrunk,
             ci95=wilson(raw, n), good_rate=sum(counts[2:]) / n,
-            status="ok" if n >= min_n else "insufficient", pending=u.pending, rejected=u.rejected)
+            status="ok" if n >= min_n else "insufficient", pending=u.pending, rejected=u.rejected,
+            volume=u.volume, channels=u.channels)
         scores.append(s)
         if n >= min_n:
             by_category[u.category].append((shrunk, s))
@@ -221,6 +227,6 @@ def _kept(cache: CountsCache, first: str, after: str, uid: str, row: list) -> Un
 
 
 def _from_script(uid: str, row: list) -> UnitCounts:
-    name, category, active, *counts, pending, rejected, version, case_version = row
+    name, category, active, *counts, pending, rejected, version, case_version, volume, channels = row
     return UnitCounts(uid, name or "", category or "", counts, active == "1", pending, rejected,
-                      version, case_version or None)
+                      version, case_version or None, volume, channels or None)

@@ -195,10 +195,11 @@ def no_gc():
 
 
 # Scripts that change counts share the functions of counters.lua, and open or void cases with
-# those of cases.lua.
-COUNTING = ["counters.lua", "cases.lua"]
+# those of cases.lua; those that write or read snapshots, their fields (fields.lua).
+COUNTING = ["fields.lua", "counters.lua", "cases.lua"]
 PRELUDE = {"record.lua": COUNTING, "review.lua": COUNTING, "change.lua": COUNTING,
-           "appeal.lua": COUNTING, "case.lua": ["cases.lua"]}
+           "appeal.lua": COUNTING, "volume.lua": COUNTING, "case.lua": ["cases.lua"],
+           "period.lua": ["fields.lua"], "retain.lua": ["fields.lua"]}
 
 
 # Read-only scripts of many units (per_unit), whose keys span slots: on a cluster they say so

@@ -31,8 +31,8 @@ if held then  -- queued for review (held when tapped, or a counted tap held sinc
   redis.call('HSET', KEYS[7], ARGV[1], win .. '|' .. ARGV[3] .. '|' .. rest)
 elseif f.s == 'counted' then
   state = 'counted'
-  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, level, -1, KEYS[13])
-  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, ARGV[3], 1, KEYS[13])
+  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, level, -1, KEYS[13], f.ch)
+  add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, ARGV[3], 1, KEYS[13], f.ch)
   -- The rater's counted tap of the day, which a tap on another window would hold.
   local first = redis.call('HGET', KEYS[6], 'f:' .. f.r)
   if first and string.match(first, '^([^|]*)|') == ARGV[1] then

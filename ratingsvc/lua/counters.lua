@@ -1,32 +1,46 @@
--- Shared by the scripts that change counts (prepended by ratingsvc.store.load_script).
--- A unit's counted taps per level '1'..'5', its held taps awaiting review 'h' (pending) and
--- its rejected taps 'x' are kept all time (tot),
--- per day (day:<D>), and as start-of-day snapshots (snap, with the days that have one in
--- days), so that any period's counts are two snapshot lookups.
-local COUNT_FIELDS = {'1', '2', '3', '4', '5', 'h', 'x'}
+-- Shared by the scripts that change counts (prepended, after fields.lua, by
+-- ratingsvc.store.load_script).
+-- A unit's counts (fields.lua: per level '1'..'5', held 'h' pending review, rejected 'x', the
+-- services done 'vol', and per channel) are kept all time (tot), per day (day:<D>), and as
+-- start-of-day snapshots (snap, with the days that have one in days), so that any period's
+-- counts are two snapshot lookups.
 
--- Add delta to field for day (YYYYMMDD), for the unit and for one of its windows, and move
+-- Add delta to field for day (YYYYMMDD), for the unit and for one of its windows, and, for a
+-- tap of a channel ch other than the poster ('p' or nil), to the channel's own field; move
 -- the unit's version ver (rkeys.UnitKeys.version: what a kept score table checks).
-local function add_count(tot, daykey, days, snap, day, window, field, delta, ver)
+local function add_count(tot, daykey, days, snap, day, window, field, delta, ver, ch)
   if not redis.call('ZSCORE', days, day) then
     -- The day's snapshot: from the next later one (a worker's clock behind at midnight), or
     -- from the totals.
     local later = redis.call('ZRANGEBYSCORE', days, '(' .. day, '+inf', 'LIMIT', 0, 1)[1]
-    for _, f in ipairs(COUNT_FIELDS) do
-      local v
-      if later then v = redis.call('HGET', snap, later .. ':' .. f)
-      else v = redis.call('HGET', tot, f) end
-      redis.call('HSET', snap, day .. ':' .. f, v or '0')
+    local from
+    if later then
+      local names = {}
+      for i, f in ipairs(SNAP_FIELDS) do names[i] = later .. ':' .. f end
+      from = redis.call('HMGET', snap, unpack(names))
+    else
+      from = redis.call('HMGET', tot, unpack(SNAP_FIELDS))
     end
+    local pairs_ = {}
+    for i, f in ipairs(SNAP_FIELDS) do
+      pairs_[#pairs_ + 1] = day .. ':' .. f
+      pairs_[#pairs_ + 1] = from[i] or '0'
+    end
+    redis.call('HSET', snap, unpack(pairs_))
     redis.call('ZADD', days, day, day)
   end
-  for _, later in ipairs(redis.call('ZRANGEBYSCORE', days, '(' .. day, '+inf')) do
-    redis.call('HINCRBY', snap, later .. ':' .. field, delta)
+  local fields = {field}
+  if ch and ch ~= '' and ch ~= 'p' then fields[2] = ch .. ':' .. field end
+  local laters = redis.call('ZRANGEBYSCORE', days, '(' .. day, '+inf')
+  for _, f in ipairs(fields) do
+    for _, later in ipairs(laters) do
+      redis.call('HINCRBY', snap, later .. ':' .. f, delta)
+    end
+    local wfield = 'w' .. window .. ':' .. f
+    redis.call('HINCRBY', tot, f, delta)
+    redis.call('HINCRBY', tot, wfield, delta)
+    redis.call('HINCRBY', daykey, f, delta)
+    redis.call('HINCRBY', daykey, wfield, delta)
   end
-  local wfield = 'w' .. window .. ':' .. field
-  redis.call('HINCRBY', tot, field, delta)
-  redis.call('HINCRBY', tot, wfield, delta)
-  redis.call('HINCRBY', daykey, field, delta)
-  redis.call('HINCRBY', daykey, wfield, delta)
   redis.call('INCR', ver)
 end

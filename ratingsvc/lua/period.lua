@@ -7,8 +7,11 @@
 -- ("rs:{u.<id>}:"): its info, tot, days, snap, ver and cv
 -- Returns a JSON array with a row per unit: {name, category, active, c1, c2, c3, c4, c5,
 -- pending, rejected, the unit's version these were read at ("" where absent: scoring.CountsCache
--- checks it against state.lua's), its case version (false where absent)}
-local F = {'1', '2', '3', '4', '5', 'h', 'x'}
+-- checks it against state.lua's), its case version (false where absent), the services done
+-- (volumes), and the counts of the channels other than the poster (fields.lua: for 't', 'k',
+-- 'm' in turn c1..c5, pending; false where all are 0)}
+local F = SNAP_FIELDS
+local CH = #COUNT_FIELDS + 1  -- 'vol', then each channel's COUNT_FIELDS
 local out = {}
 for k = 3, #ARGV do
   local p = ARGV[k]
@@ -26,9 +29,20 @@ for k = 3, #ARGV do
   local a, b = before(ARGV[1]), before(ARGV[2])
   local info = redis.call('HMGET', p .. 'info', 'name', 'category', 'active')
   local row = {info[1], info[2], info[3]}
-  for i = 1, #F do row[#row + 1] = (tonumber(b[i]) or 0) - (tonumber(a[i]) or 0) end
+  local function diff(i) return (tonumber(b[i]) or 0) - (tonumber(a[i]) or 0) end
+  for i = 1, #COUNT_FIELDS do row[#row + 1] = diff(i) end
   row[#row + 1] = redis.call('GET', p .. 'ver') or ''
   row[#row + 1] = redis.call('GET', p .. 'cv')
+  row[#row + 1] = diff(CH)
+  local channels, any = {}, false
+  for c = 0, #CHANNEL_CODES - 1 do
+    for i = 1, 6 do  -- levels and pending
+      local v = diff(CH + 1 + c * #COUNT_FIELDS + i - 1)
+      channels[#channels + 1] = v
+      any = any or v ~= 0
+    end
+  end
+  row[#row + 1] = any and channels or false
   out[#out + 1] = row
 end
 return cjson.encode(out)

@@ -6,6 +6,7 @@
 --       10 hours  11 rt:<bucket>  12 rt:<bucket-1>  13 hr:<day>  14 hr:<yesterday>
 --       15 fl:<day> (flagged IPs)  16 hq  17 lr:<rater limit period>  18 lw:<window limit period>
 --       19 cs  20 cq  21 ca  22 cv (cases, cases.lua)  23 ver (the unit's version)
+--       24 the dedupe hash of the ticket's day (a visit token's: the day it was issued; else 3)
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
@@ -13,11 +14,16 @@
 --       19 burst min  20 burst factor  21 rater windows max  22 rater limit
 --       23 its seconds  24 window limit  25 its seconds  26 how long an IP stays flagged (ms)
 --       27 highest level that opens a case (0: none)  28 its verify deadline  29 its rectify deadline (ms)
+--       30 channel (ratingsvc.channels: p poster, t visit token, k kiosk, m SMS link)
+-- A poster tap counts once per rater, window and day; a tap of another channel once per
+-- token (its ticket nonce), whoever sends it (one service, one rating).
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
 -- duplicate the level the rater's earlier tap of this window today has now};
 -- status: counted | held | duplicate | expired | revoked | limited
 local A = ARGV
 local window, level, rater, day, now = A[1], A[3], A[4], A[5], A[6]
+local ch = A[30]
+local poster = ch == 'p'
 local use_idem = A[9] ~= '0'
 local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEYS[22], ver = KEYS[23]}
 
@@ -61,6 +67,7 @@ local function num(v) return tonumber(v) or 0 end
 
 local dd, pair, ticket = KEYS[3], window .. ':' .. rater, 't:' .. A[7]
 local seen = redis.call('HMGET', dd, ticket, pair)
+if not poster then seen = {redis.call('HGET', KEYS[24], ticket), nil} end
 local first = seen[1] or seen[2]
 local status, why, earlier = 'counted', '', ''
 if first then
@@ -112,7 +119,7 @@ else
   -- One rater on several windows of this unit in a day: this tap is held, and so is the
   -- rater's tap of the day that was counted (staff rating their own unit).
   local windows = redis.call('HINCRBY', dd, 'r:' .. rater, 1)
-  if num(A[21]) > 0 and windows > num(A[21]) then
+  if poster and num(A[21]) > 0 and windows > num(A[21]) then
     reasons[#reasons + 1] = 'multi_window'
     local earlier = redis.call('HGET', dd, 'f:' .. rater)
     if earlier then
@@ -131,21 +138,22 @@ else
   incr(KEYS[13], window .. ':' .. A[16], 259200)
   if #reasons > 0 then
     status, why = 'held', table.concat(reasons, ',')
-    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, 'h', 1, KEYS[23])
+    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, 'h', 1, KEYS[23], ch)
   else
-    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, level, 1, KEYS[23])
+    add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, level, 1, KEYS[23], ch)
   end
 end
 
 local id = redis.call('XADD', KEYS[8], '*', 'k', 'tap', 't', now, 'w', window, 'l', level,
                       's', status, 'r', rater, 'ip', A[12], 'd', day, 'n', A[7],
-                      'of', first or '', 'why', why)
-redis.call('HSETNX', dd, ticket, id)
+                      'of', first or '', 'why', why, 'ch', ch)
+redis.call('HSETNX', KEYS[24], ticket, id)
+if KEYS[24] ~= dd then redis.call('EXPIRE', KEYS[24], A[10]) end
 if status ~= 'duplicate' then
   redis.call('HSET', dd, pair, id)
   redis.call('EXPIRE', dd, A[10])
 end
-if status == 'counted' and num(A[21]) > 0 then
+if status == 'counted' and poster and num(A[21]) > 0 then
   redis.call('HSET', dd, 'f:' .. rater, id .. '|' .. window .. '|' .. level)
 end
 if status == 'counted' and num(level) <= num(A[27]) then

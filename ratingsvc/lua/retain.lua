@@ -7,7 +7,6 @@
 -- A boundary's anchor (the first day of days at or after it) keeps its days entry and its
 -- snapshot: period.lua reads a period's counts from those (counters.lua).
 -- Returns {days removed from the index, keys deleted, log entries trimmed, reasons dropped}
-local F = {'1', '2', '3', '4', '5', 'h', 'x'}
 local n = tonumber(ARGV[2])
 local b = tonumber(ARGV[3 + n])
 local anchors = {}
@@ -21,7 +20,7 @@ for i = 3, 2 + n do
   if not anchors[day] then
     removed = removed + redis.call('ZREM', KEYS[1], day)
     local fields = {}
-    for j, f in ipairs(F) do fields[j] = day .. ':' .. f end
+    for j, f in ipairs(SNAP_FIELDS) do fields[j] = day .. ':' .. f end
     redis.call('HDEL', KEYS[2], unpack(fields))
   end
 end

@@ -17,8 +17,10 @@ if ARGV[2] == 'release' then
   local appeal = redis.call('HGET', KEYS[11], ARGV[1])
   if appeal and cjson.decode(appeal).s == 'upheld' then return {'appealed', ''} end
 end
-add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, 'h', -1, KEYS[13])
-add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, ARGV[2] == 'release' and level or 'x', 1, KEYS[13])
+local entry, ch = redis.call('XRANGE', KEYS[7], ARGV[1], ARGV[1])[1], nil  -- the tap's channel
+for i = 1, entry and #entry[2] or 0, 2 do if entry[2][i] == 'ch' then ch = entry[2][i + 1] end end
+add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, 'h', -1, KEYS[13], ch)
+add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, ARGV[2] == 'release' and level or 'x', 1, KEYS[13], ch)
 local id = redis.call('XADD', KEYS[7], '*', 'k', 'review', 'of', ARGV[1], 'a', ARGV[2],
                       'by', ARGV[3], 'name', ARGV[4], 'why', ARGV[5], 't', ARGV[6])
 redis.call('HDEL', KEYS[1], ARGV[1])

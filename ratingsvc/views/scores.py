@@ -11,7 +11,7 @@ import orjson
 from flask import Response, current_app
 from redis import Redis
 
-from .. import catunits, feed, periods, registry, rkeys, scoring
+from .. import catunits, channels, feed, periods, registry, rkeys, scoring
 from ..auth import check_unit, require
 from ..cases import rates
 from ..extensions import ApiBlueprint, get_redis, now
@@ -43,7 +43,9 @@ def unit_out(s: scoring.UnitScore) -> dict:
             "pending": s.pending, "rejected": s.rejected, "raw": None if raw is None else round(raw, 4),
             "score": None if s.score is None else round(s.score, 4),
             "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
-            "good_rate": None if good is None else round(good, 4), "status": s.status, "rank": s.rank}
+            "good_rate": None if good is None else round(good, 4), "status": s.status, "rank": s.rank,
+            "stats": channels.stats(list(s.counts.values()), s.volume),
+            "channels": channels.breakdown(list(s.counts.values()), s.pending, s.volume, s.channels)}
 
 
 def before_rejected(row: dict) -> dict:
