@@ -88,17 +88,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         results,
         review,
         scores,
+        visits,
     )
 
     api = RatingApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "an API key: rsk_..."})
     for blueprint in (citizen.blp, level.blp, citizen_case.blp, manage.blp, posters.blp, scores.blp,
-                      changes.blp, closing.blp, review.blp, cases.blp):
+                      changes.blp, closing.blp, review.blp, cases.blp, visits.blp, visits.office):
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
     app.register_blueprint(case_page.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(visits.pages)
     assets.init_app(app)
     app.jinja_env.globals["asset_url"] = assets.asset_url
     console.init_app(app)

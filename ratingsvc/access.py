@@ -37,6 +37,9 @@ ACTIONS: dict[str, frozenset[str]] = {name: frozenset(roles) for name, roles in 
     "keys.manage": ("admin",),
     "accounts.manage": ("admin",),
     "audit.read": ("admin",),
+    "halls.read": ("admin", "staff"),  # halls (visit tokens), without their keys
+    "halls.edit": ("admin",),  # create, change, new key
+    "volumes.import": ("admin", "staff"),  # services done per window and day
 }.items()}
 
 

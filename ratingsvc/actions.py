@@ -13,13 +13,27 @@ from typing import Any
 
 import redis
 
-from . import accounts, apikeys, audit, closing, importplan, periods, registry, retention, review, rkeys
+from . import (
+    accounts,
+    apikeys,
+    audit,
+    closing,
+    importplan,
+    periods,
+    registry,
+    retention,
+    review,
+    rkeys,
+    visits,
+    volumes,
+)
 from .audit import Actor
 from .cases import appeals
 from .cases import store as case_store
 from .cases.policy import Policy
 from .cases.store import Case, CaseProblem
 from .registry import Category, Unit, Window
+from .signing import Signing
 from .timeutil import zone
 
 
@@ -319,3 +333,35 @@ def enable_totp(r: redis.Redis, actor: Actor, now: float, username: str, secret:
         return False
     _log(r, actor, "account.enable_totp", f"account:{username}", now)
     return True
+
+
+# Halls and volumes -----------------------------------------------------------------------
+def create_hall(r: redis.Redis, signing: Signing, actor: Actor, now: float, *, name: str, windows: list[int],
+                valid_minutes: int, active: bool = True) -> tuple[visits.Hall, str]:
+    hall, key = visits.create_hall(r, signing, name=name, windows=windows, valid_minutes=valid_minutes,
+                                   now=now)
+    if not active:
+        hall = visits.update_hall(r, hall.id, active=False)
+    _log(r, actor, "hall.create", f"hall:{hall.id}", now, after=hall)
+    return hall, key
+
+
+def update_hall(r: redis.Redis, actor: Actor, now: float, hid: int, **changes: Any) -> visits.Hall:
+    old = visits.get_hall(r, hid)
+    saved = visits.update_hall(r, hid, **changes)
+    _log(r, actor, "hall.update", f"hall:{hid}", now, old, saved)
+    return saved
+
+
+def new_hall_key(r: redis.Redis, signing: Signing, actor: Actor, now: float,
+                 hid: int) -> tuple[visits.Hall, str]:
+    key = visits.new_key(r, signing, hid)
+    _log(r, actor, "hall.key", f"hall:{hid}", now)
+    return visits.get_hall(r, hid), key
+
+
+def import_volumes(r: redis.Redis, actor: Actor, now: float, rows: list[volumes.Volume]) -> dict[str, int]:
+    done = volumes.save(r, rows, int(now * 1000))
+    days = sorted({v.day for v in rows})
+    _log(r, actor, "volumes.import", f"volumes:{days[0]}..{days[-1]}" if days else "volumes", now, after=done)
+    return done

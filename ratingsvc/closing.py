@@ -8,8 +8,11 @@ held, rejected or duplicate; a released tap is counted), the hashed rater, its l
 ``from`` to ``to`` shortly after it: the tap counts at its last level. A line with
 ``"kind": "case"`` is a step of the case of tap ``of`` (a 差评), one with ``"kind": "appeal"``
 an appeal of tap ``of`` or its decision (ratingsvc.cases.replay); an upheld appeal leaves the
-tap out ("excluded"). The first chain value starts from SHA-256 of "ratingsvc/<period id>";
-the last is the export's digest.
+tap out ("excluded"). A tap that came another way than the window's poster names its
+``channel`` (visit, kiosk, sms). A line with ``"kind": "volume"`` sets a window's services
+done (``services``) on a ``day`` (a later one for the same window and day replaces it).
+The first chain value starts from SHA-256 of "ratingsvc/<period id>"; the last is the
+export's digest.
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from datetime import datetime
 
 import redis
 
-from . import registry, rkeys, scoring
+from . import channels, registry, rkeys, scoring
 from .cases import rates, replay
 from .periods import Period
 from .rkeys import UnitKeys
 from .timeutil import day_key, iso_time
 
 CHUNK = 10_000
-TALLIED = ("kind", "unit", "id", "level", "status", "rater", "of", "from", "to")  # what verify keeps
+TALLIED = ("kind", "unit", "id", "level", "status", "rater", "of", "from", "to", "channel", "window", "day",
+           "services")  # what verify keeps
 
 
 def chain_start(period_id: str) -> str:
@@ -56,7 +60,7 @@ def unit_taps(r: redis.Redis, unit: str, first: str, last: str, tz: str) -> list
     taps, final = [], {}
     for eid, f in _log(r, unit):
         kind = f.get("k")
-        if kind in ("tap", "change", "case", "appeal") and first <= f["d"] <= last:  # all carry its tap's day
+        if kind in ("tap", "change", "case", "appeal", "vol") and first <= f["d"] <= last:  # all carry a day
             taps.append((eid, f))
         elif kind == "hold":
             final[f["of"]] = "held"
@@ -67,6 +71,9 @@ def unit_taps(r: redis.Redis, unit: str, first: str, last: str, tz: str) -> list
 
 def _line(eid: str, f: dict, unit: str, final: dict, tz: str) -> dict:
     time, window = iso_time(int(f["t"]), tz), int(f["w"])
+    if f["k"] == "vol":
+        return {"kind": "volume", "time": time, "unit": unit, "window": window, "day": f["d"],
+                "services": int(f["n"]), "id": eid}
     if f["k"] == "change":
         return {"kind": "change", "time": time, "unit": unit, "window": window, "of": f["of"],
                 "from": int(f["from"]), "to": int(f["to"]), "rater": f["r"], "id": eid}
@@ -77,8 +84,10 @@ def _line(eid: str, f: dict, unit: str, final: dict, tz: str) -> dict:
     if f["k"] == "appeal":
         return {"kind": "appeal", "time": time, "unit": unit, "window": window, "of": f["of"],
                 "action": f["a"], "by": f["by"], "level": int(f["l"]), "id": eid, **replay.line_fields(f, tz)}
+    channel = f.get("ch", "p")  # a poster's tap says none (as every tap before channels)
     return {"time": time, "unit": unit, "window": window, "level": int(f["l"]),
-            "status": final.get(eid, f["s"]), "rater": f["r"], "id": eid}
+            "status": final.get(eid, f["s"]), "rater": f["r"], "id": eid,
+            **({} if channel == "p" else {"channel": channels.BY_CODE[channel]})}
 
 
 def is_tap(line: dict) -> bool:
@@ -125,16 +134,24 @@ def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str,
     tap is not applied, and said in problems. Lines come unit by unit: one unit's taps are held
     at a time."""
     out: dict[str, dict] = defaultdict(
-        lambda: {"counts": [0] * 5, "pending": 0, "rejected": 0, "excluded": 0})
+        lambda: {"counts": [0] * 5, "pending": 0, "rejected": 0, "excluded": 0, "volume": 0,
+                 "channels": [0] * 6 * len(channels.OTHERS)})
     unit: str | None = None
     taps: dict[str, dict] = {}  # the current unit's taps by id, at their level now
+    volumes: dict[tuple[int, str], int] = {}  # the current unit's services per window and day
 
     def count() -> None:
         for tap in taps.values():
+            other = channels.OTHERS.index(tap["channel"]) * 6 if tap.get("channel") else None
+            mine = out[tap["unit"]]
             if tap["status"] == "counted":
-                out[tap["unit"]]["counts"][tap["level"] - 1] += 1
+                mine["counts"][tap["level"] - 1] += 1
+                if other is not None:
+                    mine["channels"][other + tap["level"] - 1] += 1
             elif tap["status"] == "held":
-                out[tap["unit"]]["pending"] += 1
+                mine["pending"] += 1
+                if other is not None:
+                    mine["channels"][other + 5] += 1
             elif tap["status"] == "rejected":
                 out[tap["unit"]]["rejected"] += 1
             elif tap["status"] == "excluded":
@@ -143,9 +160,14 @@ def tally(lines: Iterable[dict], problems: list[str] | None = None) -> dict[str,
     for number, line in enumerate(lines, 1):
         if line["unit"] != unit:
             count()
-            unit, taps = line["unit"], {}
+            unit, taps, volumes = line["unit"], {}, {}
         kind = line.get("kind")
         if kind == "case":
+            continue
+        if kind == "volume":  # a later line for a window's day replaces an earlier one
+            key = (line["window"], line["day"])
+            out[line["unit"]]["volume"] += line["services"] - volumes.get(key, 0)
+            volumes[key] = line["services"]
             continue
         if kind == "appeal":
             tap = taps.get(line["of"])
@@ -169,7 +191,8 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
     """The score table and category means from tallies; units: id -> (name, category);
     cases: case_rates() of the export, if it has them."""
     none = {"counts": [0] * 5, "pending": 0, "rejected": 0, "excluded": 0}
-    counts = [scoring.UnitCounts(uid, name, cat, t["counts"], pending=t["pending"], rejected=t["rejected"])
+    counts = [scoring.UnitCounts(uid, name, cat, t["counts"], pending=t["pending"], rejected=t["rejected"],
+                                 volume=t.get("volume", 0), channels=t.get("channels"))
               for uid, (name, cat) in sorted(units.items()) for t in [tallies.get(uid, none)]]
     scores = scoring.score_units(counts, prior_weight=prior_weight, min_n=min_n)
     return {
@@ -179,6 +202,8 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
                    "ci95": s.ci95 and list(s.ci95),
                    "good_rate": s.good_rate, "status": s.status, "rank": s.rank,
                    "excluded": tallies.get(s.unit, none).get("excluded", 0),
+                   "stats": channels.stats(list(s.counts.values()), s.volume),
+                   "channels": channels.breakdown(list(s.counts.values()), s.pending, s.volume, s.channels),
                    **({"cases": cases["units"].get(s.unit)} if cases else {})} for s in scores],
         **({"case_categories": cases["categories"]} if cases else {})}
 
@@ -278,6 +303,14 @@ def _entry(line: dict) -> dict:
         return entry
     entry = {k: line[k] for k in TALLIED if k in line}
     entry["unit"], entry["id"] = str(line["unit"]), str(line["id"])
+    if kind == "volume":
+        entry["window"], entry["day"] = int(line["window"]), str(line["day"])
+        entry["services"] = int(line["services"])
+        if entry["services"] < 0:
+            raise ValueError("services")
+        return entry
+    if line.get("channel") is not None and line["channel"] not in channels.OTHERS:
+        raise ValueError("channel")
     for name in ("from", "to") if kind == "change" else ("level",):
         entry[name] = _level(line[name])
     if kind != "change":
@@ -318,7 +351,8 @@ def verify(lines: Iterable[str], result: dict) -> list[str]:
     published = {u["unit"]: u for u in result["units"]}
     for u in again["units"]:
         p = published[u["unit"]]
-        for field in ("counts", "n", "pending", "rejected", "excluded", "cases", "score", "rank"):
+        for field in ("counts", "n", "pending", "rejected", "excluded", "cases", "score", "rank", "stats",
+                      "channels"):
             if field in p and u[field] != p[field]:  # a result from before: "held", unchecked
                 problems.append(f"unit {u['unit']}: {field} is {u[field]} from the export, "
                                 f"{p[field]} in the result")

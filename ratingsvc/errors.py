@@ -157,6 +157,8 @@ def init_app(app: Flask) -> None:
         chinese, english = errortext.lookup(exc.kind, exc.ident, exc.problem)
         if exc.problem == "existing":
             return error_response(409, f"{exc.kind}_exists", chinese, message_en=english)
+        if exc.problem in ("in_other_hall", "not_in_hall"):
+            return error_response(409, f"window_{exc.problem}", chinese, message_en=english)
         return error_response(404, f"unknown_{exc.kind}", chinese, message_en=english)
 
     @app.errorhandler(redis.exceptions.ConnectionError)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 KIND = {"category": "类别", "unit": "单位", "window": "窗口", "period": "评议期",
-        "closed period": "已关闭的评议期", "key": "API 密钥"}
+        "closed period": "已关闭的评议期", "key": "API 密钥", "hall": "办事大厅"}
 
 HTTP = {
     400: "请求格式有误。",
@@ -101,4 +101,8 @@ def lookup(kind: str, ident: object, problem: str) -> tuple[str, str]:
     zh = KIND.get(kind, kind)
     if problem == "existing":
         return f"{zh} {ident} 已存在。", f"{kind} {ident} exists already."
+    if problem == "in_other_hall":
+        return f"窗口 {ident} 已属于另一个办事大厅。", f"Window {ident} is in another hall."
+    if problem == "not_in_hall":
+        return f"窗口 {ident} 不属于这个办事大厅。", f"Window {ident} is not in this hall."
     return f"没有这个{zh}：{ident}。", f"No {kind} {ident}."

@@ -67,7 +67,7 @@ class Change:
     unit: str
     entry: str  # the unit's log entry it came from
     day: str  # YYYYMMDD the counts changed on
-    kind: str  # counted | held | hold | release | reject | change | appeal
+    kind: str  # counted | held | hold | release | reject | change | appeal | volume
 
 
 def _kind(fields: dict[str, str]) -> str | None:
@@ -82,6 +82,8 @@ def _kind(fields: dict[str, str]) -> str | None:
         return "change"
     if fields.get("k") == "appeal" and fields.get("a") == "uphold" and fields.get("cd"):
         return "appeal"  # a counted tap taken out ("cd": the day it was counted on)
+    if fields.get("k") == "vol":
+        return "volume"  # a window's services done that day (ratingsvc.volumes)
     return None
 
 

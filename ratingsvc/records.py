@@ -25,6 +25,7 @@ class Category:
     id: str
     name: str
     active: bool = True
+    poster_taps: str = "count"  # count | hold: poster taps on a hall's windows (ratingsvc.visits)
 
 
 @dataclass

@@ -65,7 +65,7 @@ def _indexed(r: redis.Redis, index: str, ident: str, record: str) -> dict[str, s
 def save_category(r: redis.Redis, cat: Category, *, create: bool) -> Category:
     _check_new(r, rkeys.CATEGORIES, "category", cat.id, create)
     _publish(r, rkeys.CATEGORIES, cat.id, rkeys.category(cat.id),
-             {"name": cat.name, "active": _flag(cat.active)})
+             {"name": cat.name, "active": _flag(cat.active), "poster_taps": cat.poster_taps})
     return cat
 
 
@@ -73,7 +73,12 @@ def get_category(r: redis.Redis, cid: str) -> Category:
     data = _indexed(r, rkeys.CATEGORIES, cid, rkeys.category(cid))
     if not data:
         raise RegistryError("category", cid)
-    return Category(id=cid, name=data["name"], active=data.get("active") != "0")
+    return _category(cid, data)
+
+
+def _category(cid: str, data: dict[str, str]) -> Category:
+    return Category(id=cid, name=data["name"], active=data.get("active") != "0",
+                    poster_taps=data.get("poster_taps", "count"))
 
 
 def list_categories(r: redis.Redis) -> list[Category]:
@@ -82,8 +87,7 @@ def list_categories(r: redis.Redis) -> list[Category]:
         for cid in ids:
             p.hgetall(rkeys.category(cid))
         rows = p.execute()
-    return [Category(id=c, name=d["name"], active=d.get("active") != "0")
-            for c, d in zip(ids, rows, strict=True) if d]
+    return [_category(c, d) for c, d in zip(ids, rows, strict=True) if d]
 
 
 # Units -----------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def _publish(r: redis.Redis, index: str, records: dict[str, tuple[str, dict[str,
 
 def stored_categories(r: redis.Redis, ids: list[str]) -> dict[str, Category]:
     """The indexed categories among ids (RegistryError for one that is not)."""
-    return {i: Category(i, d["name"], d.get("active") != "0")
+    return {i: registry._category(i, d)
             for i, d in _stored(r, "category", rkeys.CATEGORIES, ids, rkeys.category).items()}
 
 

@@ -68,6 +68,9 @@ SESSION_PREFIX = "rs:sess:"  # + sha256(session id): the console session (rating
 ACCOUNT_SESSIONS = "rs:acct-sess:"  # + username: set of its sessions' hashes
 AUDIT = "rs:audit"  # stream: the audit log (ratingsvc.audit), append-only
 UPLOAD_PREFIX = "rs:upload:"  # + token: a file between its import preview and its confirmation
+HALLS = "rs:halls"  # set of hall numbers (ratingsvc.visits); each rs:hall:<n> hash
+HALL_SEQ = "rs:seq:hall"
+HALL_WINDOWS = "rs:hallwin"  # hash window id -> its hall
 WECHAT_TOKEN = "rs:wx:token"  # string: WeChat's access token, sealed, until shortly before it expires
 
 

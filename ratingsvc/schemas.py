@@ -31,15 +31,22 @@ class StrictInt(fields.Integer):
         return super()._validated(value)
 
 
+POSTER_TAPS = validate.OneOf(("count", "hold"))
+POSTER_TAPS_DOC = {"description": "how a poster tap counts on a window of a hall (visit tokens "
+                                  "exist): count, or hold for review (README \"Visit tokens\")"}
+
+
 class CategorySchema(Schema):
     id = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=NAME)
     active = fields.Boolean(load_default=True)
+    poster_taps = fields.String(load_default="count", validate=POSTER_TAPS, metadata=POSTER_TAPS_DOC)
 
 
 class CategoryUpdateSchema(Schema):
     name = fields.String(validate=NAME)
     active = fields.Boolean()
+    poster_taps = fields.String(validate=POSTER_TAPS, metadata=POSTER_TAPS_DOC)
 
 
 class UnitSchema(Schema):
@@ -179,6 +186,7 @@ class ScanSchema(Schema):
         "description": "the evaluation period containing today (TIMEZONE), or null if none"})
     now = fields.String(metadata={"description": "the server's time of this answer (ISO 8601 with "
                                   "offset): the page measures change_until against it"})
+    channel = fields.String(metadata={"description": "poster, visit, kiosk or sms (README \"Channels\")"})
 
 
 class RatingSchema(Schema):
@@ -448,7 +456,8 @@ class ChangeSchema(Schema):
     kind = fields.String(metadata={"description": "counted | held | hold | release | reject | "
                                                   "change (a counted tap's level changed by its "
                                                   "rater) | appeal (a tap taken out after an "
-                                                  "upheld appeal)"})
+                                                  "upheld appeal) | volume (a window's services "
+                                                  "done that day, imported)"})
     day = fields.String(metadata={"description": "the day whose counts changed: an ISO date, "
                                                  "e.g. 2026-11-23, counted in TIMEZONE"})
     score = fields.Nested(UnitScoreSchema, allow_none=True, metadata={
@@ -535,3 +544,77 @@ class ReportSchema(Schema):
 #: the body of an answer that is not JSON, for the document
 TEXT = {"type": "string"}
 BINARY = {"type": "string", "format": "binary"}
+
+
+# Halls, visit tokens, kiosks and volumes (README "Visit tokens", "Statistics") -------------
+class HallSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=NAME)
+    windows = fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=list,
+                          validate=validate.Length(max=2000),
+                          metadata={"description": "the hall's windows (a window is in one hall at most)"})
+    valid_minutes = fields.Integer(load_default=1440, validate=validate.Range(1, 2880), metadata={
+        "description": "how long a visit token or SMS link counts after it was made (at most 48 hours)"})
+    active = fields.Boolean(load_default=True)
+    created = fields.Float(dump_only=True)
+
+
+class HallUpdateSchema(Schema):
+    name = fields.String(validate=NAME)
+    windows = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=2000))
+    valid_minutes = fields.Integer(validate=validate.Range(1, 2880))
+    active = fields.Boolean()
+
+
+class HallKeySchema(Schema):
+    hall = fields.Nested(HallSchema)
+    key = fields.String(metadata={"description": "the hall's key, shown once: rsh_<hall>_<base32>"})
+
+
+class TokenRequestSchema(Schema):
+    window = fields.Integer(required=True, validate=validate.Range(min=1))
+    channel = fields.String(load_default="visit", validate=validate.OneOf(("visit", "sms")),
+                            metadata={"description": "visit (a queue ticket or screen) or sms (a link)"})
+
+
+class TokenAnswerSchema(Schema):
+    token = fields.String()
+    url = fields.String(metadata={"description": "what the QR code or the SMS carries"})
+    channel = fields.String()
+    window = fields.Integer()
+    expires_at = fields.String(metadata={"description": "after this the token counts no rating"})
+    qr_svg = fields.String(metadata={"description": "the URL's QR code, an SVG data: URI"})
+
+
+class KioskOpenSchema(Schema):
+    window = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class KioskStateSchema(Schema):
+    window = fields.Nested(NamedSchema)
+    unit = fields.Nested(NamedSchema)
+    open = fields.Boolean()
+    token = fields.String(allow_none=True, metadata={"description": "the opening's visit token"})
+    seconds = fields.Integer(metadata={"description": "seconds an opening lasts"})
+
+
+class KioskLinkSchema(Schema):
+    url = fields.String(metadata={"description": "the window's kiosk page: open it on the device"})
+
+
+class VolumeRowSchema(Schema):
+    window = fields.Integer(required=True, validate=validate.Range(min=1))
+    day = fields.Date(required=True)
+    services = StrictInt(required=True, validate=validate.Range(0, 1_000_000))
+
+
+class VolumesSchema(Schema):
+    rows = fields.List(fields.Nested(VolumeRowSchema), required=True,
+                       validate=validate.Length(min=1, max=50_000))
+
+
+class VolumesAnswerSchema(Schema):
+    rows = fields.Integer()
+    units = fields.Integer()
+    days = fields.Integer()
+    moved = fields.Integer(metadata={"description": "the change of the services counted"})

@@ -5,6 +5,8 @@
 - Scan ticket: itsdangerous, salt "scan-ticket", timestamped with the app's clock.
 - Device cookie: itsdangerous, salt "device-cookie".
 - Case link (a rater's 查看处理结果 link): itsdangerous, salt "case-link".
+- Kiosk code (a window's kiosk page, /K/<code>): itsdangerous, salt "kiosk-code".
+- Visit tokens are signed with their hall's own key (ratingsvc.visits).
 - WeChat subscription `reserved` (the consent's way back, bound to one case): as the WeChat
   state, the time and an HMAC, a-z and 0-9 only.
 - Sealing (not signing: a consenting rater's openid, and the WeChat access token, while kept
@@ -54,6 +56,10 @@ class Ticket:
     issued_at: int
     issued_ms: int
     kind: str = "device"  # device (cookie) or openid (WeChat)
+    channel: str = "p"  # channels.CODES: the way the rater came (p: the window's poster)
+    ticket_day: str | None = None  # a visit token's day of issue (YYYYMMDD)
+    until_ms: int | None = None  # a visit token's end of validity: no tap counts after it
+    hold: bool = False  # a poster tap the category holds for review (visits: poster_taps "hold")
 
 
 def parse_qr_keys(spec: str) -> dict[int, bytes]:
@@ -107,6 +113,7 @@ class Signing:
         self._devices = URLSafeSerializer(secret_key, salt="device-cookie")
         self._openids = URLSafeSerializer(secret_key, salt="wechat-openid-cookie")
         self._case_links = URLSafeSerializer(secret_key, salt="case-link")
+        self._kiosk_codes = URLSafeSerializer(secret_key, salt="kiosk-code")
         self._state_key = _derive(secret_key.encode(), "wechat-state")
         self._reserved_key = _derive(secret_key.encode(), "wechat-subscribe-reserved")
         self._secret = secret_key.encode()
@@ -146,9 +153,14 @@ class Signing:
         return secrets.token_urlsafe(9)
 
     def ticket(self, window: int, unit: str, epoch: int, device: str, kind: str = "device",
-               nonce: str | None = None) -> str:
-        payload = {"w": window, "u": unit, "e": epoch, "d": device, "n": nonce or self.new_nonce(),
-                   "i": int(self._clock() * 1000), "k": kind}
+               nonce: str | None = None, *, channel: str = "p", ticket_day: str | None = None,
+               until_ms: int | None = None, hold: bool = False) -> str:
+        payload: dict[str, Any] = {"w": window, "u": unit, "e": epoch, "d": device,
+                                   "n": nonce or self.new_nonce(), "i": int(self._clock() * 1000), "k": kind}
+        if channel != "p":
+            payload.update(c=channel, td=ticket_day, x=until_ms)
+        if hold:
+            payload["h"] = 1
         return self._tickets.dumps(payload)
 
     def read_ticket(self, value: str) -> Ticket:
@@ -158,7 +170,9 @@ class Signing:
             return Ticket(window=int(payload["w"]), unit=str(payload["u"]), epoch=int(payload["e"]),
                           device=str(payload["d"]), nonce=str(payload["n"]),
                           issued_at=int(signed_at.timestamp()), issued_ms=int(payload["i"]),
-                          kind=str(payload.get("k", "device")))
+                          kind=str(payload.get("k", "device")), channel=str(payload.get("c", "p")),
+                          ticket_day=payload.get("td"), until_ms=payload.get("x"),
+                          hold=bool(payload.get("h")))
         except (BadSignature, KeyError, TypeError, ValueError) as exc:
             raise BadTicket(str(exc)) from exc
 
@@ -185,6 +199,20 @@ class Signing:
 
     def read_case_link(self, token: str | None) -> str | None:
         return _read_string(self._case_links, token)
+
+    def kiosk_code(self, window: int) -> str:
+        """The code in a window's kiosk page address (/K/<code>): whoever holds it sees the
+        window's kiosk openings, so it is given to the window's managers only."""
+        return self._kiosk_codes.dumps(window)
+
+    def read_kiosk_code(self, code: str | None) -> int | None:
+        if not code:
+            return None
+        try:
+            found: Any = self._kiosk_codes.loads(code)
+        except BadSignature:
+            return None
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
 
     def wechat_state(self, token: str) -> str:
         """WeChat's state parameter (a-z, 0-9 only): the time and an HMAC binding it to token."""

@@ -8,6 +8,8 @@
   var W = window.ratingsvcWords, t = W.t, EN = W.EN;
   var TAPS = "ratingsvc.queue", REASONS = "ratingsvc.reasons", LARGE = "ratingsvc.large";
   var token = location.pathname.split("/").pop();
+  // a visit token (/V/<token>, one service: README "Visit tokens") or a window's poster (/R/)
+  var SCAN = /^\/[Vv]\//.test(location.pathname) ? "/api/v1/visit/" : "/api/v1/scan/";
   var scan = null;
   var offset = 0;  // the server's clock minus this phone's (ms), from the scan's "now"
   var rated = null;  // this visit's rating: {id, level, until (server ms; 0: not changeable), reasons}
@@ -99,7 +101,7 @@
       }
       if (status === 403 && code === "ticket_expired" && !entry.renewed) {
         // Never recorded (a recorded tap would have been replayed): scan again, send again.
-        return request("GET", "/api/v1/scan/" + entry.token, null, null, function (s, fresh) {
+        return request("GET", (entry.scan || "/api/v1/scan/") + entry.token, null, null, function (s, fresh) {
           if (s !== 200) return retry(entry, visible, attempt, s === 0 ? "offline" : "busy", 0);
           entry.ticket = fresh.ticket; entry.key = newKey(); entry.renewed = true;
           entry.pow = fresh.pow ? window.ratingsvcPow.solve(fresh.pow.challenge, fresh.pow.bits) : null;
@@ -120,7 +122,7 @@
 
   function tap(level) {
     if (changing) return changeTo(level);
-    var entry = {token: token, ticket: scan.ticket, level: level, key: newKey(), t: Date.now()};
+    var entry = {token: token, scan: SCAN, ticket: scan.ticket, level: level, key: newKey(), t: Date.now()};
     if (scan.pow) entry.pow = window.ratingsvcPow.solve(scan.pow.challenge, scan.pow.bits);
     keep(TAPS, entry);
     say("sending", true, false);
@@ -226,7 +228,7 @@
   }
 
   function start(attempt) {
-    request("GET", "/api/v1/scan/" + token, null, null, function (status, json) {
+    request("GET", SCAN + token, null, null, function (status, json) {
       if (status === 200) {
         scan = json;
         if (serverTime(json.now)) offset = serverTime(json.now) - Date.now();

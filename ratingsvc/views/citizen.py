@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
+from typing import Any
 
 import flask
 import redis
 from flask import after_this_request, current_app, request
 
-from .. import metrics, periods, proofofwork, recording, registry
+from .. import channels, metrics, periods, proofofwork, recording, registry, visits
 from ..errors import (
     ApiError,
     Conflict,
@@ -160,6 +161,13 @@ def no_token():
 def scan(token: str):
     """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
     window, unit = resolve(token)
+    hold = visits.poster_held(get_redis(), window.id, unit.category)
+    return scan_answer(window, unit, current_or_new_rater(), get_signing().new_nonce(), hold=hold)
+
+
+def current_or_new_rater() -> tuple[str, str]:
+    """The rater's (kind, identifier): WeChat's or the device cookie's, a new device (its
+    cookie set on the answer) on a first visit; 403 without WeChat while WeChat identity is on."""
     signing, config = get_signing(), current_app.config
     rater = current_rater()
     if rater is None and get_wechat() is not None:
@@ -172,8 +180,14 @@ def scan(token: str):
         def _set_cookie(response: flask.Response) -> flask.Response:
             set_identity_cookie(response, config["DEVICE_COOKIE"], cookie)
             return response
+    return rater
 
-    nonce = signing.new_nonce()
+
+def scan_answer(window: registry.Window, unit: registry.Unit, rater: tuple[str, str], nonce: str,
+                **ticket: Any) -> dict:
+    """A scan's answer: names, levels, the signed ticket (ticket: Signing.ticket's channel
+    fields) and, when proof of work is on, its challenge."""
+    signing, config = get_signing(), current_app.config
     t = now()
     stamp = iso_time(t * 1000, config["TIMEZONE"])
     period = periods.current_period(get_redis(), date.fromisoformat(stamp[:10]))
@@ -181,13 +195,17 @@ def scan(token: str):
         "unit": {"id": unit.id, "name": unit.name},
         "window": {"id": window.id, "name": window.name},
         "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
-        "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce),
+        "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce, **ticket),
         "expires_in": config["TICKET_MAX_AGE"],
         "office": config["EVALUATION_OFFICE"],
         "period": period and {"id": period.id, "name": period.name, "start": period.start,
                               "end": period.end},
         "now": stamp,
+        "channel": channels.BY_CODE[ticket.get("channel", "p")],
     }
+    if ticket.get("until_ms"):
+        left = (ticket["until_ms"] - int(t * 1000)) // 1000
+        answer["expires_in"] = max(0, min(config["TICKET_MAX_AGE"], left))
     if config["POW_BITS"] > 0:
         answer["pow"] = {"bits": config["POW_BITS"], "challenge": nonce}
     return answer
@@ -223,21 +241,25 @@ def rate(body: dict):
     now_ms = int(now() * 1000)
     age_ms = now_ms - ticket.issued_ms
     rules = get_rules()
+    reasons = rules.request_signals(ticket_age_ms=age_ms, user_agent=request.user_agent.string)
     tap = recording.Tap(
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
         rater=signing.person_hash(ticket.kind, ticket.device), now_ms=now_ms, nonce=ticket.nonce,
-        ip=client_hash(),
-        reasons=tuple(rules.request_signals(ticket_age_ms=age_ms,
-                                            user_agent=request.user_agent.string)))
+        ip=client_hash(), reasons=(*reasons, *(["poster"] if ticket.hold else [])),
+        channel=ticket.channel, ticket_day=ticket.ticket_day)
+    late = ticket.until_ms is not None and now_ms > ticket.until_ms  # a visit token's validity
+    expired = age_ms > config["TICKET_MAX_AGE"] * 1000 or late
     try:
         outcome = recording.record(
             r, tap, rules, tz=config["TIMEZONE"],
-            expired=age_ms > config["TICKET_MAX_AGE"] * 1000, idempotency_key=idempotency_key,
+            expired=expired, idempotency_key=idempotency_key,
             idempotency_ttl=config["IDEMPOTENCY_TTL"],
             ack=ack, case=get_policy().open_args(now_ms))
     except recording.NotDurable as exc:
         raise not_durable(f"tap not confirmed: {exc}") from None
     metrics.TAPS.labels(outcome.status).inc()
+    if ticket.channel == "k" and outcome.status in STATUS_CODES:  # the kiosk's opening is used
+        visits.close_kiosk(r, ticket.window, ticket.nonce)
     if outcome.status == "held":
         for rule in outcome.reasons:
             metrics.HELD.labels(rule).inc()

@@ -33,12 +33,13 @@ def current_rater() -> tuple[str, str] | None:
     return ("device", device) if device else None
 
 
-def wechat_gate(wechat: WeChat, token: str) -> flask.Response | WerkzeugResponse:
-    """Off to WeChat's silent authorization, or back from it with a code to exchange."""
+def wechat_gate(wechat: WeChat, token: str, page: str = "r") -> flask.Response | WerkzeugResponse:
+    """Off to WeChat's silent authorization, or back from it with a code to exchange (to the
+    page /<page>/<token>: r a poster's, V a visit token's)."""
     signing = get_signing()
     code, state = request.args.get("code"), request.args.get("state", "")
     if not code:
-        back = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/r/{token}"
+        back = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/{page}/{token}"
         return flask.redirect(wechat.authorize_url(back, signing.wechat_state(token)))
     if not signing.check_wechat_state(token, state):
         return pages_html.error_page(403, "授权已过期，请重新扫码。")

@@ -1,0 +1,82 @@
+"""Services done (办件量) per window and day: what 参评率 and 未评率 are measured against
+(ratingsvc.channels). Imported from a table (CSV or .xlsx) or sent by a hall's queue system;
+an import of a window's day replaces what it had. No Flask here.
+
+A table has a header row and the columns window (窗口编号), day (日期, YYYY-MM-DD) and
+services (办件量); each row a window's services on that day."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import redis
+
+from . import feed, rkeys
+from .records import RegistryError
+from .rkeys import UnitKeys
+from .store import load_script
+from .tablefile import Table, TableError
+
+ROWS_MAX = 50_000
+COLUMNS = {"window": ("window", "窗口编号", "窗口"), "day": ("day", "日期"),
+           "services": ("services", "办件量", "服务量")}
+
+
+@dataclass(frozen=True)
+class Volume:
+    window: int
+    day: date
+    services: int
+
+
+def from_table(table: Table) -> list[Volume]:
+    """The rows of a volume table; TableError (in Chinese, naming the line) if one is wrong."""
+    header = [h.strip().lower() for h in table.header]
+    where = {}
+    for name, names in COLUMNS.items():
+        found = [i for i, h in enumerate(header) if h in names]
+        if not found:
+            raise TableError(f"缺少“{names[1]}”列（{name}）。")
+        where[name] = found[0]
+    if len(table.rows) > ROWS_MAX:
+        raise TableError(f"一次最多导入 {ROWS_MAX} 行。")
+    out = []
+    for line, cells in table.rows:
+        cell = {name: (cells[i].strip() if i < len(cells) else "") for name, i in where.items()}
+        try:
+            window, services = int(cell["window"]), int(float(cell["services"]))
+            day = date.fromisoformat(cell["day"][:10])
+        except ValueError:
+            raise TableError(f"第 {line} 行：窗口编号、日期（YYYY-MM-DD）或办件量有误。") from None
+        if window <= 0 or services < 0 or services != float(cell["services"]):
+            raise TableError(f"第 {line} 行：窗口编号应为正整数，办件量应为非负整数。")
+        out.append(Volume(window, day, services))
+    return out
+
+
+def save(r: redis.Redis, rows: list[Volume], now_ms: int) -> dict[str, int]:
+    """Each window's services on each day, as given (the last row wins for a window's day):
+    one script call per unit and day (volume.lua), after every window is found (nothing is
+    written if one is unknown: RegistryError). {"rows", "units", "days", "moved"}."""
+    if not rows:
+        return {"rows": 0, "units": 0, "days": 0, "moved": 0}
+    windows = sorted({v.window for v in rows})
+    units = dict(zip(windows, r.hmget(rkeys.WINDOWS, windows), strict=True))
+    for wid, unit in units.items():
+        if unit is None:
+            raise RegistryError("window", wid)
+    calls: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for v in rows:
+        calls[(units[v.window], v.day.strftime("%Y%m%d"))][v.window] = v.services
+    script = load_script(r, "volume.lua")
+    moved = 0
+    for (unit, day), services in sorted(calls.items()):
+        keys = UnitKeys(unit)
+        moved += int(script(keys=[keys.tot, keys.day(day), keys.days, keys.snap, keys.version, keys.log],
+                            args=[day, now_ms, *(x for pair in sorted(services.items()) for x in pair)]))
+    for unit in {u for u, _ in calls}:
+        feed.mark(r, unit)
+    return {"rows": len(rows), "units": len({u for u, _ in calls}), "days": len({d for _, d in calls}),
+            "moved": moved}
