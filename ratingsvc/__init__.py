@@ -88,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         results,
         review,
         scores,
+        statistics,
         visits,
     )
 
@@ -95,7 +96,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "an API key: rsk_..."})
     for blueprint in (citizen.blp, level.blp, citizen_case.blp, manage.blp, posters.blp, scores.blp,
-                      changes.blp, closing.blp, review.blp, cases.blp, visits.blp, visits.office):
+                      changes.blp, closing.blp, review.blp, cases.blp, visits.blp, visits.office,
+                      statistics.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(citizen.pages)
     app.register_blueprint(case_page.bp)

@@ -360,6 +360,88 @@ def posters(unit_id: str, fmt: str, period: str | None, output: str) -> None:
     click.echo(f"{output}: {len(pages)} posters ({fmt}) for {unit.name}")
 
 
+@main.group("halls")
+def halls_group() -> None:
+    """Halls: their windows, keys and validity (visit tokens, README "Visit tokens")."""
+
+
+@halls_group.command("create")
+@click.argument("name")
+@click.option("--window", "windows", type=int, multiple=True, help="a window of the hall (repeat)")
+@click.option("--valid-minutes", type=click.IntRange(1, 2880), default=1440, show_default=True,
+              help="how long a visit token or SMS link counts after it was made")
+def create_hall(name: str, windows: tuple[int, ...], valid_minutes: int) -> None:
+    """Create a hall and print its key: the only time it is shown (a queue machine signs its
+    visit tokens with it, examples/visit_token.py)."""
+    from .extensions import get_signing
+    from .registry import RegistryError
+
+    with app_context() as app:
+        try:
+            hall, key = actions.create_hall(get_redis(), get_signing(), cli_actor(), app.config["CLOCK"](),
+                                            name=name, windows=list(windows), valid_minutes=valid_minutes)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(key)
+    click.echo(f"hall {hall.id} {hall.name!r}, windows {hall.windows}, tokens count {valid_minutes} min: "
+               "store the key now; it cannot be shown again", err=True)
+
+
+@halls_group.command("list")
+def list_halls() -> None:
+    """Halls by number, with their windows and validity (never their keys)."""
+    from . import visits
+
+    with app_context():
+        for hall in visits.list_halls(get_redis()):
+            click.echo(f"{hall.id}  {hall.name}  windows={','.join(map(str, hall.windows)) or '-'}  "
+                       f"valid={hall.valid_minutes}min" + ("" if hall.active else "  (inactive)"))
+
+
+@halls_group.command("key")
+@click.argument("hall_id", type=int)
+def new_hall_key(hall_id: int) -> None:
+    """A new key for the hall, printed once; the old one stops at once."""
+    from .extensions import get_signing
+    from .registry import RegistryError
+
+    with app_context() as app:
+        try:
+            _, key = actions.new_hall_key(get_redis(), get_signing(), cli_actor(), app.config["CLOCK"](),
+                                          hall_id)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(key)
+
+
+@main.group("volumes")
+def volumes_group() -> None:
+    """Services done per window and day: what 参评率 and 未评率 are measured against."""
+
+
+@volumes_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_volumes(file: str) -> None:
+    """Import a CSV or .xlsx table with the columns window (窗口编号), day (日期, YYYY-MM-DD)
+    and services (办件量); a window's day again replaces what it had. Audited."""
+    from . import volumes
+    from .registry import RegistryError
+    from .tablefile import TableError, read_table
+
+    try:
+        table = read_table(Path(file).read_bytes())
+        rows = volumes.from_table(table)
+    except TableError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    with app_context() as app:
+        try:
+            done = actions.import_volumes(get_redis(), cli_actor(), app.config["CLOCK"](), rows)
+        except RegistryError as exc:
+            raise click.ClickException(f"{exc}; nothing was imported") from None
+    click.echo(f"{file} ({table.source}): {done['rows']} rows, {done['units']} units, {done['days']} days; "
+               f"services counted changed by {done['moved']:+d}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)

@@ -618,3 +618,34 @@ class VolumesAnswerSchema(Schema):
     units = fields.Integer()
     days = fields.Integer()
     moved = fields.Integer(metadata={"description": "the change of the services counted"})
+
+
+class StatisticsQuerySchema(Schema):
+    period = fields.String(required=True, validate=SLUG)
+    by = fields.String(load_default="unit", validate=validate.OneOf(["category", "unit", "window"]),
+                       metadata={"description": "a row per category, unit or window (window: of one "
+                                                "category or unit)"})
+    category = fields.String(validate=SLUG)
+    unit = fields.String(validate=SLUG)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
+
+
+class StatisticsFiguresSchema(StatsSchema):
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    pending = fields.Integer()
+
+
+class StatisticsRowSchema(Schema):
+    category = fields.String()
+    unit = fields.String(allow_none=True)
+    name = fields.String()
+    window = fields.Integer(allow_none=True)
+    window_name = fields.String(allow_none=True)
+    channels = fields.Dict(keys=fields.String(), values=fields.Nested(StatisticsFiguresSchema), metadata={
+        "description": "\"all\" (every channel together), then each channel with taps"})
+
+
+class StatisticsSchema(Schema):
+    period = fields.Nested(PeriodSchema)
+    by = fields.String()
+    rows = fields.List(fields.Nested(StatisticsRowSchema))

@@ -173,3 +173,17 @@ def browser():
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         yield b
         b.close()
+
+
+@pytest.fixture
+def hall(h):
+    """Hall with windows A and B of unit u1 (category c1); window C of u2 is in no hall."""
+    h.period("p1", "2026-06-01", "2026-06-30")
+    h.a, h.b, h.c = h.window("u1", "A"), h.window("u1", "B"), h.window("u2", "C")
+    resp = h.client.post("/api/v1/halls", headers=h.admin,
+                         json={"name": "市民之家", "windows": [h.a.id, h.b.id], "valid_minutes": 60})
+    assert resp.status_code == 201, resp.json
+    h.hall, h.hall_key = resp.json["hall"], resp.json["key"]
+    h.hall_auth = {"Authorization": f"Bearer {h.hall_key}"}
+    assert "rsh_" not in h.client.get("/api/v1/halls", headers=h.admin).get_data(as_text=True)
+    return h

@@ -55,20 +55,6 @@ def test_malformed_tokens_are_refused(bad):
         visits.parse_token(bad)
 
 
-@pytest.fixture
-def hall(h):
-    """Hall with windows A and B of unit u1 (category c1); window C of u2 is in no hall."""
-    h.period("p1", "2026-06-01", "2026-06-30")
-    h.a, h.b, h.c = h.window("u1", "A"), h.window("u1", "B"), h.window("u2", "C")
-    resp = h.client.post("/api/v1/halls", headers=h.admin,
-                         json={"name": "市民之家", "windows": [h.a.id, h.b.id], "valid_minutes": 60})
-    assert resp.status_code == 201, resp.json
-    h.hall, h.hall_key = resp.json["hall"], resp.json["key"]
-    h.hall_auth = {"Authorization": f"Bearer {h.hall_key}"}
-    assert "key" not in json.dumps(h.client.get("/api/v1/halls", headers=h.admin).json)
-    return h
-
-
 def offline(h, window, serial, *, issued=None, channel="T", key=None):
     """A token as a queue machine makes it, offline, with the reference implementation."""
     hid, secret = reference().hall_key(key or h.hall_key)

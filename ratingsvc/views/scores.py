@@ -27,7 +27,8 @@ per_key_limit(blp)
 
 CSV_COLUMNS = ["unit", "name", "category", "n", "pending", "rejected", "level_1", "level_2", "level_3",
                "level_4", "level_5", "raw", "score", "ci95_low", "ci95_high", "good_rate", "status", "rank",
-               "excluded", *(f"cases_{f}" for f in rates.FIELDS)]
+               "excluded", *(f"cases_{f}" for f in rates.FIELDS),
+               "volume", "bad_rate", "participation", "unrated", *(f"channel_{c}" for c in channels.CHANNELS)]
 
 
 NO_INTERVAL = (None, None)  # CSV cells of a unit without ratings: empty
@@ -289,7 +290,17 @@ def table_rows(result: dict) -> list[list]:
         [u["unit"], u["name"], u["category"], u["n"], u["pending"], u["rejected"],
          *(u["counts"][str(lvl)] for lvl in range(1, 6)), u["raw"], u["score"],
          *(u["ci95"] or NO_INTERVAL), u["good_rate"], u["status"], u["rank"], u.get("excluded"),
-         *((u.get("cases") or {}).get(f) for f in rates.FIELDS)] for u in result["units"]]
+         *((u.get("cases") or {}).get(f) for f in rates.FIELDS), *stat_cells(u)] for u in result["units"]]
+
+
+def stat_cells(u: dict) -> list:
+    """A row's volume, 差评率, 参评率, 未评率 and counted taps per channel (empty: a period
+    closed before statistics)."""
+    stats, by = u.get("stats"), u.get("channels")
+    if stats is None:
+        return [None] * (4 + len(channels.CHANNELS))
+    return [stats["volume"], stats["bad_rate"], stats["participation"], stats["unrated"],
+            *((by or {}).get(c, {}).get("rated", 0) for c in channels.CHANNELS)]
 
 
 def pid_of(result: dict) -> str:

@@ -12,6 +12,7 @@ import re
 
 from flask import Response
 
+from .. import channels
 from ..cases import rates
 from ..schemas import LEVELS
 from ..scoring import STATUS_NAMES
@@ -26,6 +27,8 @@ HEADINGS = {
     **{f"level_{lvl}": f"{lvl} 级（{name}）" for lvl, name in LEVELS.items()},
     **{f"cases_{f}": f"差评工单：{rates.NAMES[f]}" for f in rates.FIELDS},
     **{f: rates.NAMES[f] for f in rates.FIELDS},
+    "volume": "办件量", "bad_rate": "差评率", "participation": "参评率", "unrated": "未评率",
+    **{f"channel_{c}": f"评价数：{name}" for c, name in channels.NAMES.items()},
 }
 WORDS = {"status": STATUS_NAMES, "list": {"best": "最好", "worst": "最差", "insufficient": "评价数不足"}}
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in a sheet's text
