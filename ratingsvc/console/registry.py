@@ -85,8 +85,10 @@ def category(cid: str):
     cat = registry.get_category(r, cid)
     if request.method == "GET":
         return render("console/registry_category.html", title=f"类别 {cat.name}", cat=cat,
-                      form={"name": cat.name, "active": cat.active}, errors={})
-    form = {"name": text(request.form, "name"), "active": flag(request.form, "active")}
+                      form={"name": cat.name, "active": cat.active, "poster_taps": cat.poster_taps},
+                      errors={})
+    form = {"name": text(request.form, "name"), "active": flag(request.form, "active"),
+            "poster_taps": text(request.form, "poster_taps") or "count"}
     values, errors = load(CategoryUpdateSchema(), form)
     if errors:
         return render("console/registry_category.html", 400, title=f"类别 {cat.name}", cat=cat,
