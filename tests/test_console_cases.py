@@ -372,3 +372,36 @@ def test_a_manager_verifies_and_rectifies_a_case_in_the_browser(hall, console, l
     expect(page.locator("table.c-appeals tbody tr")).to_have_count(1)
     shot(page, "cases-appeals")
     ctx.close()
+
+
+def test_the_case_list_downloads_as_xlsx_and_csv_for_the_accounts_units(hall, console, clock):
+    from tests.test_sheets import book
+
+    h = hall
+    clock.t -= 40 * DAY  # in April (p0): not in p1's list
+    bad(h, h.w1, 1)
+    clock.t += 40 * DAY
+    zhang = console.login("zhang")
+    done = bad(h, h.w1, 2, comment="等了很久，电话 13912345678", tags=("duty",))
+    assert step(console, zhang, done, "verify", note="已联系").status_code == 302
+    resp = step(console, zhang, done, "rectify", cause="人手不足", act="增开窗口", reply="已增开窗口")
+    assert resp.status_code == 302
+    waiting = bad(h, h.w2, 1)
+    other = bad(h, h.o1, 1)
+    clerk = console.login("clerk")
+    sheet = book(clerk.get("/console/cases/list.xlsx?period=p1"))
+    assert sheet[0][:8] == ["工单编号", "单位编号", "单位名称", "窗口编号", "窗口名称", "评价等级", "评价时间",
+                            "状态"]
+    rows = {r[0]: r for r in sheet[1:]}
+    assert set(rows) == {done, waiting, other}  # April's case belongs to p0
+    row = rows[done]
+    assert row[1:6] == ["u1", "蔡甸区政务服务中心", h.w1.id, "综合受理窗口", "不满意"]
+    assert row[7] == "已整改" and row[13] == "否" and row[14] == "履职尽责"
+    assert "13912345678" not in row[15] and row[16:20] == ["已联系", "人手不足", "增开窗口", "已增开窗口"]
+    assert rows[waiting][7] == "待核实"
+    # a manager: their own unit's cases only; the state filter as the inbox's
+    mine = book(zhang.get("/console/cases/list.xlsx?period=p1"))
+    assert sorted(r[0] for r in mine[1:]) == sorted([done, waiting])
+    open_only = list(csv.reader(io.StringIO(zhang.get("/console/cases/list.csv?period=p1&state=new").text)))
+    assert [r[0] for r in open_only[1:]] == [waiting]
+    assert "下载本期工单清单" in zhang.get("/console/units/u1/cases").text

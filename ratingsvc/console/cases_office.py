@@ -100,3 +100,73 @@ def rates_download(write):
     found = rates.table(r, period, units, current_app.config["TIMEZONE"], now_ms(),
                         current_app.extensions["ratingsvc.cases_cache"])
     return write(rates_rows(found), period.id)
+
+
+# The list of cases, to download ------------------------------------------------------------
+CASES_MAX = 50_000  # rows of one download
+CASE_HEADINGS = ["工单编号", "单位编号", "单位名称", "窗口编号", "窗口名称", "评价等级", "评价时间", "状态",
+                 "核实期限", "整改答复期限", "核实时间", "答复时间", "办结时间", "是否超期",
+                 "评价人选择的问题", "评价人意见（已脱敏）", "核实情况", "问题原因", "整改措施",
+                 "给群众的答复", "回访评价", "撤销原因", "申诉"]
+
+
+def case_rows(cases: list[case_store.Case], units: dict[str, str], windows: dict[int, str],
+              at: int) -> list[list]:
+    from . import local_time
+    from .units_results import LEVEL_NAMES, TAG_NAMES
+
+    rows: list[list] = [list(CASE_HEADINGS)]
+    for c in cases[:CASES_MAX]:
+        rows.append([c.rating_id, c.unit, units.get(c.unit, ""), c.window, windows.get(c.window, ""),
+                     LEVEL_NAMES.get(c.level, c.level), local_time(c.tapped_ms),
+                     case_store.STATE_NAMES[c.state_at(at)],
+                     local_time(c.verify_due), local_time(c.rectify_due), local_time(c.verified_ms),
+                     local_time(c.replied_ms), local_time(c.closed_at()), "是" if c.overdue(at) else "否",
+                     "、".join(TAG_NAMES.get(t, t) for t in c.tags), c.comment, c.note, c.cause, c.act,
+                     c.reply,
+                     case_store.FOLLOWUPS.get(c.followup, "") if c.followup else "",
+                     case_store.VOID_WHY.get(c.why, c.why), appeal_store.STATE_NAMES.get(c.appeal, c.appeal)])
+    return rows
+
+
+def cases_download(fmt: str):
+    """The cases of the period's taps (state filter as the inbox's, default all) of every unit
+    the account may read: a manager's units, the office's all."""
+    from datetime import datetime, time
+
+    from ..timeutil import zone
+    from .cases import FILTERS, chosen
+
+    r = get_redis()
+    account = principal()
+    assert account is not None
+    scope = access.scope(account)
+    period = chosen_period(r)
+    if period is None:
+        return error_page(404, "no_period", "还没有评议期。")
+    tz = zone(current_app.config["TIMEZONE"])
+    since = int(datetime.combine(period.start, time(), tz).timestamp() * 1000)
+    until = int(datetime.combine(period.end, time(), tz).timestamp() * 1000) + 86_400_000
+    records = unitstats.unit_records(r, sorted(scope)) if scope is not None else registry.list_units(r)
+    at = now_ms()
+    state = request.args.get("state", "all")
+    found = case_store.of_units(r, [u.id for u in records], since_ms=since, until_ms=until)
+    cases = sorted(chosen(found, state if state in FILTERS else "all", at),
+                   key=lambda c: (c.unit, c.tapped_ms))
+    names_ = {u.id: u.name for u in records}
+    rows = case_rows(cases, names_, window_names(sorted({c.unit for c in cases})), at)
+    name = f"cases-{period.id}.{fmt}"
+    return xlsx_response(rows, name, "差评工单") if fmt == "xlsx" else csv_response(rows, name)
+
+
+@bp.route("/cases/list.csv")
+@require("cases.read")
+def cases_csv():
+    return cases_download("csv")
+
+
+@bp.route("/cases/list.xlsx")
+@require("cases.read")
+def cases_xlsx():
+    """Every case of the period (of the account's units), a row each, as an .xlsx workbook."""
+    return cases_download("xlsx")
