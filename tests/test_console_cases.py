@@ -390,8 +390,8 @@ def test_the_case_list_downloads_as_xlsx_and_csv_for_the_accounts_units(hall, co
     other = bad(h, h.o1, 1)
     clerk = console.login("clerk")
     sheet = book(clerk.get("/console/cases/list.xlsx?period=p1"))
-    assert sheet[0][:8] == ["工单编号", "单位编号", "单位名称", "窗口编号", "窗口名称", "评价等级", "评价时间",
-                            "状态"]
+    assert sheet[0][:8] == ["工单编号", "单位编号", "单位名称", "窗口编号", "窗口名称", "评价等级",
+                            "评价时间", "状态"]
     rows = {r[0]: r for r in sheet[1:]}
     assert set(rows) == {done, waiting, other}  # April's case belongs to p0
     row = rows[done]
