@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from html import escape
 
+from . import channels, statistics
+
 ROW_FIELDS = ("unit", "name", "rank", "score", "ci95", "n", "pending", "rejected", "raw", "good_rate",
-              "status", "cases")
+              "status", "cases", "stats")
+STAT_COLUMNS = ("volume", "bad_rate", "participation", "unrated")  # of channels.stats
 CASE_COLUMNS = ("bad", "reply_rate", "rectify_rate", "satisfaction_rate")  # of rates.FIELDS
 
 
@@ -29,8 +32,33 @@ def build(table: dict, names: dict[str, str], top: int) -> list[dict]:
             "cases": table["categories"][cid].get("cases"),
             "ranked": len(rows), "listed": listed, "best": rows[:listed],
             "worst": list(reversed(rows[len(rows) - listed:])),
-            "insufficient": [{k: u.get(k) for k in ROW_FIELDS} for u in apart]})
+            "insufficient": [{k: u.get(k) for k in ROW_FIELDS} for u in apart],
+            "statistics": category_statistics(units)})
     return out
+
+
+def category_statistics(units: list[dict]) -> dict[str, dict] | None:
+    """The category's figures, all channels and each (statistics.figures); None for a result
+    closed before statistics."""
+    if any(u.get("stats") is None for u in units):
+        return None
+    tally = statistics.empty()
+    for u in units:
+        statistics.add(tally, statistics.of_row(u))
+    return dict(statistics.figures(tally))
+
+
+def statistics_note(figures: dict[str, dict] | None) -> str:
+    """The category's statistics in a sentence (README "Statistics")."""
+    if not figures:
+        return ""
+    (_, f), *by = figures.items()
+    said = (f"办件量 {f['volume']}，有效评价 {f['rated']} 条：好评率 {percent(f['good_rate'])}，"
+            f"差评率 {percent(f['bad_rate'])}，参评率 {percent(f['participation'])}，"
+            f"未评率 {percent(f['unrated'])}。")
+    if by:
+        said += "按渠道：" + "，".join(f"{channels.NAMES[ch]} {c['rated']} 条" for ch, c in by) + "。"
+    return said
 
 
 def csv_rows(categories: list[dict]) -> list[list]:
@@ -38,13 +66,14 @@ def csv_rows(categories: list[dict]) -> list[list]:
     has status no_ratings and empty score and interval."""
     rows: list[list] = [["category", "ranked", "list", "position", "unit", "name", "rank", "score",
                          "ci95_low", "ci95_high", "n", "pending", "rejected", "status",
-                         *(f"cases_{f}" for f in CASE_COLUMNS)]]
+                         *(f"cases_{f}" for f in CASE_COLUMNS), *STAT_COLUMNS]]
     for c in categories:
         for which in ("best", "worst", "insufficient"):
             for i, u in enumerate(c[which], 1):
                 rows.append([c["id"], c["ranked"], which, i, u["unit"], u["name"], u["rank"], u["score"],
                              *(u["ci95"] or (None, None)), u["n"], u["pending"], u["rejected"],
-                             u["status"], *((u["cases"] or {}).get(f) for f in CASE_COLUMNS)])
+                             u["status"], *((u["cases"] or {}).get(f) for f in CASE_COLUMNS),
+                             *((u.get("stats") or {}).get(f) for f in STAT_COLUMNS)])
     return rows
 
 
@@ -113,7 +142,7 @@ def table_html(rows: list[dict]) -> str:
 def section(c: dict, top: int, min_n: int) -> str:
     ranked, listed = c["ranked"], c["listed"]
     note = f"参与排名 {ranked} 个单位（评价数不少于 {min_n} 条），类别平均分 {c['mean']:.2f}。"
-    note += case_note(c.get("cases"))
+    note += case_note(c.get("cases")) + statistics_note(c.get("statistics"))
     if not listed:
         note += "参与排名的单位少于 2 个，不列最好与最差名单。"
     elif listed < top:

@@ -515,6 +515,8 @@ class ReportRowSchema(Schema):
     status = fields.String(metadata={"description": "ok | insufficient | no_ratings"})
     cases = fields.Nested(RatesSchema, allow_none=True, metadata={
         "description": "the unit's case rates (null: a period closed before cases)"})
+    stats = fields.Nested(StatsSchema, allow_none=True, metadata={
+        "description": "好评率, 差评率, 参评率, 未评率 (null: closed before statistics)"})
 
 
 class ReportCategorySchema(Schema):
@@ -530,6 +532,10 @@ class ReportCategorySchema(Schema):
     worst = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "the last first"})
     insufficient = fields.List(fields.Nested(ReportRowSchema), metadata={
         "description": "too few ratings, then none (status no_ratings)"})
+    statistics = fields.Dict(keys=fields.String(), allow_none=True,
+                             values=fields.Nested(lambda: StatisticsFiguresSchema()), metadata={
+                                 "description": "the category's figures: \"all\" channels, then each with taps "
+                                                "(README \"Statistics\"; null: closed before statistics)"})
 
 
 class ReportSchema(Schema):

@@ -79,3 +79,20 @@ def test_by_window_needs_a_scope_and_bad_input_is_a_clear_error(hall):
     assert hall.client.get("/api/v1/statistics?period=nope", headers=hall.admin).status_code == 404
     assert hall.client.get("/api/v1/statistics?period=p1&unit=zz", headers=hall.admin).status_code == 404
     assert hall.client.get("/api/v1/statistics?period=p1").status_code == 401
+
+
+def test_the_report_says_each_categorys_statistics(hall):
+    poster(hall, hall.a, 5)
+    poster(hall, hall.a, 1)
+    assert rate(hall, offline(hall, hall.a, 1), 4)[1].status_code == 201
+    hall.client.post("/api/v1/volumes", headers=hall.admin,
+                     json={"rows": [{"window": hall.a.id, "day": "2026-06-01", "services": 12}]})
+    page = hall.client.get("/api/v1/periods/p1/report?format=html", headers=hall.admin).get_data(as_text=True)
+    assert "办件量 12，有效评价 3 条：好评率 66.7%，差评率 33.3%，参评率 25.0%，未评率 75.0%。" in page
+    assert "按渠道：窗口二维码 2 条，办件评价码 1 条。" in page
+    text = hall.client.get("/api/v1/periods/p1/report?format=csv", headers=hall.admin).data
+    rows = list(csv.DictReader(io.StringIO(text.decode("utf-8-sig"))))
+    u1 = next(r for r in rows if r["unit"] == "u1")
+    assert (u1["volume"], u1["participation"], u1["unrated"]) == ("12", "0.25", "0.75")
+    [c1] = hall.client.get("/api/v1/periods/p1/report", headers=hall.admin).json["categories"]
+    assert list(c1["statistics"]) == ["all", "poster", "visit"] and c1["statistics"]["all"]["volume"] == 12

@@ -275,3 +275,14 @@ def test_a_closed_periods_result_keeps_the_channels_and_statistics(config, r, cl
     bad = runner.invoke(["verify", str(tmp_path / "p1.jsonl")])
     assert bad.exit_code != 0 and "line 3 (unit u1): the chain breaks here" in bad.output
     assert "unit u1: stats" in bad.output
+
+
+def test_the_feed_carries_the_channels_and_a_volume_import(hall):
+    scorer = hall.key("scorer")
+    assert rate(hall, offline(hall, hall.a, 1), 5)[1].status_code == 201
+    hall.client.post("/api/v1/volumes", headers=hall.admin,
+                     json={"rows": [{"window": hall.a.id, "day": "2026-06-01", "services": 4}]})
+    changes = hall.client.get("/api/v1/scores/changes?period=p1&after=0", headers=scorer).json["changes"]
+    assert [c["kind"] for c in changes] == ["counted", "volume"]
+    assert changes[0]["score"]["channels"]["visit"]["rated"] == 1
+    assert changes[1]["day"] == "2026-06-01" and changes[1]["score"]["stats"]["participation"] == 0.25
