@@ -534,8 +534,9 @@ class ReportCategorySchema(Schema):
         "description": "too few ratings, then none (status no_ratings)"})
     statistics = fields.Dict(keys=fields.String(), allow_none=True,
                              values=fields.Nested(lambda: StatisticsFiguresSchema()), metadata={
-                                 "description": "the category's figures: \"all\" channels, then each with taps "
-                                                "(README \"Statistics\"; null: closed before statistics)"})
+                                 "description": "the category's figures: \"all\" channels, then each "
+                                                "with taps (README \"Statistics\"; null: closed before "
+                                                "statistics)"})
 
 
 class ReportSchema(Schema):
