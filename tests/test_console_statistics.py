@@ -9,17 +9,8 @@ import re
 
 from tests.console_helpers import PASSWORD, browser_login, shot
 from tests.test_sheets import book
-from tests.test_statistics import poster
+from tests.test_statistics import data
 from tests.test_visits import offline, rate
-
-
-def data(hall):
-    """u1: window A poster 5 and 1 and a visit token's 4; window B poster 3; u2: C poster 2."""
-    poster(hall, hall.a, 5)
-    poster(hall, hall.a, 1)
-    assert rate(hall, offline(hall, hall.a, 1), 4)[1].status_code == 201
-    poster(hall, hall.b, 3)
-    poster(hall, hall.c, 2)
 
 
 def test_staff_read_the_statistics_and_import_volumes_from_a_file(console, hall):

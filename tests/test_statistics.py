@@ -24,13 +24,17 @@ def stats(h, **query):
     return resp
 
 
-def test_statistics_per_window_unit_and_category(hall):
-    # u1: window A poster 5 and 1, a visit token's 4; window B poster 3; u2: window C poster 2
+def data(hall):
+    """u1: window A poster 5 and 1, a visit token's 4; window B poster 3; u2: window C poster 2."""
     poster(hall, hall.a, 5)
     poster(hall, hall.a, 1)
     assert rate(hall, offline(hall, hall.a, 1), 4)[1].status_code == 201
     poster(hall, hall.b, 3)
     poster(hall, hall.c, 2)
+
+
+def test_statistics_per_window_unit_and_category(hall):
+    data(hall)
     rows = [{"window": hall.a.id, "day": "2026-06-01", "services": 10},
             {"window": hall.b.id, "day": "2026-06-01", "services": 5},
             {"window": hall.c.id, "day": "2026-06-02", "services": 4}]

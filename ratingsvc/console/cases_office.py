@@ -88,15 +88,20 @@ def rates_xlsx():
     return rates_download(lambda rows, pid: xlsx_response(rows, f"case-rates-{pid}.xlsx", "差评工单指标"))
 
 
-def rates_download(write):
-    r = get_redis()
+def scope_and_period(r) -> tuple[list[str] | None, periods.Period | None]:
+    """(the units the account may read, None: all; the period the query names, else the default)."""
     account = principal()
     assert account is not None
     scope = access.scope(account)
-    period = chosen_period(r)
+    return (sorted(scope) if scope is not None else None), chosen_period(r)
+
+
+def rates_download(write):
+    r = get_redis()
+    scope, period = scope_and_period(r)
     if period is None:
         return error_page(404, "no_period", "还没有评议期。")
-    units = sorted(scope) if scope is not None else unitstats.unit_ids(r)
+    units = scope if scope is not None else unitstats.unit_ids(r)
     found = rates.table(r, period, units, current_app.config["TIMEZONE"], now_ms(),
                         current_app.extensions["ratingsvc.cases_cache"])
     return write(rates_rows(found), period.id)
@@ -138,16 +143,13 @@ def cases_download(fmt: str):
     from .cases import FILTERS, chosen
 
     r = get_redis()
-    account = principal()
-    assert account is not None
-    scope = access.scope(account)
-    period = chosen_period(r)
+    scope, period = scope_and_period(r)
     if period is None:
         return error_page(404, "no_period", "还没有评议期。")
     tz = zone(current_app.config["TIMEZONE"])
     since = int(datetime.combine(period.start, time(), tz).timestamp() * 1000)
     until = int(datetime.combine(period.end, time(), tz).timestamp() * 1000) + 86_400_000
-    records = unitstats.unit_records(r, sorted(scope)) if scope is not None else registry.list_units(r)
+    records = unitstats.unit_records(r, scope) if scope is not None else registry.list_units(r)
     at = now_ms()
     state = request.args.get("state", "all")
     found = case_store.of_units(r, [u.id for u in records], since_ms=since, until_ms=until)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -130,8 +131,15 @@ def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
 @citizen_limit("LIMIT_SCAN_IP", page=pages_html.error_page)
 def rating_page(token: str):
     """The page behind the QR code, or a friendly page of why not."""
+    return rate_page(lambda: bool(resolve(token)), token, "r")
+
+
+def rate_page(check: Callable[[], bool], token: str, page: str) -> Any:
+    """The rating page once check() passes (it raises ApiError, or answers whether WeChat
+    identity applies), or a friendly page of why not; through WeChat's gate when it is on
+    (back to /<page>/<token>)."""
     try:
-        resolve(token)
+        gated = check()
     except ApiError as exc:
         return pages_html.error_page(exc.status, exc.message)
     except (redis.ConnectionError, redis.TimeoutError):
@@ -139,8 +147,8 @@ def rating_page(token: str):
         busy.headers.update(retry_after(current_app.config["RETRY_AFTER"]))
         return busy
     wechat = get_wechat()
-    if wechat is not None and current_rater() is None:
-        return wechat_gate(wechat, token)
+    if gated and wechat is not None and current_rater() is None:
+        return wechat_gate(wechat, token, page)
     return assets.answer(assets.assets().get("rate.html"), "rate.html", cache="no-cache")
 
 

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import flask
-import redis
 from flask import current_app, request
 
 from qr import render as qr
@@ -18,8 +17,8 @@ from qr import render as qr
 from .. import actions, channels, registry, visits, volumes
 from ..audit import Actor
 from ..auth import actor, bearer_token, check_unit, require
-from ..errors import ApiError, Forbidden, Gone, NotFound, Unauthorized, retry_after
-from ..extensions import ApiBlueprint, client_hash, get_redis, get_signing, get_wechat, now
+from ..errors import ApiError, Forbidden, Gone, NotFound, Unauthorized
+from ..extensions import ApiBlueprint, client_hash, get_redis, get_signing, now
 from ..limiting import citizen_limit, limiter, per_key_limit, rater_limit, setting
 from ..schemas import (
     HallKeySchema,
@@ -37,8 +36,7 @@ from ..schemas import (
 from ..signing import BadToken
 from ..timeutil import iso_time, zone
 from . import assets, pages_html
-from .citizen import current_or_new_rater, scan_answer
-from .identity import current_rater, wechat_gate
+from .citizen import current_or_new_rater, rate_page, scan_answer
 
 blp = ApiBlueprint("visits", __name__, url_prefix="/api/v1",
                    description="Proof of visit: visit tokens, SMS links, kiosks; halls and service volumes")
@@ -77,19 +75,9 @@ def resolve_visit(token: str) -> tuple[visits.VisitToken, int, registry.Window, 
 @pages.route("/v/<path:token>")
 @citizen_limit("LIMIT_SCAN_IP", page=pages_html.error_page)
 def visit_page(token: str):
-    """The page behind a visit token or SMS link: the rating page, or a friendly page of why not."""
-    try:
-        vt, *_ = resolve_visit(token)
-    except ApiError as exc:
-        return pages_html.error_page(exc.status, exc.message)
-    except (redis.ConnectionError, redis.TimeoutError):
-        busy = pages_html.error_page(503, "服务繁忙，请稍后再试。")
-        busy.headers.update(retry_after(current_app.config["RETRY_AFTER"]))
-        return busy
-    wechat = get_wechat()
-    if wechat is not None and current_rater() is None and vt.channel != "kiosk":
-        return wechat_gate(wechat, token, "V")
-    return assets.answer(assets.assets().get("rate.html"), "rate.html", cache="no-cache")
+    """The page behind a visit token or SMS link: the rating page, or a friendly page of why
+    not (a kiosk's opening rates as the kiosk: no WeChat identity)."""
+    return rate_page(lambda: resolve_visit(token)[0].channel != "kiosk", token, "V")
 
 
 @blp.route("/visit/<token>")
