@@ -32,7 +32,8 @@ run: $(RUNTIME)
 # starts itself (tests marked single_redis stay out: they watch one server's commands).
 CLUSTER_TESTS := $(addprefix tests/test_,$(addsuffix .py,api_rating api_scores api_registry api_cases \
 	feed feed_idle feed_retention feed_rows followed feedhub cases citizen_cases review change closing recording import \
-	unit_scores registry_steps limits rules scoring report cli contract access retention topology_client))
+	unit_scores registry_steps limits rules scoring report cli contract access retention topology_client \
+	channels visits statistics))
 
 ## test: lint, types, the whole suite against a redis-server the suite starts itself, then its
 ## Redis-facing tests against a Redis Cluster it starts

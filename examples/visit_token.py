@@ -16,7 +16,8 @@ it stands (README "Visit tokens").
 
 The QR code or SMS link carries <PUBLIC_URL>/V/<token> (upper case: QR alphanumeric mode).
 
-    python3 examples/visit_token.py rsh_3_... 17 1        # a token for window 17, serial 1, now
+    python3 examples/visit_token.py rsh_3_... 17 1              # window 17, serial 1, issued now
+    python3 examples/visit_token.py rsh_3_... 17 42 1780000000   # issued then (the test vector's)
 """
 
 from __future__ import annotations
@@ -61,5 +62,5 @@ if __name__ == "__main__":
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     hall, key = hall_key(sys.argv[1])
-    print(make_token(key, hall=hall, window=int(sys.argv[2]), issued=int(time.time()),
-                     serial=int(sys.argv[3])))
+    issued = int(sys.argv[4]) if len(sys.argv) > 4 else int(time.time())
+    print(make_token(key, hall=hall, window=int(sys.argv[2]), issued=issued, serial=int(sys.argv[3])))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,10 @@ def test_the_test_vector_in_the_server_and_in_the_reference_implementation():
     vt, _, _ = visits.parse_token(VECTOR_TOKEN.lower())
     assert (vt.channel, vt.hall, vt.window, vt.issued, vt.device, vt.serial) == (
         "visit", 3, 17, 1780000000, 1, 42)
+    script = str(ROOT / "examples" / "visit_token.py")
+    run = subprocess.run([sys.executable, script, VECTOR_KEY_TEXT, "17", "42", "1780000000"],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == VECTOR_TOKEN  # the reference, as a queue machine runs it
     sms = visits.make_token(VECTOR_KEY, channel="sms", **VECTOR)
     assert ref.make_token(VECTOR_KEY, channel="M", **VECTOR) == sms != VECTOR_TOKEN
 
