@@ -84,6 +84,7 @@ def visit_page(token: str):
 @citizen_limit("LIMIT_SCAN_IP")
 @rater_limit("LIMIT_SCAN_RATER")
 @blp.response(200, ScanSchema)
+@blp.error(403, "wechat_required: opened outside WeChat while WeChat identity is on")
 @blp.error(404, "invalid_code: not a token of a hall, or forged")
 @blp.error(410, "visit_expired, or code_revoked: the window, unit or hall is no longer active")
 def visit_scan(token: str):
@@ -165,6 +166,8 @@ def token_url(token: str) -> str:
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenAnswerSchema)
 @blp.error(401, "hall_key_required or invalid_hall_key")
+@blp.error(403, "hall_inactive")
+@blp.error(404, "unknown_hall or unknown_window")
 @blp.error(409, "window_not_in_hall")
 def issue_token(body: dict, hid: int):
     """A visit token (or an SMS link) for one service at one of the hall's windows, with its
@@ -182,6 +185,9 @@ def issue_token(body: dict, hid: int):
 @hall_limit
 @blp.arguments(KioskOpenSchema)
 @blp.response(200, KioskStateSchema)
+@blp.error(401, "hall_key_required or invalid_hall_key")
+@blp.error(403, "hall_inactive")
+@blp.error(404, "unknown_hall or unknown_window")
 @blp.error(409, "window_not_in_hall")
 def open_kiosk(body: dict, hid: int):
     """The clerk ended a service: open the window's kiosk for one rating, for 30 seconds."""
@@ -197,6 +203,9 @@ def open_kiosk(body: dict, hid: int):
 @hall_limit
 @blp.arguments(VolumesSchema)
 @blp.response(200, VolumesAnswerSchema)
+@blp.error(401, "hall_key_required or invalid_hall_key")
+@blp.error(403, "hall_inactive")
+@blp.error(404, "unknown_hall or unknown_window")
 @blp.error(409, "window_not_in_hall")
 def hall_volumes(body: dict, hid: int):
     """Services done per window and day, from the hall's queue system (its own windows only;
@@ -226,6 +235,7 @@ def list_halls():
 @require("halls.edit")
 @office.arguments(HallSchema)
 @office.response(201, HallKeySchema)
+@office.error(404, "unknown_window")
 @office.error(409, "window_in_other_hall")
 def create_hall(body: dict):
     """A hall, with its windows and validity; its key is in the answer, once."""
@@ -237,6 +247,8 @@ def create_hall(body: dict):
 @require("halls.edit")
 @office.arguments(HallUpdateSchema)
 @office.response(200, HallSchema)
+@office.error(404, "unknown_hall or unknown_window")
+@office.error(409, "window_in_other_hall")
 def update_hall(body: dict, hid: int):
     return hall_out(actions.update_hall(get_redis(), actor(), now(), hid, **body))
 
@@ -244,6 +256,7 @@ def update_hall(body: dict, hid: int):
 @office.route("/halls/<int:hid>/key", methods=["POST"])
 @require("halls.edit")
 @office.response(200, HallKeySchema)
+@office.error(404, "unknown_hall")
 def new_hall_key(hid: int):
     """A new key for the hall, shown once; the old key stops (its tokens not yet rated too)."""
     hall, key = actions.new_hall_key(get_redis(), get_signing(), actor(), now(), hid)
@@ -254,6 +267,7 @@ def new_hall_key(hid: int):
 @require("volumes.import")
 @office.arguments(VolumesSchema)
 @office.response(200, VolumesAnswerSchema)
+@office.error(404, "unknown_window: nothing was written")
 def import_volumes(body: dict):
     """Services done per window and day (a window's day sent again replaces what it had)."""
     rows = [volumes.Volume(v["window"], v["day"], v["services"]) for v in body["rows"]]
@@ -263,6 +277,7 @@ def import_volumes(body: dict):
 @office.route("/windows/<int:wid>/kiosk")
 @require("window.codes")
 @office.response(200, KioskLinkSchema)
+@office.error(404, "unknown_window")
 def kiosk_link(wid: int):
     """The address of the window's kiosk page, to open on the rating device at the window."""
     window = registry.get_window(get_redis(), wid)
