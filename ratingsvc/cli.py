@@ -435,8 +435,9 @@ def import_volumes(file: str) -> None:
         raise click.ClickException(f"{file}: {exc}") from None
     with app_context() as app:
         try:
-            done = actions.import_volumes(get_redis(), cli_actor(), app.config["CLOCK"](), rows)
-        except RegistryError as exc:
+            done = actions.import_volumes(get_redis(), cli_actor(), app.config["CLOCK"](), rows,
+                                          tz=app.config["TIMEZONE"])
+        except (RegistryError, volumes.Refused) as exc:
             raise click.ClickException(f"{exc}; nothing was imported") from None
     click.echo(f"{file} ({table.source}): {done['rows']} rows, {done['units']} units, {done['days']} days; "
                f"services counted changed by {done['moved']:+d}")

@@ -200,19 +200,24 @@ class Signing:
     def read_case_link(self, token: str | None) -> str | None:
         return _read_string(self._case_links, token)
 
-    def kiosk_code(self, window: int) -> str:
+    def kiosk_code(self, window: int, epoch: int) -> str:
         """The code in a window's kiosk page address (/K/<code>): whoever holds it sees the
-        window's kiosk openings, so it is given to the window's managers only."""
-        return self._kiosk_codes.dumps(window)
+        window's kiosk openings, so it is given to the window's managers only; revoking the
+        window's code (a new epoch) stops it too."""
+        return self._kiosk_codes.dumps([window, epoch])
 
-    def read_kiosk_code(self, code: str | None) -> int | None:
+    def read_kiosk_code(self, code: str | None) -> tuple[int, int] | None:
+        """(window, epoch) of a kiosk code, or None if it is missing or forged."""
         if not code:
             return None
         try:
             found: Any = self._kiosk_codes.loads(code)
         except BadSignature:
             return None
-        return found if isinstance(found, int) and not isinstance(found, bool) else None
+        if (isinstance(found, list) and len(found) == 2
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in found)):
+            return found[0], found[1]
+        return None
 
     def wechat_state(self, token: str) -> str:
         """WeChat's state parameter (a-z, 0-9 only): the time and an HMAC binding it to token."""

@@ -291,9 +291,10 @@ def close_kiosk(r: redis.Redis, window: int, nonce: str) -> None:
 
 def poster_held(r: redis.Redis, window: int, category: str) -> bool:
     """Whether a poster tap on this window is held for review: its category holds poster taps
-    where visit tokens exist (poster_taps "hold"), and the window is in a hall."""
+    where visit tokens exist (poster_taps "hold"), and the window is in a hall that is active
+    (one round trip; a second only where the category holds them)."""
     with r.pipeline(transaction=False) as p:
-        p.hexists(rkeys.HALL_WINDOWS, window)
+        p.hget(rkeys.HALL_WINDOWS, window)
         p.hget(rkeys.category(category), "poster_taps")
-        in_hall, policy = p.execute()
-    return bool(in_hall) and policy == "hold"
+        hall, policy = p.execute()
+    return hall is not None and policy == "hold" and r.hget(_record(int(hall)), "active") == "1"

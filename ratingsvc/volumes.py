@@ -13,13 +13,14 @@ from datetime import date
 
 import redis
 
-from . import feed, rkeys
+from . import feed, periods, rkeys
 from .records import RegistryError
 from .rkeys import UnitKeys
 from .store import load_script
 from .tablefile import Table, TableError
 
 ROWS_MAX = 50_000
+SERVICES_MAX = 1_000_000  # a window's services on one day
 COLUMNS = {"window": ("window", "窗口编号", "窗口"), "day": ("day", "日期"),
            "services": ("services", "办件量", "服务量")}
 
@@ -48,20 +49,40 @@ def from_table(table: Table) -> list[Volume]:
         try:
             window, services = int(cell["window"]), int(float(cell["services"]))
             day = date.fromisoformat(cell["day"][:10])
-        except ValueError:
+        except (ValueError, OverflowError):
             raise TableError(f"第 {line} 行：窗口编号、日期（YYYY-MM-DD）或办件量有误。") from None
-        if window <= 0 or services < 0 or services != float(cell["services"]):
-            raise TableError(f"第 {line} 行：窗口编号应为正整数，办件量应为非负整数。")
+        if window <= 0 or not 0 <= services <= SERVICES_MAX or services != float(cell["services"]):
+            raise TableError(f"第 {line} 行：窗口编号应为正整数，办件量应为 0 至 {SERVICES_MAX} 的整数。")
         out.append(Volume(window, day, services))
     return out
 
 
-def save(r: redis.Redis, rows: list[Volume], now_ms: int) -> dict[str, int]:
+class Refused(ValueError):
+    """Volumes that may not be written (a day to come, a day of a closed period): nothing was."""
+
+
+def check_days(r: redis.Redis, rows: list[Volume], today: date) -> None:
+    """Refused unless every day has passed or is today, and is in no closed period (its
+    result is frozen; its days may be pruned)."""
+    late = [v.day for v in rows if v.day > today]
+    if late:
+        raise Refused(f"不能导入尚未到来的日期（{min(late).isoformat()}）的办件量。")
+    closed = [periods.get_period(r, pid) for pid in r.hkeys(rkeys.CLOSED)]
+    for v in rows:
+        for p in closed:
+            if p.start <= v.day <= p.end:
+                raise Refused(f"{v.day.isoformat()} 属于已关闭的评议期 {p.name}（{p.id}），"
+                              "其结果已冻结，不能再导入办件量。")
+
+
+def save(r: redis.Redis, rows: list[Volume], now_ms: int, today: date) -> dict[str, int]:
     """Each window's services on each day, as given (the last row wins for a window's day):
-    one script call per unit and day (volume.lua), after every window is found (nothing is
-    written if one is unknown: RegistryError). {"rows", "units", "days", "moved"}."""
+    one script call per unit and day (volume.lua), after every window is found and every day
+    checked (nothing is written if one is unknown, RegistryError, or refused, Refused).
+    {"rows", "units", "days", "moved"}."""
     if not rows:
         return {"rows": 0, "units": 0, "days": 0, "moved": 0}
+    check_days(r, rows, today)
     windows = sorted({v.window for v in rows})
     units = dict(zip(windows, r.hmget(rkeys.WINDOWS, windows), strict=True))
     for wid, unit in units.items():

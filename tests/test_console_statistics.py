@@ -134,3 +134,36 @@ def test_the_new_pages_in_chromium(browser, live, console, hall):
         phone.close()
     row = hall.client.get("/api/v1/units/u1/score?period=p1", headers=hall.admin).json
     assert row["channels"]["kiosk"]["rated"] == 1 and row["channels"]["visit"]["rated"] == 2
+
+
+def test_the_kiosk_solves_the_proof_of_work_when_it_is_on(browser, rules, clock):
+    """With POW_BITS on, the kiosk's tap carries its answer (as the citizen page's does)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.console_helpers import Quiet
+
+    h = rules(POW_BITS=8)
+    h.period("p1", "2026-06-01", "2026-06-30")
+    a = h.window("u1", "A")
+    resp = h.client.post("/api/v1/halls", headers=h.admin, json={"name": "厅", "windows": [a.id]})
+    auth = {"Authorization": f"Bearer {resp.json['key']}"}
+    server = make_server("127.0.0.1", 0, h.app, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tablet = "Mozilla/5.0 (Linux; Android 13; Tablet) AppleWebKit/537.36 Chrome/120 Safari/537.36"
+    page = browser.new_page(locale="zh-CN", user_agent=tablet)
+    try:
+        url = h.client.get(f"/api/v1/windows/{a.id}/kiosk", headers=h.admin).json["url"]
+        page.goto(f"http://127.0.0.1:{server.server_port}/K/{url.rsplit('/', 1)[1]}")
+        page.wait_for_selector("#unit:has-text('单位u1')")
+        h.client.post(f"/api/v1/halls/{resp.json['hall']['id']}/kiosk", headers=auth, json={"window": a.id})
+        page.wait_for_selector("#ask:not([hidden])", timeout=10_000)
+        clock.advance(3)
+        page.click("button[data-level='4']")
+        page.wait_for_selector("#message:has-text('感谢')", timeout=10_000)
+    finally:
+        page.close()
+        server.shutdown()
+    row = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert row["channels"]["kiosk"]["counts"]["4"] == 1

@@ -37,7 +37,7 @@ def test_statistics_per_window_unit_and_category(hall):
     data(hall)
     rows = [{"window": hall.a.id, "day": "2026-06-01", "services": 10},
             {"window": hall.b.id, "day": "2026-06-01", "services": 5},
-            {"window": hall.c.id, "day": "2026-06-02", "services": 4}]
+            {"window": hall.c.id, "day": "2026-06-01", "services": 4}]
     assert hall.client.post("/api/v1/volumes", headers=hall.admin, json={"rows": rows}).status_code == 200
 
     windows = {row["window"]: row["channels"] for row in stats(hall, by="window", category="c1").json["rows"]}

@@ -219,6 +219,7 @@ def test_volumes_and_the_statistics_on_a_known_data_set(hall, tmp_path):
     code = link.rsplit("/", 1)[1]
     token = hall.client.get(f"/api/v1/kiosk/{code}").json["token"]
     assert rate(hall, token, 5)[1].status_code == 201
+    hall.clock.advance(86400)  # 2 June: the volumes of the 1st and of today
     rows = [{"window": hall.a.id, "day": "2026-06-01", "services": 9},
             {"window": hall.b.id, "day": "2026-06-01", "services": 7},
             {"window": hall.a.id, "day": "2026-06-02", "services": 4}]
@@ -292,3 +293,63 @@ def test_the_feed_carries_the_channels_and_a_volume_import(hall):
     assert [c["kind"] for c in changes] == ["counted", "volume"]
     assert changes[0]["score"]["channels"]["visit"]["rated"] == 1
     assert changes[1]["day"] == "2026-06-01" and changes[1]["score"]["stats"]["participation"] == 0.25
+
+
+def test_a_kiosk_link_stops_with_the_windows_code_and_kiosk_taps_are_not_one_address(hall, clock):
+    hid = hall.hall["id"]
+    url = hall.client.get(f"/api/v1/windows/{hall.a.id}/kiosk", headers=hall.admin).json["url"]
+    code = url.rsplit("/", 1)[1]
+    kiosk = hall.rater()
+    # many services in a row at one window, all from the kiosk's one address: all counted
+    for _ in range(12):
+        hall.client.post(f"/api/v1/halls/{hid}/kiosk", headers=hall.hall_auth, json={"window": hall.a.id})
+        token = kiosk.get(f"/api/v1/kiosk/{code}").json["token"]
+        assert rate(hall, token, 4, phone=kiosk)[1].status_code == 201
+    # revoking the window's code stops its kiosk link too
+    assert hall.client.post(f"/api/v1/windows/{hall.a.id}/revoke", headers=hall.admin).status_code == 200
+    resp = kiosk.get(f"/api/v1/kiosk/{code}")
+    assert resp.status_code == 410 and resp.json["error"]["code"] == "kiosk_revoked"
+    assert kiosk.get(f"/K/{code}").status_code == 410
+    fresh = hall.client.get(f"/api/v1/windows/{hall.a.id}/kiosk", headers=hall.admin).json["url"]
+    assert fresh != url and kiosk.get(fresh.replace("http://localhost", "")).status_code == 200
+
+
+def test_two_services_by_token_then_a_poster_elsewhere_is_no_multi_window_hold(rules, clock):
+    from tests.helpers import Helper
+
+    h = rules(RULE_RATER_WINDOWS_MAX=2)
+    assert isinstance(h, Helper)
+    h.period("p1", "2026-06-01", "2026-06-30")
+    a, b, c = h.window("u1", "A"), h.window("u1", "B"), h.window("u1", "C")
+    resp = h.client.post("/api/v1/halls", headers=h.admin, json={"name": "厅", "windows": [a.id, b.id]})
+    h.hall_key = resp.json["key"]
+    phone = h.rater()
+    assert rate(h, offline(h, a, 1), 5, phone=phone)[1].status_code == 201
+    assert rate(h, offline(h, b, 2), 5, phone=phone)[1].status_code == 201
+    ticket = phone.get(f"/api/v1/scan/{h.token(c)}", headers=HEADERS).json["ticket"]
+    clock.advance(5)
+    resp = phone.post("/api/v1/ratings", json={"ticket": ticket, "level": 5}, headers=HEADERS)
+    assert resp.status_code == 201, resp.json  # the tokens were services, not windows rated
+
+
+def test_volumes_for_days_to_come_or_of_a_closed_period_are_refused(config, r, clock, tmp_path):
+    from ratingsvc import create_app
+    from tests.helpers import Helper
+
+    h = Helper(create_app({**config, "EXPORT_DIR": str(tmp_path)}), r, clock)
+    h.period("p0", "2026-05-01", "2026-05-31")
+    a = h.window("u1", "A")
+    assert h.client.post("/api/v1/periods/p0/close", headers=h.admin).status_code == 201
+    for day in ("2026-06-02", "2026-05-20"):  # tomorrow (clock: 1 June); in closed p0
+        rows = [{"window": a.id, "day": "2026-06-01", "services": 3},
+                {"window": a.id, "day": day, "services": 3}]
+        resp = h.client.post("/api/v1/volumes", headers=h.admin, json={"rows": rows})
+        assert resp.status_code == 409 and resp.json["error"]["code"] == "volumes_refused"
+    assert not r.exists("rs:{u.u1}:day:20260601")  # nothing written
+    # a file with a number too big or not finite: the line, not a 500
+    from ratingsvc import volumes
+    from ratingsvc.tablefile import TableError, read_table
+
+    for bad in ("inf", "1e999", "2000000"):
+        with pytest.raises(TableError, match="第 2 行"):
+            volumes.from_table(read_table(f"window,day,services\n{a.id},2026-06-01,{bad}\n".encode()))

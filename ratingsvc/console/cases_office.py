@@ -137,7 +137,7 @@ def case_rows(cases: list[case_store.Case], units: dict[str, str], windows: dict
 def cases_download(fmt: str):
     """The cases of the period's taps (state filter as the inbox's, default all) of every unit
     the account may read: a manager's units, the office's all."""
-    from datetime import datetime, time
+    from datetime import datetime, time, timedelta
 
     from ..timeutil import zone
     from .cases import FILTERS, chosen
@@ -148,7 +148,7 @@ def cases_download(fmt: str):
         return error_page(404, "no_period", "还没有评议期。")
     tz = zone(current_app.config["TIMEZONE"])
     since = int(datetime.combine(period.start, time(), tz).timestamp() * 1000)
-    until = int(datetime.combine(period.end, time(), tz).timestamp() * 1000) + 86_400_000
+    until = int(datetime.combine(period.end + timedelta(days=1), time(), tz).timestamp() * 1000)
     records = unitstats.unit_records(r, scope) if scope is not None else registry.list_units(r)
     at = now_ms()
     state = request.args.get("state", "all")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 
 from .. import actions, periods, registry, statistics, visits, volumes
 from ..errors import ApiError
@@ -94,8 +94,8 @@ def import_volumes():
     except TableError as exc:
         raise FormProblem(f"{file.filename}：{exc} 未导入任何内容。") from None
     try:
-        done = actions.import_volumes(get_redis(), actor(), now(), rows)
-    except registry.RegistryError as exc:
+        done = actions.import_volumes(get_redis(), actor(), now(), rows, tz=current_app.config["TIMEZONE"])
+    except (registry.RegistryError, volumes.Refused) as exc:
         raise FormProblem(f"{file.filename}：{str(exc).split(' (')[0]} 未导入任何内容。") from None
     said = (f"{file.filename[:100]}：{done['rows']} 行，{done['units']} 个单位，{done['days']} 天，"
             f"办件量变化 {done['moved']:+d}")

@@ -60,7 +60,7 @@ def unit(uid: str):
     windows = registry.list_windows(r, uid)
     taps = unitstats.taps_today(r, uid, today())
     category = next((c.name for c in registry.list_categories(r) if c.id == found.category), found.category)
-    kiosks = {w.id: f"/K/{get_signing().kiosk_code(w.id)}" for w in windows}  # README "Kiosks"
+    kiosks = {w.id: f"/K/{get_signing().kiosk_code(w.id, w.epoch)}" for w in windows}  # README "Kiosks"
     return render("console/units_unit.html", unit=found, windows=windows, taps=taps, category=category,
                   kiosks=kiosks,
                   hours_text=unitstats.hours_text, notice=notice())

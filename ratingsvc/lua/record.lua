@@ -93,14 +93,16 @@ else
   local cur, prev = redis.call('HMGET', KEYS[11], ipf, wf, 'b' .. window), redis.call('HMGET', KEYS[12], ipf, wf)
   local from_ip, recent = num(cur[1]) + num(prev[1]), num(cur[2]) + num(prev[2])
   local flagged = num(redis.call('HGET', KEYS[15], flag))
-  if (flagged > 0 and num(now) - flagged < num(A[26])) or (num(A[18]) > 0 and from_ip >= num(A[18])) then
+  -- (not the kiosk at the window: one device, one address, each tap opened by a service)
+  local kiosk = ch == 'k'
+  if not kiosk and ((flagged > 0 and num(now) - flagged < num(A[26])) or (num(A[18]) > 0 and from_ip >= num(A[18]))) then
     reasons[#reasons + 1] = 'ip_window'
     redis.call('HSET', KEYS[15], flag, now)
     redis.call('EXPIRE', KEYS[15], 259200)
   end
   -- A burst: far more new raters in 10-20 minutes than the window's last 24 hours. The
   -- threshold is worked out once per window and 10-minute bucket.
-  if num(A[19]) > 0 then
+  if not kiosk and num(A[19]) > 0 then
     local threshold = tonumber(cur[3])
     if not threshold then
       local hour, today, yesterday = tonumber(A[16]), {}, {}
@@ -118,14 +120,16 @@ else
   end
   -- One rater on several windows of this unit in a day: this tap is held, and so is the
   -- rater's tap of the day that was counted (staff rating their own unit).
-  local windows = redis.call('HINCRBY', dd, 'r:' .. rater, 1)
+  -- (poster taps only: a visit token, a kiosk or a link is a service, and one person is often
+  -- served at two windows)
+  local windows = poster and redis.call('HINCRBY', dd, 'r:' .. rater, 1) or 0
   if poster and num(A[21]) > 0 and windows > num(A[21]) then
     reasons[#reasons + 1] = 'multi_window'
     local earlier = redis.call('HGET', dd, 'f:' .. rater)
     if earlier then
       local eid, ewin, elevel = string.match(earlier, '^([^|]*)|([^|]*)|(.*)$')
-      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23])
-      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23])
+      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23], 'p')  -- a poster tap's
+      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23], 'p')
       redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|multi_window|' .. now)
       redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', 'multi_window', 't', now)
       case_void(ck, eid, 'held', now, '')

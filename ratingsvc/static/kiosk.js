@@ -5,7 +5,7 @@
   "use strict";
   var code = location.pathname.split("/").pop();
   var current = null;  // the opening's token
-  var ticket = null, until = 0, timer = null, busy = false;
+  var ticket = null, pow = null, until = 0, timer = null, busy = false;
 
   function $(id) { return document.getElementById(id); }
   function request(method, url, body, key, done) {
@@ -37,6 +37,7 @@
     request("GET", "/api/v1/visit/" + token, null, null, function (status, json) {
       if (status !== 200) return;
       ticket = json.ticket;
+      pow = json.pow ? window.ratingsvcPow.solve(json.pow.challenge, json.pow.bits) : null;
       until = Date.now() + Math.min(30, json.expires_in) * 1000;
       $("idle").hidden = true;
       $("ask").hidden = false;
@@ -57,7 +58,9 @@
   }
   function tap(level, key, attempt) {
     busy = true;
-    request("POST", "/api/v1/ratings", {ticket: ticket, level: level}, key, function (status) {
+    var body = {ticket: ticket, level: level};
+    if (pow) body.pow = pow;
+    request("POST", "/api/v1/ratings", body, key, function (status) {
       if ((status === 0 || status >= 500) && attempt < 3) {
         return setTimeout(function () { tap(level, key, attempt + 1); }, 1000);
       }

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Response
 
-from .. import periods, registry, statistics
+from .. import periods, registry, retention, statistics
 from ..auth import require
-from ..errors import ApiError
+from ..errors import ApiError, Conflict
 from ..extensions import ApiBlueprint, get_redis
 from ..limiting import per_key_limit
 from ..schemas import BINARY, TEXT, StatisticsQuerySchema, StatisticsSchema
@@ -26,6 +26,8 @@ def rows_for(period: periods.Period, by: str, category: str | None, unit: str | 
     if unit is not None:
         category = registry.get_unit(r, unit).category
     if by == "window":
+        if retention.pruned_at(r, period.id):  # its days' counts are gone; the result keeps units'
+            raise Conflict("该评议期的逐日数据已清理，只能按单位或类别统计。", code="period_pruned")
         if category is None:
             raise ApiError("按窗口统计时请指定类别（category）或单位（unit）。", code="scope_required",
                            message_en="by=window needs a category or a unit")
@@ -61,6 +63,7 @@ def download(rows: list[dict], period: periods.Period, by: str, fmt: str) -> Res
 @blp.alt_response(200, schema=TEXT, content_type="text/csv", success=True, description=FORMATS)
 @blp.alt_response(200, schema=BINARY, content_type=XLSX_TYPE, success=True, description=FORMATS)
 @blp.error(404, "unknown_period, unknown_category or unknown_unit")
+@blp.error(409, "period_pruned: by=window of a period whose days were pruned")
 def statistics_table(args: dict):
     """好评率 (levels 3-5 / rated), 差评率 (levels 1-2 / rated), 参评率 (rated / services done)
     and 未评率 (services not rated / services done), with the counts, per category, unit or

@@ -17,7 +17,7 @@ from qr import render as qr
 from .. import actions, channels, registry, visits, volumes
 from ..audit import Actor
 from ..auth import actor, bearer_token, check_unit, require
-from ..errors import ApiError, Forbidden, Gone, NotFound, Unauthorized
+from ..errors import ApiError, Conflict, Forbidden, Gone, NotFound, Unauthorized
 from ..extensions import ApiBlueprint, client_hash, get_redis, get_signing, now
 from ..limiting import citizen_limit, limiter, per_key_limit, rater_limit, setting
 from ..schemas import (
@@ -99,13 +99,19 @@ def visit_scan(token: str):
 
 # The kiosk at a window ---------------------------------------------------------------------
 def kiosk_window(code: str) -> registry.Window:
-    wid = get_signing().read_kiosk_code(code)
-    if wid is None:
-        raise NotFound("评价器地址无效，请向窗口负责人索取。", code="invalid_kiosk")
+    """The window of a kiosk code: 404 when forged or unknown, 410 once the window's code was
+    revoked (a new epoch) or the window deactivated."""
+    found = get_signing().read_kiosk_code(code)
+    invalid = NotFound("评价器地址无效，请向窗口负责人索取。", code="invalid_kiosk")
+    if found is None:
+        raise invalid
     try:
-        return registry.get_window(get_redis(), wid)
+        window = registry.get_window(get_redis(), found[0])
     except registry.RegistryError:
-        raise NotFound("评价器地址无效，请向窗口负责人索取。", code="invalid_kiosk") from None
+        raise invalid from None
+    if found[1] != window.epoch or not window.active:
+        raise Gone("评价器地址已失效，请向窗口负责人索取新的地址。", code="kiosk_revoked")
+    return window
 
 
 @pages.route("/K/<code>")
@@ -123,6 +129,7 @@ def kiosk_page(code: str):
 @limiter.exempt
 @blp.response(200, KioskStateSchema)
 @blp.error(404, "invalid_kiosk")
+@blp.error(410, "kiosk_revoked: the window's code was revoked, or the window deactivated")
 def kiosk_state(code: str):
     """Whether the window's kiosk is open for a rating now, and the opening's token (the
     kiosk page asks every second or two)."""
@@ -206,7 +213,7 @@ def open_kiosk(body: dict, hid: int):
 @blp.error(401, "hall_key_required or invalid_hall_key")
 @blp.error(403, "hall_inactive")
 @blp.error(404, "unknown_hall or unknown_window")
-@blp.error(409, "window_not_in_hall")
+@blp.error(409, "window_not_in_hall, or volumes_refused: a day to come, or of a closed period")
 def hall_volumes(body: dict, hid: int):
     """Services done per window and day, from the hall's queue system (its own windows only;
     a window's day sent again replaces what it had)."""
@@ -216,7 +223,7 @@ def hall_volumes(body: dict, hid: int):
         if v.window not in hall.windows:
             raise registry.RegistryError("window", v.window, "not_in_hall")
     by = Actor("hall", str(hid), hall.name, client_hash()[:16])
-    return actions.import_volumes(get_redis(), by, now(), rows)
+    return save_volumes(by, rows)
 
 
 # The office: halls and volumes -------------------------------------------------------------
@@ -268,10 +275,18 @@ def new_hall_key(hid: int):
 @office.arguments(VolumesSchema)
 @office.response(200, VolumesAnswerSchema)
 @office.error(404, "unknown_window: nothing was written")
+@office.error(409, "volumes_refused: a day to come, or of a closed period: nothing was written")
 def import_volumes(body: dict):
     """Services done per window and day (a window's day sent again replaces what it had)."""
     rows = [volumes.Volume(v["window"], v["day"], v["services"]) for v in body["rows"]]
-    return actions.import_volumes(get_redis(), actor(), now(), rows)
+    return save_volumes(actor(), rows)
+
+
+def save_volumes(by: Actor, rows: list[volumes.Volume]) -> dict[str, int]:
+    try:
+        return actions.import_volumes(get_redis(), by, now(), rows, tz=current_app.config["TIMEZONE"])
+    except volumes.Refused as exc:
+        raise Conflict(str(exc), code="volumes_refused") from None
 
 
 @office.route("/windows/<int:wid>/kiosk")
@@ -282,8 +297,9 @@ def kiosk_link(wid: int):
     """The address of the window's kiosk page, to open on the rating device at the window."""
     window = registry.get_window(get_redis(), wid)
     check_unit(window.unit)
-    return {"url": kiosk_url(window.id)}
+    return {"url": kiosk_url(window)}
 
 
-def kiosk_url(wid: int) -> str:
-    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/K/{get_signing().kiosk_code(wid)}"
+def kiosk_url(window: registry.Window) -> str:
+    code = get_signing().kiosk_code(window.id, window.epoch)
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/K/{code}"
