@@ -29,16 +29,16 @@ NAMES = {"poster": "窗口二维码", "visit": "办件评价码", "kiosk": "窗�
 STAT_NAMES = {"good_rate": "好评率", "bad_rate": "差评率", "participation": "参评率", "unrated": "未评率"}
 
 
-def _ratio(a: int, b: int) -> float | None:
-    return round(a / b, 4) if b else None
-
-
 def stats(counts: list[int], volume: int) -> dict:
-    """好评率, 差评率, 参评率 and 未评率 of counted taps per level 1..5 against services done."""
-    n = sum(counts)
-    return {"volume": volume, "rated": n, "good_rate": _ratio(sum(counts[2:]), n),
-            "bad_rate": _ratio(counts[0] + counts[1], n), "participation": _ratio(n, volume),
-            "unrated": _ratio(max(0, volume - n), volume)}
+    """好评率, 差评率, 参评率 and 未评率 of counted taps per level 1..5 against services done
+    (inline: this runs once per unit of a score table)."""
+    c1, c2, c3, c4, c5 = counts
+    n = c1 + c2 + c3 + c4 + c5
+    bad = c1 + c2
+    return {"volume": volume, "rated": n, "good_rate": round((n - bad) / n, 4) if n else None,
+            "bad_rate": round(bad / n, 4) if n else None,
+            "participation": round(n / volume, 4) if volume else None,
+            "unrated": round(max(0, volume - n) / volume, 4) if volume else None}
 
 
 def split(counts: list[int], pending: int, others: list[int] | None) -> dict[str, tuple[list[int], int]]:
@@ -54,8 +54,11 @@ def split(counts: list[int], pending: int, others: list[int] | None) -> dict[str
     return {"poster": (rest, rest_pending), **out}
 
 
-def breakdown(counts: list[int], pending: int, volume: int, others: list[int] | None) -> dict:
-    """channel -> its counts, pending and statistics, for the channels that have any tap."""
+def breakdown(counts: list[int], pending: int, volume: int, others: list[int] | None) -> dict | None:
+    """channel -> its counts, pending and statistics, for the channels that have any tap; None
+    when every tap came by the poster (the unit's own figures are the poster's then)."""
+    if others is None:
+        return None
     out = {}
     for name, (levels, held) in split(counts, pending, others).items():
         if any(levels) or held:

@@ -192,7 +192,8 @@ def result_from(tallies: dict[str, dict], units: dict[str, tuple[str, str]], *,
     cases: case_rates() of the export, if it has them."""
     none = {"counts": [0] * 5, "pending": 0, "rejected": 0, "excluded": 0}
     counts = [scoring.UnitCounts(uid, name, cat, t["counts"], pending=t["pending"], rejected=t["rejected"],
-                                 volume=t.get("volume", 0), channels=t.get("channels"))
+                                 volume=t.get("volume", 0), channels=t.get("channels") if any(
+                                     t.get("channels") or ()) else None)  # as period.lua's
               for uid, (name, cat) in sorted(units.items()) for t in [tallies.get(uid, none)]]
     scores = scoring.score_units(counts, prior_weight=prior_weight, min_n=min_n)
     return {

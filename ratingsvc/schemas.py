@@ -354,7 +354,8 @@ class UnitScoreSchema(Schema):
         "description": "好评率, 差评率, 参评率, 未评率 (null: closed before statistics)"})
     channels = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelCountsSchema), allow_none=True,
                            metadata={"description": "per channel (poster, visit, kiosk, sms) that has "
-                                                    "taps: its counts and statistics (README \"Channels\")"})
+                                                    "taps: its counts and statistics (README \"Channels\"); "
+                                                    "null when every tap came by the window's poster"})
 
 
 class CategoryMeanSchema(Schema):

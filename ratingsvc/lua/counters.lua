@@ -31,6 +31,9 @@ local function add_count(tot, daykey, days, snap, day, window, field, delta, ver
   end
   local fields = {field}
   if ch and ch ~= '' and ch ~= 'p' then fields[2] = ch .. ':' .. field end
+  if fields[2] or field == 'vol' then
+    redis.call('HSET', tot, 'ext', '1')  -- the unit has counts beyond COUNT_FIELDS (period.lua)
+  end
   local laters = redis.call('ZRANGEBYSCORE', days, '(' .. day, '+inf')
   for _, f in ipairs(fields) do
     for _, later in ipairs(laters) do

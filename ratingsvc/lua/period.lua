@@ -10,11 +10,14 @@
 -- checks it against state.lua's), its case version (false where absent), the services done
 -- (volumes), and the counts of the channels other than the poster (fields.lua: for 't', 'k',
 -- 'm' in turn c1..c5, pending; false where all are 0)}
-local F = SNAP_FIELDS
 local CH = #COUNT_FIELDS + 1  -- 'vol', then each channel's COUNT_FIELDS
 local out = {}
 for k = 3, #ARGV do
   local p = ARGV[k]
+  -- all of SNAP_FIELDS only for a unit that ever had a volume or a tap of another channel
+  -- than the poster (counters.lua marks its totals 'ext'): most units have neither
+  local ext = redis.call('HGET', p .. 'tot', 'ext')
+  local F = ext and SNAP_FIELDS or COUNT_FIELDS
   local tot  -- read only if a day has no later snapshot (the totals are then its counts)
   local function before(day)
     local d = redis.call('ZRANGEBYSCORE', p .. 'days', day, '+inf', 'LIMIT', 0, 1)[1]
@@ -29,20 +32,24 @@ for k = 3, #ARGV do
   local a, b = before(ARGV[1]), before(ARGV[2])
   local info = redis.call('HMGET', p .. 'info', 'name', 'category', 'active')
   local row = {info[1], info[2], info[3]}
-  local function diff(i) return (tonumber(b[i]) or 0) - (tonumber(a[i]) or 0) end
-  for i = 1, #COUNT_FIELDS do row[#row + 1] = diff(i) end
+  for i = 1, #COUNT_FIELDS do row[#row + 1] = (tonumber(b[i]) or 0) - (tonumber(a[i]) or 0) end
   row[#row + 1] = redis.call('GET', p .. 'ver') or ''
   row[#row + 1] = redis.call('GET', p .. 'cv')
-  row[#row + 1] = diff(CH)
-  local channels, any = {}, false
-  for c = 0, #CHANNEL_CODES - 1 do
-    for i = 1, 6 do  -- levels and pending
-      local v = diff(CH + 1 + c * #COUNT_FIELDS + i - 1)
-      channels[#channels + 1] = v
-      any = any or v ~= 0
+  if ext then
+    local channels, any = {}, false
+    for c = 0, #CHANNEL_CODES - 1 do
+      for i = CH + 1 + c * #COUNT_FIELDS, CH + 6 + c * #COUNT_FIELDS do  -- levels and pending
+        local v = (tonumber(b[i]) or 0) - (tonumber(a[i]) or 0)
+        channels[#channels + 1] = v
+        any = any or v ~= 0
+      end
     end
+    row[#row + 1] = (tonumber(b[CH]) or 0) - (tonumber(a[CH]) or 0)
+    row[#row + 1] = any and channels or false
+  else
+    row[#row + 1] = 0
+    row[#row + 1] = false
   end
-  row[#row + 1] = any and channels or false
   out[#out + 1] = row
 end
 return cjson.encode(out)

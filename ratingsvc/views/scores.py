@@ -299,8 +299,10 @@ def stat_cells(u: dict) -> list:
     stats, by = u.get("stats"), u.get("channels")
     if stats is None:
         return [None] * (4 + len(channels.CHANNELS))
+    if by is None:  # every tap by the poster
+        by = {"poster": stats}
     return [stats["volume"], stats["bad_rate"], stats["participation"], stats["unrated"],
-            *((by or {}).get(c, {}).get("rated", 0) for c in channels.CHANNELS)]
+            *(by.get(c, {}).get("rated", 0) for c in channels.CHANNELS)]
 
 
 def pid_of(result: dict) -> str:
