@@ -235,15 +235,159 @@ def staff_trickle(sim: Sim, scale: float) -> Result:
     return res
 
 
-def settle(sim: Sim, res: Result) -> Result:
-    """What the unit's score holds at the end of the scenario."""
-    counts = scoring.period_counts(sim.r, ["hall"], date(2026, 6, 1), date(2026, 6, 7))[0]
-    res.counted, res.held = sum(counts.counts), counts.pending
+# Round two (issue 16): patience and distribution, over a working week ------------------------
+WEEK = range(5)  # Monday to Friday
+
+
+def office_hour(sim: Sim) -> float:
+    """A moment of office hours (08:40-11:50, 14:10-17:20)."""
+    return sim.rng.choice((sim.rng.uniform(8.67, 11.83), sim.rng.uniform(14.17, 17.33)))
+
+
+def mobile_ip(sim: Sim) -> str:
+    """A phone's own address on a mobile network (CGNAT)."""
+    return f"100.{sim.rng.randrange(64, 128)}.{sim.rng.randrange(256)}.{sim.rng.randrange(1, 255)}"
+
+
+def staff_own_phones(sim: Sim, scale: float) -> Result:
+    """Eight staff, each with their own phone on their own mobile address, each rating their own
+    unit once every working day at a plausible moment, on one window or another."""
+    res = Result("staff, own phones, once a working day, a week", honest=False)
+    windows = sim.fresh()
+    staff = [sim.phone(mobile_ip(sim)) for _ in range(max(1, int(8 * scale)))]
+    for day in WEEK:
+        for phone in staff:
+            sim.clock.at(office_hour(sim), day)
+            res.outcomes[phone.scan_and_tap(sim.rng.choice(windows), 5, sim.rng.uniform(5, 40))] += 1
     return res
 
 
+def poster_spread_daytime(sim: Sim, scale: float) -> Result:
+    """A photo of the poster spread online: a steady, modest pace during office hours, from a
+    few hundred addresses, none of them served."""
+    res = Result("poster photo spread, office hours, 300 IPs", honest=False)
+    window = sim.fresh()[0]
+    for day in WEEK[:2]:
+        for hour in sim.times(int(150 * scale), 8.6, 17.4):
+            if 12.0 < hour < 14.0:
+                continue
+            sim.clock.at(hour, day)
+            res.outcomes[sim.phone(mobile_ip(sim)).scan_and_tap(window, 5, sim.rng.uniform(5, 30))] += 1
+    return res
+
+
+def patient_bot(sim: Sim, scale: float) -> Result:
+    """A bot on one address, new cookies each time, one tap every 4-7 minutes all afternoon,
+    across the unit's windows: under every per-address and burst threshold."""
+    res = Result("patient bot, one IP, all afternoon, several windows", honest=False)
+    windows = sim.fresh()
+    for day in WEEK[:3]:
+        hour = 14.1
+        while hour < 17.4:
+            sim.clock.at(hour, day)
+            res.outcomes[sim.phone("198.51.100.77").scan_and_tap(sim.rng.choice(windows), 5, 6)] += 1
+            hour += sim.rng.uniform(4, 7) / 60
+    return res
+
+
+def flood_waves(sim: Sim, scale: float) -> Result:
+    """A rival's flood in waves (1-stars): one in the morning, one in the afternoon, each 150
+    taps in 20 minutes from 40 addresses, cookies cleared, forged X-Forwarded-For chains."""
+    res = Result("rival's flood in two waves, 40 IPs, forged XFF", honest=False)
+    window = sim.fresh()[0]
+    for start in (9.5, 15.0):
+        ips = [mobile_ip(sim) for _ in range(40)]
+        for hour in sim.times(int(150 * scale), start, start + 1 / 3):
+            sim.clock.at(hour)
+            phone = sim.phone(f"{mobile_ip(sim)}, {sim.rng.choice(ips)}")  # nginx appends the real one
+            res.outcomes[phone.scan_and_tap(window, 1, sim.rng.uniform(3, 12))] += 1
+    return res
+
+
+def night_crowd_no_hours(sim: Sim, scale: float) -> Result:
+    """A crowd at night on a window whose opening hours were never set (units import makes
+    windows without hours)."""
+    res = Result("crowd at night, window without hours", honest=False)
+    windows = sim.fresh()
+    window = registry.update_window(sim.r, windows[0].id, hours=None)
+    for hour in sim.times(int(200 * scale), 20.0, 23.5):
+        sim.clock.at(hour)
+        res.outcomes[sim.phone(mobile_ip(sim)).scan_and_tap(window, 5, sim.rng.uniform(5, 30))] += 1
+    return res
+
+
+def honest_two_windows(sim: Sim, scale: float) -> Result:
+    """Citizens served at two windows of one unit in one visit (受理, then 缴费 10-40 minutes
+    later), rating each: both ratings should count. The hall's one address."""
+    res = Result("honest: two windows in one visit (受理 then 缴费)", honest=True)
+    windows = sim.fresh()
+    for hour in sim.times(int(120 * scale), 8.7, 16.5):
+        if 11.3 < hour < 14.1:
+            continue
+        sim.clock.at(hour)
+        phone = sim.phone("203.0.113.11")
+        first, second = sim.rng.sample(windows[:4], 2)
+        res.outcomes[phone.scan_and_tap(first, sim.rng.choice(HONEST_LEVELS), sim.rng.uniform(4, 30))] += 1
+        sim.clock.t += sim.rng.uniform(10, 40) * 60
+        res.outcomes[phone.scan_and_tap(second, sim.rng.choice(HONEST_LEVELS), sim.rng.uniform(4, 30))] += 1
+        res.people += 2  # two services, two ratings
+    return res
+
+
+def honest_busy_hall(sim: Sim, scale: float) -> Result:
+    """A busy hall behind one address: 600 citizens a day over six windows, three days."""
+    res = Result("honest: busy hall, one IP, 600 a day", honest=True)
+    windows = sim.fresh()
+    for day in WEEK[:3]:
+        for hour in sim.times(int(600 * scale), 8.55, 17.45):
+            if 12.0 < hour < 14.0:
+                continue
+            sim.clock.at(hour, day)
+            phone = sim.phone("203.0.113.12")
+            res.outcomes[phone.scan_and_tap(sim.rng.choice(windows), sim.rng.choice(HONEST_LEVELS),
+                                            sim.rng.uniform(4, 60))] += 1
+            res.people += 1
+    return res
+
+
+def honest_under_attack(sim: Sim, scale: float) -> Result:
+    """Honest citizens at a window while a flood hits it (their taps alone are scored here:
+    the flood's are sent as another unit's, on the same window's address space)."""
+    res = Result("honest: citizens at a window under a flood", honest=True)
+    windows = sim.fresh()
+    attack = sim.times(int(300 * scale), 9.0, 10.0)
+    honest = sim.times(int(40 * scale), 8.7, 11.8)
+    events = sorted([(h, "a") for h in attack] + [(h, "h") for h in honest])
+    flood = Result("(the flood)", honest=False)
+    for hour, who in events:
+        sim.clock.at(hour)
+        if who == "a":
+            flood.outcomes[sim.phone(mobile_ip(sim)).scan_and_tap(windows[0], 1, 4)] += 1
+        else:
+            phone = sim.phone("203.0.113.13")
+            res.outcomes[phone.scan_and_tap(windows[0], sim.rng.choice(HONEST_LEVELS[:95]),
+                                            sim.rng.uniform(4, 60))] += 1
+            res.people += 1
+    res.attack = flood  # type: ignore[attr-defined]
+    return res
+
+
+def settle(sim: Sim, res: Result) -> list[Result]:
+    """What the unit's score holds at the end of the scenario. A scenario with an attack beside
+    honest citizens (res.attack) tells them apart by level: the citizens rate 3-5, the attack 1."""
+    counts = scoring.period_counts(sim.r, ["hall"], date(2026, 6, 1), date(2026, 6, 7))[0]
+    attack = getattr(res, "attack", None)
+    if attack is None:
+        res.counted, res.held = sum(counts.counts), counts.pending
+        return [res]
+    res.counted, attack.counted = sum(counts.counts[2:]), counts.counts[0]
+    attack.name = res.name.replace("honest: citizens", "the flood") + " (its taps)"
+    return [res, attack]
+
+
 SCENARIOS = [honest_hall, one_device, replayed_ticket, cookie_clearing_bot, poster_photo,
-             staff_trickle]
+             staff_trickle, staff_own_phones, poster_spread_daytime, patient_bot, flood_waves,
+             night_crowd_no_hours, honest_two_windows, honest_busy_hall, honest_under_attack]
 
 
 def report(results: list[Result]) -> dict:
@@ -274,7 +418,7 @@ def run(scale: float = 1.0, seed: int = 2017, settings: dict | None = None) -> d
         try:
             sim = Sim(server.url, random.Random(seed), settings or {})
             try:
-                return report([settle(sim, scenario(sim, scale)) for scenario in SCENARIOS])
+                return report([out for scenario in SCENARIOS for out in settle(sim, scenario(sim, scale))])
             finally:
                 sim.server.shutdown()
         finally:
