@@ -152,7 +152,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000,
-        *(case or [0, 0, 0]), tap.channel]
+        *(case or [0, 0, 0]), tap.channel, rules.visit_windows, rules.visit_minutes]
     # every tap marks its unit for the change feed in the same round trip (one that changed no
     # aggregate costs the relay a look at its log)
     reply = run_script(r, script, script_keys, script_args, ack, mark=tap.unit)

@@ -36,6 +36,8 @@ class Rules:
     burst_min: int
     burst_factor: float
     rater_windows_max: int
+    visit_windows: int
+    visit_minutes: int
     hours_grace: int
     late_ticket: int
     min_tap_ms: int
@@ -48,6 +50,7 @@ class Rules:
             ip_window_max=c["RULE_IP_WINDOW_MAX"], ip_flag_minutes=c["RULE_IP_FLAG_MINUTES"],
             burst_min=c["RULE_BURST_MIN"],
             burst_factor=c["RULE_BURST_FACTOR"], rater_windows_max=c["RULE_RATER_WINDOWS_MAX"],
+            visit_windows=c["RULE_VISIT_WINDOWS"], visit_minutes=c["RULE_VISIT_MINUTES"],
             hours_grace=c["RULE_HOURS_GRACE"], late_ticket=c["RULE_LATE_TICKET"],
             min_tap_ms=c["RULE_MIN_TAP_MS"],
             automation_ua=re.compile(c["RULE_AUTOMATION_UA"], re.IGNORECASE))

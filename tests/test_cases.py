@@ -243,7 +243,7 @@ def _upheld(h, clock, rid):
 
 
 def test_an_upheld_tap_is_not_held_again_by_a_tap_on_another_window(rules, clock):
-    h = rules(RULE_RATER_WINDOWS_MAX=1)
+    h = rules(RULE_RATER_WINDOWS_MAX=1, RULE_VISIT_WINDOWS=1)
     w1, w2 = h.window(), h.window(name="2号窗口")
     phone = h.rater()
     rid = tap_from(h, w1, level=1, rater=phone).json["rating_id"]
@@ -256,7 +256,7 @@ def test_an_upheld_tap_is_not_held_again_by_a_tap_on_another_window(rules, clock
 
 
 def test_an_upheld_tap_held_meanwhile_is_not_released(rules, clock):
-    h = rules(RULE_RATER_WINDOWS_MAX=1)
+    h = rules(RULE_RATER_WINDOWS_MAX=1, RULE_VISIT_WINDOWS=1)
     w1, w2 = h.window(), h.window(name="2号窗口")
     phone = h.rater()
     rid = tap_from(h, w1, level=1, rater=phone).json["rating_id"]
@@ -285,7 +285,7 @@ def test_an_upheld_tap_cannot_be_changed_back_in(h, clock):
 
 
 def test_a_reopened_case_starts_afresh(rules, clock):
-    h = rules(RULE_RATER_WINDOWS_MAX=1)
+    h = rules(RULE_RATER_WINDOWS_MAX=1, RULE_VISIT_WINDOWS=1)
     w1, w2 = h.window(), h.window(name="2号窗口")
     phone = h.rater()
     rid = tap_from(h, w1, level=2, rater=phone).json["rating_id"]

@@ -113,7 +113,7 @@ def test_a_held_tap_changed_is_released_at_the_new_level(rules, clock):
 
 def test_a_counted_tap_changed_and_then_held_is_held_at_its_new_level(rules):
     """Staff rating two windows of their own unit: the first tap is held then, at its level now."""
-    h = rules(RULE_RATER_WINDOWS_MAX=1)
+    h = rules(RULE_RATER_WINDOWS_MAX=1, RULE_VISIT_WINDOWS=1)
     a, b, phone = h.window("u1", "A"), h.window("u1", "B"), h.rater()
     rid = tap_from(h, a, level=1, rater=phone).json["rating_id"]
     assert change(phone, rid, 2).status_code == 200

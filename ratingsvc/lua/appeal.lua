@@ -84,8 +84,10 @@ if mode == 'uphold' then
   end
   -- Out for good: not the rater's counted tap of the day any more (a tap on another window
   -- would hold it), and not changeable (change.lua; the day's hash outlives the change window).
-  local first = redis.call('HGET', KEYS[6], 'f:' .. f.r)
-  if first and string.match(first, '^([^|]*)|') == id then redis.call('HDEL', KEYS[6], 'f:' .. f.r) end
+  for _, field in ipairs({'f:' .. f.r, 'g:' .. f.r}) do
+    local first = redis.call('HGET', KEYS[6], field)
+    if first and string.match(first, '^([^|]*)|') == id then redis.call('HDEL', KEYS[6], field) end
+  end
   if redis.call('EXISTS', KEYS[6]) == 1 then redis.call('HSET', KEYS[6], 'x:' .. id, '1') end
   a.s, a.out = 'upheld', counted and 1 or 0
 else

@@ -34,9 +34,11 @@ elseif f.s == 'counted' then
   add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, level, -1, KEYS[13], f.ch)
   add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, ARGV[3], 1, KEYS[13], f.ch)
   -- The rater's counted tap of the day, which a tap on another window would hold.
-  local first = redis.call('HGET', KEYS[6], 'f:' .. f.r)
-  if first and string.match(first, '^([^|]*)|') == ARGV[1] then
-    redis.call('HSET', KEYS[6], 'f:' .. f.r, ARGV[1] .. '|' .. f.w .. '|' .. ARGV[3])
+  for _, field in ipairs({'f:' .. f.r, 'g:' .. f.r}) do  -- (record.lua: its visit's second)
+    local first = redis.call('HGET', KEYS[6], field)
+    if first and string.match(first, '^([^|]*)|') == ARGV[1] then
+      redis.call('HSET', KEYS[6], field, ARGV[1] .. '|' .. f.w .. '|' .. ARGV[3])
+    end
   end
   local ck = {cs = KEYS[9], cq = KEYS[10], ca = KEYS[11], log = KEYS[1], cv = KEYS[12], ver = KEYS[13]}
   local max = tonumber(ARGV[7])

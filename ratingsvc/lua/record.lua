@@ -15,6 +15,7 @@
 --       23 its seconds  24 window limit  25 its seconds  26 how long an IP stays flagged (ms)
 --       27 highest level that opens a case (0: none)  28 its verify deadline  29 its rectify deadline (ms)
 --       30 channel (ratingsvc.channels: p poster, t visit token, k kiosk, m SMS link)
+--       31 windows one visit may rate  32 its minutes (from the rater's first tap of the day)
 -- A poster tap counts once per rater, window and day; a tap of another channel once per
 -- token (its ticket nonce), whoever sends it (one service, one rating).
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
@@ -88,17 +89,22 @@ else
     reasons[#reasons + 1] = 'hours'
   end
   -- Many new raters from one IP on this window. Once seen, the address stays flagged there
-  -- until it has been quiet for a while (a bot that keeps going stays flagged).
+  -- for a while after the last time it was seen (a bot that keeps going stays flagged); a
+  -- tap held only because of the flag does not renew it (a busy hall's honest citizens after
+  -- one busy spell are not held all day).
   local ipf, wf, flag = 'i' .. window .. ':' .. A[12], 'w' .. window, window .. ':' .. A[12]
   local cur, prev = redis.call('HMGET', KEYS[11], ipf, wf, 'b' .. window), redis.call('HMGET', KEYS[12], ipf, wf)
   local from_ip, recent = num(cur[1]) + num(prev[1]), num(cur[2]) + num(prev[2])
   local flagged = num(redis.call('HGET', KEYS[15], flag))
   -- (not the kiosk at the window: one device, one address, each tap opened by a service)
   local kiosk = ch == 'k'
-  if not kiosk and ((flagged > 0 and num(now) - flagged < num(A[26])) or (num(A[18]) > 0 and from_ip >= num(A[18]))) then
+  local tripped = num(A[18]) > 0 and from_ip >= num(A[18])
+  if not kiosk and (tripped or (flagged > 0 and num(now) - flagged < num(A[26]))) then
     reasons[#reasons + 1] = 'ip_window'
-    redis.call('HSET', KEYS[15], flag, now)
-    redis.call('EXPIRE', KEYS[15], 259200)
+    if tripped then
+      redis.call('HSET', KEYS[15], flag, now)
+      redis.call('EXPIRE', KEYS[15], 259200)
+    end
   end
   -- A burst: far more new raters in 10-20 minutes than the window's last 24 hours. The
   -- threshold is worked out once per window and 10-minute bucket.
@@ -122,24 +128,33 @@ else
   -- rater's tap of the day that was counted (staff rating their own unit).
   -- (poster taps only: a visit token, a kiosk or a link is a service, and one person is often
   -- served at two windows)
+  -- A citizen served at two windows in one visit (受理, then 缴费) rates both: up to A[31]
+  -- windows within A[32] minutes of the rater's first tap of the day are one visit.
   local windows = poster and redis.call('HINCRBY', dd, 'r:' .. rater, 1) or 0
-  if poster and num(A[21]) > 0 and windows > num(A[21]) then
+  local since = poster and redis.call('HGET', dd, 'v:' .. rater)
+  if poster and not since then redis.call('HSET', dd, 'v:' .. rater, now) end
+  local visit = since and windows <= num(A[31]) and num(now) - num(since) <= num(A[32]) * 60000
+  if poster and num(A[21]) > 0 and windows > num(A[21]) and not visit then
     reasons[#reasons + 1] = 'multi_window'
-    local earlier = redis.call('HGET', dd, 'f:' .. rater)
-    if earlier then
-      local eid, ewin, elevel = string.match(earlier, '^([^|]*)|([^|]*)|(.*)$')
-      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23], 'p')  -- a poster tap's
-      add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23], 'p')
-      redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|multi_window|' .. now)
-      redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', 'multi_window', 't', now)
-      case_void(ck, eid, 'held', now, '')
-      redis.call('HDEL', dd, 'f:' .. rater)
+    for _, field in ipairs({'f:' .. rater, 'g:' .. rater}) do  -- its counted taps of the day
+      local earlier = redis.call('HGET', dd, field)
+      if earlier then
+        local eid, ewin, elevel = string.match(earlier, '^([^|]*)|([^|]*)|(.*)$')
+        add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23], 'p')  -- a poster tap's
+        add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23], 'p')
+        redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|multi_window|' .. now)
+        redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', 'multi_window', 't', now)
+        case_void(ck, eid, 'held', now, '')
+        redis.call('HDEL', dd, field)
+      end
     end
   end
 
   incr(KEYS[11], wf, 1800)
   incr(KEYS[11], ipf, 1800)
-  incr(KEYS[13], window .. ':' .. A[16], 259200)
+  -- the window's hourly history, that a burst is measured against, holds counted taps only
+  -- (held ones would raise the bar for the next wave)
+  if #reasons == 0 then incr(KEYS[13], window .. ':' .. A[16], 259200) end
   if #reasons > 0 then
     status, why = 'held', table.concat(reasons, ',')
     add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, window, 'h', 1, KEYS[23], ch)
@@ -157,8 +172,9 @@ if status ~= 'duplicate' then
   redis.call('HSET', dd, pair, id)
   redis.call('EXPIRE', dd, A[10])
 end
-if status == 'counted' and poster and num(A[21]) > 0 then
-  redis.call('HSET', dd, 'f:' .. rater, id .. '|' .. window .. '|' .. level)
+if status == 'counted' and poster and num(A[21]) > 0 then  -- its first, or its visit's second
+  local field = redis.call('HEXISTS', dd, 'f:' .. rater) == 1 and 'g:' or 'f:'
+  redis.call('HSET', dd, field .. rater, id .. '|' .. window .. '|' .. level)
 end
 if status == 'counted' and num(level) <= num(A[27]) then
   case_open(ck, id, window, level, now, day, now, A[28], A[29])
