@@ -144,7 +144,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         keys.hourly(day), keys.hourly(yesterday), keys.flags(day), keys.held,
         keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds)),
         keys.cases, keys.open_cases, keys.all_cases, keys.case_version, keys.version,
-        keys.dedupe(tap.ticket_day or day)]
+        keys.dedupe(tap.ticket_day or day), keys.decided, keys.appeals, keys.returning]
     script_args = [
         tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
         fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
@@ -152,7 +152,8 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         local.hour * 60 + local.minute, local.hour, rules.hours_grace, rules.ip_window_max,
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000,
-        *(case or [0, 0, 0]), tap.channel, rules.visit_windows, rules.visit_minutes]
+        *(case or [0, 0, 0]), tap.channel, rules.visit_windows, rules.visit_minutes,
+        rules.return_days, rules.return_window, local.date().toordinal()]
     # every tap marks its unit for the change feed in the same round trip (one that changed no
     # aggregate costs the relay a look at its log)
     reply = run_script(r, script, script_keys, script_args, ack, mark=tap.unit)
@@ -203,7 +204,7 @@ def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level
     script = load_script(r, "change.lua")
     script_keys = [keys.log, keys.tot, keys.day(day), keys.days, keys.snap, keys.dedupe(day),
                    keys.held, keys.decided, keys.cases, keys.open_cases, keys.all_cases, keys.case_version,
-                   keys.version]
+                   keys.version, keys.returning]
     script_args = [stream_id, rater, level, now_ms, window_ms, day, *(case or [0, 0, 0])]
     status, now_level, tapped = run_script(r, script, script_keys, script_args, ack)
     if status == "changed":

@@ -16,7 +16,9 @@ Per unit (hash tag ``{u.ID}``):
     dd:<D>      hash  "<window>:<rater hash>" and "t:<ticket nonce>" -> first tap's id;
                       "r:<rater hash>" -> windows of the unit the rater rated that day;
                       "f:<rater hash>" -> "<id>|<window>|<level>" of its counted tap;
-                      "l:<tap id>" -> the level of a tap its rater changed (change.lua)
+                      "l:<tap id>" -> the level of a tap its rater changed (change.lua);
+                      "v:<rater hash>" -> ms of its first poster tap that day (a visit's start);
+                      "g:<rater hash>" -> its visit's second counted tap, as "f:"
     log         stream every recorded tap (counted, held, duplicate), every reason given
                       after one, every change of its level by its rater, every later hold
                       of a counted tap, every review decision
@@ -36,6 +38,8 @@ Per unit (hash tag ``{u.ID}``):
     ca          zset  every case by its tap's time (ms)
     ap          hash  tap id -> its appeal (JSON, ratingsvc.cases.appeals)
     apq         zset  pending appeals by the time they were made (ms)
+    rd          hash  rater hash -> its first counted poster tap of each recent day,
+                      "<day ordinal>|<tap id>|<window>|<level>;..." (record.lua: 'returning')
     cv          string the version of the unit's cases and appeals: bumped by every change of them
     ws          hash  tap id -> the openid of its rater who allowed a WeChat notice of the reply
                       (one-time subscription), sealed (Signing.seal, AES-GCM, bound to the rating
@@ -175,6 +179,11 @@ class UnitKeys:
         """The unit's version: moved by every step that changes its record, its counts or
         snapshots, or its cases (state.lua reads it to know what a kept table may keep)."""
         return self.prefix + "ver"
+
+    @property
+    def returning(self) -> str:
+        """Each rater's counted poster taps on earlier days (record.lua's 'returning' signal)."""
+        return self.prefix + "rd"
 
     @property
     def wechat_subscribers(self) -> str:

@@ -177,3 +177,44 @@ def test_held_taps_show_beside_n_and_are_not_counted(rules):
     assert (unit["n"], unit["pending"], unit["counts"]["1"]) == (1, 1, 0)
     entry = h.r.xrange(registry.UnitKeys("u1").log)[-1][1]
     assert (entry["s"], entry["why"]) == ("held", "automation")
+
+
+def test_a_rater_on_the_unit_day_after_day_is_held_with_the_earlier_days(rules, clock):
+    """Staff rating their own unit every working day: on the third day within 30 the tap is held,
+    and so are the rater's counted taps of the earlier days (at their level now)."""
+    h = rules(RULE_RETURN_DAYS=3, RULE_RETURN_WINDOW=30)
+    h.period("p1")
+    a, b = h.window(name="A"), h.window(name="B")
+    phone = h.rater()
+    first = tap_from(h, a, rater=phone, level=1)
+    assert statuses([first]) == ["counted"]
+    rid = first.json["rating_id"]
+    assert phone.post(f"/api/v1/ratings/{rid}/level", json={"level": 4}).status_code == 200
+    clock.advance(86400)
+    assert statuses([tap_from(h, b, rater=phone)]) == ["counted"]
+    clock.advance(86400)
+    assert statuses([tap_from(h, a, rater=phone)]) == ["held"]
+    unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert (unit["n"], unit["pending"]) == (0, 3)
+    queue = {t["rating_id"]: t for t in h.client.get("/api/v1/review", headers=h.admin).json["taps"]}
+    assert queue[rid]["level"] == 4 and queue[rid]["reasons"] == ["returning"]
+    clock.advance(86400)
+    assert statuses([tap_from(h, b, rater=phone)]) == ["held"]  # known now
+    assert statuses([tap_from(h, a)]) == ["counted"]  # another phone
+    # a month later the days have passed: counted again
+    clock.advance(31 * 86400)
+    assert statuses([tap_from(h, a, rater=phone)]) == ["counted"]
+    assert set(held_reasons(h)) == {"returning"}
+
+
+def test_returning_is_off_with_zero_days_and_a_second_visit_counts(rules, clock):
+    h = rules(RULE_RETURN_DAYS=0)
+    win, phone = h.window(), h.rater()
+    for _ in range(4):
+        assert statuses([tap_from(h, win, rater=phone)]) == ["counted"]
+        clock.advance(86400)
+    h2 = rules(RULE_RETURN_DAYS=3)
+    other, phone2 = h2.window("u2", "X"), h2.rater()
+    for _ in range(2):  # a citizen who comes back once: counted both times
+        assert statuses([tap_from(h2, other, rater=phone2)]) == ["counted"]
+        clock.advance(7 * 86400)

@@ -4,6 +4,7 @@
 -- A counted tap that moves into the 差评 levels opens its case, one that leaves them voids it
 -- (cases.lua).
 -- KEYS: 1 log  2 tot  3 day:<D>  4 days  5 snap  6 dd:<D>  7 hq  8 hd  9 cs  10 cq  11 ca  12 cv  13 ver
+--       14 rd (record.lua's 'returning' list)
 --       (D: the tap's day)
 -- ARGV: 1 tap stream id  2 rater hash  3 new level  4 now (ms)  5 change window (ms)  6 D
 --       7 highest level that opens a case  8 its verify deadline  9 its rectify deadline (ms)
@@ -34,6 +35,15 @@ elseif f.s == 'counted' then
   add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, level, -1, KEYS[13], f.ch)
   add_count(KEYS[2], KEYS[3], KEYS[4], KEYS[5], f.d, f.w, ARGV[3], 1, KEYS[13], f.ch)
   -- The rater's counted tap of the day, which a tap on another window would hold.
+  local back = redis.call('HGET', KEYS[14], f.r)  -- record.lua's 'returning' list, at its level now
+  if back and string.find(back, '|' .. ARGV[1] .. '|', 1, true) then
+    local out = {}
+    for e in string.gmatch(back, '[^;]+') do
+      local d, eid, ewin = string.match(e, '^(%d+)|([^|]*)|([^|]*)|')
+      out[#out + 1] = eid == ARGV[1] and (d .. '|' .. eid .. '|' .. ewin .. '|' .. ARGV[3]) or e
+    end
+    redis.call('HSET', KEYS[14], f.r, table.concat(out, ';'))
+  end
   for _, field in ipairs({'f:' .. f.r, 'g:' .. f.r}) do  -- (record.lua: its visit's second)
     local first = redis.call('HGET', KEYS[6], field)
     if first and string.match(first, '^([^|]*)|') == ARGV[1] then

@@ -7,6 +7,9 @@
 --       15 fl:<day> (flagged IPs)  16 hq  17 lr:<rater limit period>  18 lw:<window limit period>
 --       19 cs  20 cq  21 ca  22 cv (cases, cases.lua)  23 ver (the unit's version)
 --       24 the dedupe hash of the ticket's day (a visit token's: the day it was issued; else 3)
+--       25 hd (decided holds)  26 ap (appeals)  27 rd (each rater's counted poster taps on
+--       earlier days: "<day ordinal>|<id>|<window>|<level>;...", or "<day ordinal>|R" once
+--       held as 'returning', for that signal)
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
@@ -16,6 +19,8 @@
 --       27 highest level that opens a case (0: none)  28 its verify deadline  29 its rectify deadline (ms)
 --       30 channel (ratingsvc.channels: p poster, t visit token, k kiosk, m SMS link)
 --       31 windows one visit may rate  32 its minutes (from the rater's first tap of the day)
+--       33 days on which one rater may rate the unit within 34 days before 'returning' (0: off)
+--       35 today's day ordinal (days since 1 January of year 1)
 -- A poster tap counts once per rater, window and day; a tap of another channel once per
 -- token (its ticket nonce), whoever sends it (one service, one rating).
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
@@ -27,6 +32,20 @@ local ch = A[30]
 local poster = ch == 'p'
 local use_idem = A[9] ~= '0'
 local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEYS[22], ver = KEYS[23]}
+
+-- Hold a counted poster tap after the fact (its count moves today, as a review's would): the
+-- rater's other taps once a signal sees who they are. Not one held or decided already, nor one
+-- taken out by an upheld appeal.
+local function hold_counted(eid, ewin, elevel, why)
+  if redis.call('HEXISTS', KEYS[16], eid) == 1 or redis.call('HEXISTS', KEYS[25], eid) == 1 then return end
+  local appeal = redis.call('HGET', KEYS[26], eid)
+  if appeal and cjson.decode(appeal).s == 'upheld' then return end
+  add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23], 'p')  -- a poster tap's
+  add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23], 'p')
+  redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|' .. why .. '|' .. now)
+  redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', why, 't', now)
+  case_void(ck, eid, 'held', now, '')
+end
 
 if use_idem then
   local prev = redis.call('GET', KEYS[9])
@@ -140,13 +159,39 @@ else
       local earlier = redis.call('HGET', dd, field)
       if earlier then
         local eid, ewin, elevel = string.match(earlier, '^([^|]*)|([^|]*)|(.*)$')
-        add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23], 'p')  -- a poster tap's
-        add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23], 'p')
-        redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|multi_window|' .. now)
-        redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', 'multi_window', 't', now)
-        case_void(ck, eid, 'held', now, '')
+        hold_counted(eid, ewin, elevel, 'multi_window')
         redis.call('HDEL', dd, field)
       end
+    end
+  end
+
+  -- One rater on the unit on many days: citizens seldom come back day after day; staff rating
+  -- their own unit do. On the A[33]th day within A[34] days the tap is held, and so are the
+  -- rater's counted taps of the earlier days (then they are known to be one person's).
+  if poster and num(A[33]) > 0 then
+    local today, keep, days, back = num(A[35]), {}, {}, redis.call('HGET', KEYS[27], rater)
+    for e in string.gmatch(back or '', '[^;]+') do
+      local d = num(string.match(e, '^(%d+)|'))
+      if today - d < num(A[34]) then keep[#keep + 1] = e; days[d] = true end
+    end
+    days[today] = true
+    local n = 0
+    for _ in pairs(days) do n = n + 1 end
+    if n >= num(A[33]) then
+      reasons[#reasons + 1] = 'returning'
+      for _, e in ipairs(keep) do
+        local eid, ewin, elevel = string.match(e, '^%d+|([^|]*)|([^|]*)|(.*)$')
+        if eid then hold_counted(eid, ewin, elevel, 'returning') end
+      end
+      -- what is left of those days: that the rater rated then ("<day>|R"), so that the rater
+      -- stays known while the days stay within A[34]
+      keep = {}
+      for d in pairs(days) do keep[#keep + 1] = d .. '|R' end
+    end
+    if #keep > 0 then
+      redis.call('HSET', KEYS[27], rater, table.concat(keep, ';'))
+    else
+      redis.call('HDEL', KEYS[27], rater)
     end
   end
 
@@ -171,6 +216,14 @@ if KEYS[24] ~= dd then redis.call('EXPIRE', KEYS[24], A[10]) end
 if status ~= 'duplicate' then
   redis.call('HSET', dd, pair, id)
   redis.call('EXPIRE', dd, A[10])
+end
+if status == 'counted' and poster and num(A[33]) > 0 then  -- remembered for 'returning'
+  local back = redis.call('HGET', KEYS[27], rater)
+  if not (back and string.find(';' .. back, ';' .. A[35] .. '|', 1, true)) then  -- a day's first
+    local e = A[35] .. '|' .. id .. '|' .. window .. '|' .. level
+    redis.call('HSET', KEYS[27], rater, back and (back .. ';' .. e) or e)
+  end
+  redis.call('EXPIRE', KEYS[27], 86400 * (num(A[34]) + 1))
 end
 if status == 'counted' and poster and num(A[21]) > 0 then  -- its first, or its visit's second
   local field = redis.call('HEXISTS', dd, 'f:' .. rater) == 1 and 'g:' or 'f:'
