@@ -14,7 +14,7 @@ from .importplan import Item, Plan
 
 KIND = {"category": "类别", "unit": "单位", "window": "窗口"}
 FIELD = {"name": "名称 name", "category": "类别 category", "active": "状态 active",
-         "windows": "窗口 windows"}
+         "windows": "窗口 windows", "hours": "办公时间 hours"}
 STATUS = [("new", "新增 new"), ("changed", "变更 changed"), ("unchanged", "不变 unchanged")]
 LISTED = 20  # new units are listed up to this many; changes and conflicts all
 

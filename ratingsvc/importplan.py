@@ -19,6 +19,7 @@ from typing import Literal
 import redis
 
 from . import registry, registrybulk, rkeys
+from .hours import UNIT_HOURS, text_of
 from .importer import Row
 from .registry import Category, Unit
 
@@ -31,6 +32,7 @@ class Current:
     categories: dict[str, Category]
     units: dict[str, Unit]
     windows: dict[str, set[str]]
+    hours: dict[str, str | None] = field(default_factory=dict)  # unit -> its default hours (compiled)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Item:
     category: str = ""
     active: bool = True
     problem: str = ""  # a conflict's reason
+    hours: str | None = None  # the unit's default opening hours to write (compiled); None: leave them
 
 
 @dataclass
@@ -70,7 +73,7 @@ def fingerprint(plan: Plan) -> str:
     """A digest of everything the plan would do: a preview and a later plan of the same file
     are the same plan if and only if their fingerprints are equal."""
     parts = [[i.kind, i.id, i.name, i.status, sorted((k, repr(v)) for k, v in i.changes.items()),
-              i.windows, i.category, i.active, i.problem] for i in plan.items]
+              i.windows, i.category, i.active, i.problem, i.hours] for i in plan.items]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
@@ -79,9 +82,12 @@ def read_current(r: redis.Redis) -> Current:
     with r.pipeline(transaction=False) as p:
         for uid in units:
             p.hvals(rkeys.UnitKeys(uid).wname)
-        names = p.execute()
+            p.hget(rkeys.UnitKeys(uid).hours, UNIT_HOURS)
+        found = p.execute()
+    names, hours = found[::2], found[1::2]
     return Current({c.id: c for c in registry.list_categories(r)}, units,
-                   {uid: set(n) for uid, n in zip(units, names, strict=True)})
+                   {uid: set(n) for uid, n in zip(units, names, strict=True)},
+                   dict(zip(units, hours, strict=True)))
 
 
 def _category(cid: str, rows: list[Row], stored: Category | None, rename: bool) -> Item:
@@ -105,12 +111,12 @@ def _category(cid: str, rows: list[Row], stored: Category | None, rename: bool) 
                         "要改名请加 --rename-categories / differs from the stored name")
 
 
-def _unit(row: Row, stored: Unit | None, windows: set[str]) -> Item:
+def _unit(row: Row, stored: Unit | None, windows: set[str], hours: str | None = None) -> Item:
     add = [w for w in row.windows if w not in windows]
     if stored is None:
         active = True if row.active is None else row.active
         return Item("unit", row.unit_id, row.unit_name, "new", windows=add,
-                    category=row.category_id, active=active)
+                    category=row.category_id, active=active, hours=row.hours)
     changes: dict[str, tuple[object, object]] = {}
     if row.unit_name != stored.name:
         changes["name"] = (stored.name, row.unit_name)
@@ -121,8 +127,10 @@ def _unit(row: Row, stored: Unit | None, windows: set[str]) -> Item:
         changes["active"] = (stored.active, active)
     if add:
         changes["windows"] = ("", "+" + "|".join(add))
+    if row.hours is not None and row.hours != hours:
+        changes["hours"] = (text_of(hours) or "—", text_of(row.hours))
     return Item("unit", row.unit_id, row.unit_name, "changed" if changes else "unchanged", changes,
-                add, row.category_id, active)
+                add, row.category_id, active, hours=row.hours if "hours" in changes else None)
 
 
 def make_plan(rows: list[Row], current: Current, *, rename_categories: bool = False) -> Plan:
@@ -132,8 +140,8 @@ def make_plan(rows: list[Row], current: Current, *, rename_categories: bool = Fa
         by_category.setdefault(row.category_id, []).append(row)
     items = [_category(cid, crows, current.categories.get(cid), rename_categories)
              for cid, crows in by_category.items()]
-    items += [_unit(row, current.units.get(row.unit_id), current.windows.get(row.unit_id, set()))
-              for row in rows]
+    items += [_unit(row, current.units.get(row.unit_id), current.windows.get(row.unit_id, set()),
+                    current.hours.get(row.unit_id)) for row in rows]
     return Plan(items)
 
 
@@ -156,6 +164,11 @@ def apply(r: redis.Redis, plan: Plan) -> Counter:
         registrybulk.save_units(r, [_planned(i, now.get(i.id)) for i in chunk],
                                 new={i.id for i in chunk if i.status == "new"})
         registrybulk.create_windows(r, [(i.id, name) for i in chunk for name in i.windows])
+        with r.pipeline(transaction=False) as p:  # the units' default opening hours, last
+            for i in chunk:
+                if i.hours is not None:
+                    p.hset(rkeys.UnitKeys(i.id).hours, UNIT_HOURS, i.hours)
+            p.execute()
     done: Counter = Counter((i.kind, i.status) for i in writes)
     done[("window", "new")] = plan.new_windows
     return done
@@ -167,6 +180,6 @@ def _planned(item: Item, stored: Unit | None) -> Unit:
     if stored is None:
         return Unit(item.id, item.name, item.category, item.active)
     for name, (_old, new) in item.changes.items():
-        if name != "windows":
+        if name not in ("windows", "hours"):
             setattr(stored, name, new)
     return stored

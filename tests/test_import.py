@@ -202,3 +202,36 @@ def test_an_import_loads_its_script_again_on_a_server_that_lost_it(r, runner, tm
     result = runner.invoke(["units", "import", write(tmp_path, [HEADER, *ROWS])])
     assert result.exit_code == 0, result.output
     assert [w.name for w in registry.list_windows(r, "of-001")] == ["综合受理窗口", "咨询窗口"]
+
+
+def test_a_units_opening_hours_cover_its_windows_without_their_own(h, r, runner, tmp_path, clock):
+    """The hours column: the unit's default for windows without hours of their own; the
+    'hours' signal then holds a tap at night; a bad cell is its line's problem; the dashboard
+    warns of windows that have none."""
+    from tests.console_helpers import Console
+    from tests.helpers import tap_from
+
+    console = Console(h.app, r, clock)
+    console.account("clerk", "staff")
+    clerk = console.login("clerk")
+    runner.invoke(["units", "import", write(tmp_path, [HEADER, *ROWS])])
+    page = clerk.get("/console/dashboard").text
+    assert 'id="no-hours"' in page and "3 个窗口没有设置办公时间" in page
+    header = HEADER + ",hours"
+    bad = runner.invoke(["units", "import", write(tmp_path, [header, ROWS[0] + ",周一到周五"])])
+    assert bad.exit_code != 0 and "办公时间" in bad.output
+    rows = [header, ROWS[0] + ',"1-5 08:30-12:00,14:00-17:30"', ROWS[1] + ","]  # (Excel quotes it)
+    plan = runner.invoke(["units", "import", "--dry-run", write(tmp_path, rows)])
+    assert "办公时间 hours: — → 1,2,3,4,5 08:30-12:00,14:00-17:30" in plan.output
+    done = runner.invoke(["units", "import", "--yes", write(tmp_path, rows)])
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(["units", "import", "--dry-run",
+                           write(tmp_path, [header, ROWS[0] + ",1-5 08:30-12:00;14:00-17:30"])])
+    assert "变更 changed：类别 0，单位 0" in again.output  # the same hours: nothing to change
+    page = clerk.get("/console/dashboard").text
+    assert "1 个窗口没有设置办公时间" in page and "st-001" in page  # of-001's are covered now
+    windows = registry.list_windows(r, "of-001")
+    assert tap_from(h, windows[0]).status_code == 201  # 10:00 on Monday: open
+    clock.advance(12 * 3600)  # 22:00: closed, beyond the hour's grace
+    held = tap_from(h, windows[0])
+    assert held.status_code == 202 and r.xrange(registry.UnitKeys("of-001").log)[-1][1]["why"] == "hours"

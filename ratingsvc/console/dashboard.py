@@ -55,7 +55,8 @@ def index():
     ids, at = unitstats.unit_ids(r), int(now() * 1000)
     overdue = case_store.overdue_count(r, ids, at)
     appeals = appeal_store.pending_count(r, ids)
+    no_hours, no_hours_units = unitstats.without_hours(r, ids)
     return render("console/dashboard_index.html", title="工作台", today=today, period=period,
                   day=overview.today(r, day_key(today)), summary=summary, names=names,
                   few_listed=FEW_LISTED, min_n=current_app.config["SCORE_MIN_N"], overdue=overdue,
-                  appeals=appeals)
+                  appeals=appeals, no_hours=no_hours, no_hours_units=no_hours_units)

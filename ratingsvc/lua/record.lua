@@ -103,7 +103,8 @@ if first then
 else
   local reasons = {}
   for r in string.gmatch(A[13], '[^,]+') do reasons[#reasons + 1] = r end
-  local hours = redis.call('HGET', KEYS[10], window)
+  local own = redis.call('HMGET', KEYS[10], window, 'u')  -- the window's hours, else the unit's
+  local hours = own[1] or own[2]
   if hours and not open_now(hours, A[14], tonumber(A[15]), tonumber(A[17])) then
     reasons[#reasons + 1] = 'hours'
   end
