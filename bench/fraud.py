@@ -31,11 +31,12 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from ratingsvc import create_app, registry, scoring
+from ratingsvc import create_app, registry, scoring, visits
 from ratingsvc.embedded import RedisServer, free_port
 
 MONDAY = datetime(2026, 6, 1, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 HOURS = {"days": [1, 2, 3, 4, 5], "open": ["08:30-12:00", "14:00-17:30"]}
+HALL_NETWORK = "203.0.113.0/24"  # the hall's Wi-Fi; citizens and staff on it are on site
 WECHAT_UAS = [  # what WeChat's browser sends on common phones
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Mobile/15E148 MicroMessenger/8.0.49(0x18003137) NetType/WIFI Language/zh_CN",
@@ -144,6 +145,10 @@ class Sim:
         registry.save_category(self.r, registry.Category("c", "窗口单位"), create=True)
         registry.save_unit(self.r, registry.Unit("hall", "区政务服务中心", "c"), create=True)
         made = [registry.create_window(self.r, "hall", f"{i + 1}号窗口") for i in range(windows)]
+        # the hall's own Wi-Fi, as the office registers it (README "Visit tokens": networks)
+        visits.create_hall(self.r, self.app.extensions["ratingsvc.signing"], name="市民之家",
+                           windows=[w.id for w in made], valid_minutes=1440, now=self.clock(),
+                           networks=[HALL_NETWORK])
         return [registry.update_window(self.r, w.id, hours=HOURS) for w in made]
 
     def token(self, window: registry.Window) -> str:

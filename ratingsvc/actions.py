@@ -337,9 +337,10 @@ def enable_totp(r: redis.Redis, actor: Actor, now: float, username: str, secret:
 
 # Halls and volumes -----------------------------------------------------------------------
 def create_hall(r: redis.Redis, signing: Signing, actor: Actor, now: float, *, name: str, windows: list[int],
-                valid_minutes: int, active: bool = True) -> tuple[visits.Hall, str]:
+                valid_minutes: int, active: bool = True,
+                networks: list[str] | None = None) -> tuple[visits.Hall, str]:
     hall, key = visits.create_hall(r, signing, name=name, windows=windows, valid_minutes=valid_minutes,
-                                   now=now)
+                                   now=now, networks=networks)
     if not active:
         hall = visits.update_hall(r, hall.id, active=False)
     _log(r, actor, "hall.create", f"hall:{hall.id}", now, after=hall)

@@ -370,7 +370,9 @@ def halls_group() -> None:
 @click.option("--window", "windows", type=int, multiple=True, help="a window of the hall (repeat)")
 @click.option("--valid-minutes", type=click.IntRange(1, 2880), default=1440, show_default=True,
               help="how long a visit token or SMS link counts after it was made")
-def create_hall(name: str, windows: tuple[int, ...], valid_minutes: int) -> None:
+@click.option("--network", "networks", multiple=True,
+              help="the hall's own addresses, CIDR (repeat): a rater there is on site")
+def create_hall(name: str, windows: tuple[int, ...], valid_minutes: int, networks: tuple[str, ...]) -> None:
     """Create a hall and print its key: the only time it is shown (a queue machine signs its
     visit tokens with it, examples/visit_token.py)."""
     from .extensions import get_signing
@@ -379,8 +381,9 @@ def create_hall(name: str, windows: tuple[int, ...], valid_minutes: int) -> None
     with app_context() as app:
         try:
             hall, key = actions.create_hall(get_redis(), get_signing(), cli_actor(), app.config["CLOCK"](),
-                                            name=name, windows=list(windows), valid_minutes=valid_minutes)
-        except RegistryError as exc:
+                                            name=name, windows=list(windows), valid_minutes=valid_minutes,
+                                            networks=list(networks))
+        except (RegistryError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(key)
     click.echo(f"hall {hall.id} {hall.name!r}, windows {hall.windows}, tokens count {valid_minutes} min: "

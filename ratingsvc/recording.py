@@ -33,6 +33,7 @@ class Tap:
     reasons: tuple[str, ...] = ()  # signals the app found in the request
     channel: str = "p"  # channels.CODES: p poster, t visit token, k kiosk, m SMS link
     ticket_day: str | None = None  # a token's day of issue (YYYYMMDD): it counts once, whatever day
+    onsite: str = ""  # "1" from the hall's own network, "0" from elsewhere, "" unknown (visits.where)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         rules.burst_min, rules.burst_factor, rules.rater_windows_max,
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000,
         *(case or [0, 0, 0]), tap.channel, rules.visit_windows, rules.visit_minutes,
-        rules.return_days, rules.return_window, local.date().toordinal()]
+        rules.return_days, rules.return_window, local.date().toordinal(), tap.onsite, rules.ip_unit_max]
     # every tap marks its unit for the change feed in the same round trip (one that changed no
     # aggregate costs the relay a look at its log)
     reply = run_script(r, script, script_keys, script_args, ack, mark=tap.unit)

@@ -40,6 +40,7 @@ class Rules:
     visit_minutes: int
     return_days: int
     return_window: int
+    ip_unit_max: int
     hours_grace: int
     late_ticket: int
     min_tap_ms: int
@@ -54,6 +55,7 @@ class Rules:
             burst_factor=c["RULE_BURST_FACTOR"], rater_windows_max=c["RULE_RATER_WINDOWS_MAX"],
             visit_windows=c["RULE_VISIT_WINDOWS"], visit_minutes=c["RULE_VISIT_MINUTES"],
             return_days=c["RULE_RETURN_DAYS"], return_window=c["RULE_RETURN_WINDOW"],
+            ip_unit_max=c["RULE_IP_UNIT_MAX"],
             hours_grace=c["RULE_HOURS_GRACE"], late_ticket=c["RULE_LATE_TICKET"],
             min_tap_ms=c["RULE_MIN_TAP_MS"],
             automation_ua=re.compile(c["RULE_AUTOMATION_UA"], re.IGNORECASE))
@@ -79,6 +81,7 @@ REASONS = {
     "automation": "疑似自动程序（过快或非手机浏览器）",
     "poster": "扫窗口二维码评价（本类别转入审核，以办件评价码为准）",
     "returning": "同一人多日评价本单位（疑似本单位人员）",
+    "ip_unit": "大厅网络之外的同一地址当天多人评价本单位",
 }
 
 

@@ -555,6 +555,16 @@ BINARY = {"type": "string", "format": "binary"}
 
 
 # Halls, visit tokens, kiosks and volumes (README "Visit tokens", "Statistics") -------------
+def cidr(value: str) -> None:
+    """A network in CIDR notation (an address alone is one of its own)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise ValidationError("not a network, e.g. 203.0.113.0/28") from None
+
+
 class HallSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=NAME)
@@ -565,10 +575,14 @@ class HallSchema(Schema):
         "description": "how long a visit token or SMS link counts after it was made (at most 48 hours)"})
     active = fields.Boolean(load_default=True)
     created = fields.Float(dump_only=True)
+    networks = fields.List(fields.String(validate=cidr), load_default=list, validate=validate.Length(max=50),
+                           metadata={"description": "the hall's own addresses as the server sees them (CIDR, "
+                                                    "e.g. 203.0.113.0/28): a rater there is on site"})
 
 
 class HallUpdateSchema(Schema):
     name = fields.String(validate=NAME)
+    networks = fields.List(fields.String(validate=cidr), validate=validate.Length(max=50))
     windows = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=2000))
     valid_minutes = fields.Integer(validate=validate.Range(1, 2880))
     active = fields.Boolean()

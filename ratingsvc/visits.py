@@ -9,7 +9,8 @@ Channels: "T" visit (a queue ticket or the window's screen), "M" SMS link, "K" a
 (made by the server only, 30 seconds).
 
 Redis: ``rs:halls`` set of hall numbers; ``rs:hall:<n>`` hash name, key (sealed), windows
-(JSON), valid (minutes), active, created; ``rs:hallwin`` hash window -> hall;
+(JSON), valid (minutes), active, created, networks (JSON: the hall's own addresses, CIDR);
+``rs:hallwin`` hash window -> hall;
 ``rs:hall:<n>:serial`` the server's own counter (device 0); ``rs:kiosk:<window>`` the window's
 kiosk opening (a token), for 30 seconds.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -49,6 +51,7 @@ class Hall:
     valid_minutes: int = 1440
     active: bool = True
     created: float = 0.0
+    networks: list[str] = field(default_factory=list)  # the hall's own addresses (CIDR): on site
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def parse_token(token: str) -> tuple[VisitToken, bytes, bytes]:
 def _hall(hid: int, data: dict[str, str]) -> Hall:
     return Hall(id=hid, name=data["name"], windows=json.loads(data.get("windows") or "[]"),
                 valid_minutes=int(data.get("valid", 1440)), active=data.get("active") != "0",
-                created=float(data.get("created", 0)))
+                created=float(data.get("created", 0)), networks=json.loads(data.get("networks") or "[]"))
 
 
 def get_hall(r: redis.Redis, hid: int) -> Hall:
@@ -170,7 +173,8 @@ def _save(r: redis.Redis, hall: Hall, old: list[int]) -> None:
     with r.pipeline(transaction=False) as p:
         p.hset(_record(hall.id), mapping={
             "name": hall.name, "windows": json.dumps(hall.windows), "valid": hall.valid_minutes,
-            "active": "1" if hall.active else "0", "created": hall.created})
+            "active": "1" if hall.active else "0", "created": hall.created,
+            "networks": json.dumps(hall.networks)})
         gone = sorted(set(old) - set(hall.windows))
         if gone:
             p.hdel(rkeys.HALL_WINDOWS, *gone)
@@ -181,12 +185,12 @@ def _save(r: redis.Redis, hall: Hall, old: list[int]) -> None:
 
 
 def create_hall(r: redis.Redis, signing: Signing, *, name: str, windows: list[int], valid_minutes: int,
-                now: float) -> tuple[Hall, str]:
+                now: float, networks: list[str] | None = None) -> tuple[Hall, str]:
     """A new hall and its key, as text (shown once: only a sealed copy is kept)."""
     hid = int(r.incr(rkeys.HALL_SEQ))
     windows = sorted(set(windows))
     _check_windows(r, hid, windows)
-    hall = Hall(hid, name, windows, valid_minutes, True, now)
+    hall = Hall(hid, name, windows, valid_minutes, True, now, networks_of(networks or []))
     key = secrets.token_bytes(32)
     r.hset(_record(hid), "key", signing.seal(SEAL, key.hex(), str(hid)))
     _save(r, hall, [])
@@ -194,12 +198,14 @@ def create_hall(r: redis.Redis, signing: Signing, *, name: str, windows: list[in
 
 
 def update_hall(r: redis.Redis, hid: int, *, name: str | None = None, windows: list[int] | None = None,
-                valid_minutes: int | None = None, active: bool | None = None) -> Hall:
+                valid_minutes: int | None = None, active: bool | None = None,
+                networks: list[str] | None = None) -> Hall:
     old = get_hall(r, hid)
     hall = Hall(hid, old.name if name is None else name,
                 old.windows if windows is None else sorted(set(windows)),
                 old.valid_minutes if valid_minutes is None else valid_minutes,
-                old.active if active is None else active, old.created)
+                old.active if active is None else active, old.created,
+                old.networks if networks is None else networks_of(networks))
     _check_windows(r, hid, hall.windows)
     _save(r, hall, old.windows)
     return hall
@@ -289,12 +295,34 @@ def close_kiosk(r: redis.Redis, window: int, nonce: str) -> None:
         r.delete(f"rs:kiosk:{window}")
 
 
-def poster_held(r: redis.Redis, window: int, category: str) -> bool:
-    """Whether a poster tap on this window is held for review: its category holds poster taps
-    where visit tokens exist (poster_taps "hold"), and the window is in a hall that is active
-    (one round trip; a second only where the category holds them)."""
+def networks_of(texts: list[str]) -> list[str]:
+    """CIDR networks, normalised (ValueError for one that is not)."""
+    return [str(ipaddress.ip_network(t.strip(), strict=False)) for t in texts if t.strip()]
+
+
+@dataclass(frozen=True)
+class Where:
+    hold: bool  # a poster tap here is held: the category holds them where visit tokens exist
+    onsite: str  # "1": from the hall's own network; "0": from elsewhere, the hall has networks; "": unknown
+
+
+def where(r: redis.Redis, window: int, category: str, ip: str | None) -> Where:
+    """What a scan's window and address say (one round trip; a second for a window in a hall):
+    whether its poster taps are held (its category's poster_taps "hold", the hall active), and
+    whether the rater is on site (the address is in the hall's networks)."""
     with r.pipeline(transaction=False) as p:
         p.hget(rkeys.HALL_WINDOWS, window)
         p.hget(rkeys.category(category), "poster_taps")
         hall, policy = p.execute()
-    return hall is not None and policy == "hold" and r.hget(_record(int(hall)), "active") == "1"
+    if hall is None:
+        return Where(False, "")
+    active, networks = r.hmget(_record(int(hall)), "active", "networks")
+    nets = json.loads(networks or "[]")
+    onsite = ""
+    if nets and active == "1":
+        try:
+            addr = ipaddress.ip_address(ip or "")
+            onsite = "1" if any(addr in ipaddress.ip_network(n) for n in nets) else "0"
+        except ValueError:
+            onsite = "0"
+    return Where(policy == "hold" and active == "1", onsite)

@@ -114,6 +114,13 @@ def _windows(text: str) -> list[int]:
     return [w for w in found if w is not None]
 
 
+def _networks(text: str) -> list[str]:
+    try:
+        return visits.networks_of(text.replace("，", ",").replace("\n", ",").split(","))
+    except ValueError:
+        raise FormProblem("大厅网络地址应为 CIDR 格式，用逗号分隔，例如 203.0.113.0/28。") from None
+
+
 def _minutes(text: str) -> int:
     minutes = whole(text.strip(), 4)
     if minutes is None or not 1 <= minutes <= visits.VALID_MAX:
@@ -141,7 +148,8 @@ def create_hall():
     try:
         hall, key = actions.create_hall(get_redis(), get_signing(), actor(), now(), name=name,
                                         windows=_windows(request.form.get("windows", "")),
-                                        valid_minutes=_minutes(request.form.get("valid_minutes", "1440")))
+                                        valid_minutes=_minutes(request.form.get("valid_minutes", "1440")),
+                                        networks=_networks(request.form.get("networks", "")))
     except registry.RegistryError as exc:
         raise FormProblem(str(exc).split(" (")[0]) from None
     return _key_page(hall, key, 201)
@@ -155,7 +163,8 @@ def update_hall(hid: int):
                             name=request.form.get("name", "").strip() or None,
                             windows=_windows(request.form.get("windows", "")),
                             valid_minutes=_minutes(request.form.get("valid_minutes", "1440")),
-                            active=request.form.get("active") == "1")
+                            active=request.form.get("active") == "1",
+                            networks=_networks(request.form.get("networks", "")))
     except registry.RegistryError as exc:
         raise FormProblem(str(exc).split(" (")[0]) from None
     return redirect(url_for(".halls", done=hid))

@@ -21,6 +21,8 @@
 --       31 windows one visit may rate  32 its minutes (from the rater's first tap of the day)
 --       33 days on which one rater may rate the unit within 34 days before 'returning' (0: off)
 --       35 today's day ordinal (days since 1 January of year 1)
+--       36 "1" from the hall's own network, "0" from elsewhere (the hall has networks), "" unknown
+--       37 new raters a day from one address outside the hall's networks on this unit (0: off)
 -- A poster tap counts once per rater, window and day; a tap of another channel once per
 -- token (its ticket nonce), whoever sends it (one service, one rating).
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
@@ -116,8 +118,9 @@ else
   local cur, prev = redis.call('HMGET', KEYS[11], ipf, wf, 'b' .. window), redis.call('HMGET', KEYS[12], ipf, wf)
   local from_ip, recent = num(cur[1]) + num(prev[1]), num(cur[2]) + num(prev[2])
   local flagged = num(redis.call('HGET', KEYS[15], flag))
-  -- (not the kiosk at the window: one device, one address, each tap opened by a service)
-  local kiosk = ch == 'k'
+  -- (not the kiosk at the window: one device, one address, each tap opened by a service; not
+  -- a rater on the hall's own network: a busy hall is one address)
+  local kiosk = ch == 'k' or A[36] == '1'
   local tripped = num(A[18]) > 0 and from_ip >= num(A[18])
   if not kiosk and (tripped or (flagged > 0 and num(now) - flagged < num(A[26]))) then
     reasons[#reasons + 1] = 'ip_window'
@@ -128,7 +131,7 @@ else
   end
   -- A burst: far more new raters in 10-20 minutes than the window's last 24 hours. The
   -- threshold is worked out once per window and 10-minute bucket.
-  if not kiosk and num(A[19]) > 0 then
+  if not kiosk and num(A[19]) > 0 then  -- (the hall's own network is the place itself)
     local threshold = tonumber(cur[3])
     if not threshold then
       local hour, today, yesterday = tonumber(A[16]), {}, {}
@@ -196,6 +199,25 @@ else
     end
   end
 
+  -- Many new raters a day from one address outside the hall's networks (where the hall has
+  -- them): a patient bot under every per-window threshold. The tap is held, and so are that
+  -- address's counted taps of the unit that day.
+  if A[36] == '0' and num(A[37]) > 0 then
+    local field = 'i:' .. A[12]
+    local list = redis.call('HGET', dd, field)
+    local n, taps = 0, ''
+    if list then n, taps = string.match(list, '^(%d+)|(.*)$'); n = num(n) end
+    n = n + 1
+    if n > num(A[37]) then
+      reasons[#reasons + 1] = 'ip_unit'
+      for eid, ewin, elevel in string.gmatch(taps, '([^,;]+),([^,;]+),([^,;]+)') do
+        hold_counted(eid, ewin, redis.call('HGET', dd, 'l:' .. eid) or elevel, 'ip_unit')
+      end
+      taps = ''
+    end
+    redis.call('HSET', dd, field, n .. '|' .. taps)
+  end
+
   incr(KEYS[11], wf, 1800)
   incr(KEYS[11], ipf, 1800)
   -- the window's hourly history, that a burst is measured against, holds counted taps only
@@ -217,6 +239,11 @@ if KEYS[24] ~= dd then redis.call('EXPIRE', KEYS[24], A[10]) end
 if status ~= 'duplicate' then
   redis.call('HSET', dd, pair, id)
   redis.call('EXPIRE', dd, A[10])
+end
+if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered for 'ip_unit'
+  local list = redis.call('HGET', dd, 'i:' .. A[12]) or '1|'
+  local sep = string.sub(list, -1) == '|' and '' or ';'
+  redis.call('HSET', dd, 'i:' .. A[12], list .. sep .. id .. ',' .. window .. ',' .. level)
 end
 if status == 'counted' and poster and num(A[33]) > 0 then  -- remembered for 'returning'
   local back = redis.call('HGET', KEYS[27], rater)

@@ -169,8 +169,9 @@ def no_token():
 def scan(token: str):
     """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
     window, unit = resolve(token)
-    hold = visits.poster_held(get_redis(), window.id, unit.category)
-    return scan_answer(window, unit, current_or_new_rater(), get_signing().new_nonce(), hold=hold)
+    found = visits.where(get_redis(), window.id, unit.category, request.remote_addr)
+    return scan_answer(window, unit, current_or_new_rater(), get_signing().new_nonce(), hold=found.hold,
+                       onsite=found.onsite)
 
 
 def current_or_new_rater() -> tuple[str, str]:
@@ -254,7 +255,7 @@ def rate(body: dict):
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
         rater=signing.person_hash(ticket.kind, ticket.device), now_ms=now_ms, nonce=ticket.nonce,
         ip=client_hash(), reasons=(*reasons, *(["poster"] if ticket.hold else [])),
-        channel=ticket.channel, ticket_day=ticket.ticket_day)
+        channel=ticket.channel, ticket_day=ticket.ticket_day, onsite=ticket.onsite)
     late = ticket.until_ms is not None and now_ms > ticket.until_ms  # a visit token's validity
     expired = age_ms > config["TICKET_MAX_AGE"] * 1000 or late
     try:

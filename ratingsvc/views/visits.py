@@ -93,8 +93,9 @@ def visit_scan(token: str):
     vt, until, window, unit = resolve_visit(token)
     rater = ("kiosk", vt.nonce) if vt.channel == "kiosk" else current_or_new_rater()
     day = datetime.fromtimestamp(vt.issued, zone(current_app.config["TIMEZONE"])).strftime("%Y%m%d")
+    found = visits.where(get_redis(), window.id, unit.category, request.remote_addr)
     return scan_answer(window, unit, rater, vt.nonce, channel=channels.CODES[vt.channel],
-                       ticket_day=day, until_ms=until * 1000)
+                       ticket_day=day, until_ms=until * 1000, onsite=found.onsite)
 
 
 # The kiosk at a window ---------------------------------------------------------------------
