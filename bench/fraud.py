@@ -355,6 +355,23 @@ def honest_busy_hall(sim: Sim, scale: float) -> Result:
     return res
 
 
+def honest_mobile_data(sim: Sim, scale: float) -> Result:
+    """A hall's citizens, a third of them on their phones' mobile data (addresses outside the
+    hall's network), over two days."""
+    res = Result("honest: a hall, a third on mobile data", honest=True)
+    windows = sim.fresh()
+    for day in WEEK[:2]:
+        for hour in sim.times(int(300 * scale), 8.6, 17.4):
+            if 12.0 < hour < 14.0:
+                continue
+            sim.clock.at(hour, day)
+            phone = sim.phone(mobile_ip(sim) if sim.rng.random() < 1 / 3 else "203.0.113.14")
+            res.outcomes[phone.scan_and_tap(sim.rng.choice(windows), sim.rng.choice(HONEST_LEVELS),
+                                            sim.rng.uniform(4, 60))] += 1
+            res.people += 1
+    return res
+
+
 def honest_under_attack(sim: Sim, scale: float) -> Result:
     """Honest citizens at a window while a flood hits it (their taps alone are scored here:
     the flood's are sent as another unit's, on the same window's address space)."""
@@ -392,7 +409,7 @@ def settle(sim: Sim, res: Result) -> list[Result]:
 
 ROUND_ONE = [honest_hall, one_device, replayed_ticket, cookie_clearing_bot, poster_photo, staff_trickle]
 ROUND_TWO = [staff_own_phones, poster_spread_daytime, patient_bot, flood_waves, night_crowd_no_hours,
-             honest_two_windows, honest_busy_hall, honest_under_attack]  # issue 16's classes
+             honest_two_windows, honest_busy_hall, honest_mobile_data, honest_under_attack]  # issue 16's
 SCENARIOS = ROUND_ONE + ROUND_TWO
 
 

@@ -41,6 +41,8 @@ class Rules:
     return_days: int
     return_window: int
     ip_unit_max: int
+    offsite_min: int
+    offsite_factor: float
     hours_grace: int
     late_ticket: int
     min_tap_ms: int
@@ -55,7 +57,8 @@ class Rules:
             burst_factor=c["RULE_BURST_FACTOR"], rater_windows_max=c["RULE_RATER_WINDOWS_MAX"],
             visit_windows=c["RULE_VISIT_WINDOWS"], visit_minutes=c["RULE_VISIT_MINUTES"],
             return_days=c["RULE_RETURN_DAYS"], return_window=c["RULE_RETURN_WINDOW"],
-            ip_unit_max=c["RULE_IP_UNIT_MAX"],
+            ip_unit_max=c["RULE_IP_UNIT_MAX"], offsite_min=c["RULE_OFFSITE_MIN"],
+            offsite_factor=c["RULE_OFFSITE_FACTOR"],
             hours_grace=c["RULE_HOURS_GRACE"], late_ticket=c["RULE_LATE_TICKET"],
             min_tap_ms=c["RULE_MIN_TAP_MS"],
             automation_ua=re.compile(c["RULE_AUTOMATION_UA"], re.IGNORECASE))
@@ -82,6 +85,7 @@ REASONS = {
     "poster": "扫窗口二维码评价（本类别转入审核，以办件评价码为准）",
     "returning": "同一人多日评价本单位（疑似本单位人员）",
     "ip_unit": "大厅网络之外的同一地址当天多人评价本单位",
+    "offsite": "窗口当天的评价大多来自大厅网络之外（疑似二维码被拍照传播）",
 }
 
 

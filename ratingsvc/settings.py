@@ -118,6 +118,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RULE_RETURN_DAYS": (3, "the day within RULE_RETURN_WINDOW on which one rater's taps of a unit are held"),
     "RULE_RETURN_WINDOW": (30, "days over which RULE_RETURN_DAYS is counted"),
     "RULE_IP_UNIT_MAX": (4, "new raters a day on one unit from one address outside its hall's networks"),
+    "RULE_OFFSITE_MIN": (5, "a window's new raters a day from outside its hall's networks before 'offsite'"),
+    "RULE_OFFSITE_FACTOR": (2.0, "'offsite' holds when they pass this many times the hall's own (plus one)"),
     "RULE_HOURS_GRACE": (60, "minutes after closing (and before opening) that still count"),
     "RULE_LATE_TICKET": (900, "seconds between scan and tap after which the tap is held"),
     "RULE_MIN_TAP_MS": (800, "milliseconds between scan and tap below which it looks automated"),

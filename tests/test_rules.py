@@ -218,3 +218,56 @@ def test_returning_is_off_with_zero_days_and_a_second_visit_counts(rules, clock)
     for _ in range(2):  # a citizen who comes back once: counted both times
         assert statuses([tap_from(h2, other, rater=phone2)]) == ["counted"]
         clock.advance(7 * 86400)
+
+
+def hall_of(h, windows, networks):
+    resp = h.client.post("/api/v1/halls", headers=h.admin,
+                         json={"name": "大厅", "windows": [w.id for w in windows], "networks": networks})
+    assert resp.status_code == 201, resp.json
+    return resp.json["hall"]
+
+
+def test_on_site_taps_are_not_one_address_and_off_site_ones_are_capped_a_day(rules, clock):
+    """The hall's own network is the place: a busy hall's address trips no per-address or burst
+    signal. From elsewhere, a fifth new rater a day from one address on the unit is held, and so
+    are that address's counted taps of the day."""
+    h = rules(RULE_IP_WINDOW_MAX=3, RULE_BURST_MIN=4, RULE_IP_UNIT_MAX=4)
+    h.period("p1")
+    a, b = h.window(name="A"), h.window(name="B")
+    hall_of(h, [a, b], ["203.0.113.0/28"])
+    on_site = statuses(tap_from(h, a, ip="203.0.113.5", wait=20) for _ in range(8))
+    assert on_site == ["counted"] * 8  # no ip_window, no burst
+    off_site = statuses(tap_from(h, w, ip="198.51.100.9", wait=20) for w in (a, b, a, b, a))
+    assert off_site == ["counted"] * 4 + ["held"]
+    unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert (unit["n"], unit["pending"]) == (8, 5)  # its four counted taps went to review too
+    assert set(held_reasons(h)) == {"ip_unit"}
+    clock.advance(86400)  # the next day starts afresh
+    assert statuses([tap_from(h, a, ip="198.51.100.9")]) == ["counted"]
+    # an address outside the hall's networks elsewhere in the registry: a unit without networks
+    c = h.window("u2", "C")
+    assert statuses(tap_from(h, c, ip="198.51.100.10", wait=20) for _ in range(5)) == ["counted"] * 3 + [
+        "held"] * 2  # (only the per-window rule, RULE_IP_WINDOW_MAX 3)
+
+
+def test_bad_networks_are_refused(h):
+    win = h.window()
+    resp = h.client.post("/api/v1/halls", headers=h.admin,
+                         json={"name": "大厅", "windows": [win.id], "networks": ["203.0.113.0/33"]})
+    assert resp.status_code == 400
+
+
+def test_a_window_rated_from_elsewhere_far_more_than_from_the_hall_is_held(rules, clock):
+    """A photographed poster spread online: once a window has RULE_OFFSITE_MIN new raters from
+    outside the hall's networks in a day, and more than RULE_OFFSITE_FACTOR times those from
+    inside (plus one), further ones are held; citizens on mobile data among many on the hall's
+    own network are not."""
+    h = rules(RULE_OFFSITE_MIN=3, RULE_OFFSITE_FACTOR=2.0, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0)
+    a, b = h.window(name="A"), h.window(name="B")
+    hall_of(h, [a, b], ["203.0.113.0/28"])
+    spread = statuses(tap_from(h, a, ip=f"100.64.0.{i}", wait=20) for i in range(5))
+    assert spread == ["counted"] * 2 + ["held"] * 3  # the 3rd from elsewhere, with none inside
+    assert set(held_reasons(h)) == {"offsite"}
+    # window B: the hall's own citizens, and some on mobile data among them
+    mixed = [f"100.64.1.{i}" if i % 3 == 0 else "203.0.113.2" for i in range(12)]
+    assert statuses(tap_from(h, b, ip=ip, wait=20) for ip in mixed) == ["counted"] * 12

@@ -23,6 +23,8 @@
 --       35 today's day ordinal (days since 1 January of year 1)
 --       36 "1" from the hall's own network, "0" from elsewhere (the hall has networks), "" unknown
 --       37 new raters a day from one address outside the hall's networks on this unit (0: off)
+--       38 new raters from outside the hall's networks on a window in a day before 'offsite'
+--       can hold (0: off)  39 how many times those from inside (plus one) they must be
 -- A poster tap counts once per rater, window and day; a tap of another channel once per
 -- token (its ticket nonce), whoever sends it (one service, one rating).
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
@@ -218,8 +220,20 @@ else
     redis.call('HSET', dd, field, n .. '|' .. taps)
   end
 
-  incr(KEYS[11], wf, 1800)
-  incr(KEYS[11], ipf, 1800)
+  if A[36] ~= '1' then  -- a burst is of raters from elsewhere (the hall's own raise its history)
+    incr(KEYS[11], wf, 1800)
+    incr(KEYS[11], ipf, 1800)
+  end
+  -- A window's poster rated from elsewhere far more than from the hall itself today: a
+  -- photographed poster spread online (those in the hall on mobile data are a share, not most).
+  if poster and A[36] ~= '' then
+    local side = (A[36] == '1' and 'so:' or 'sx:') .. window
+    local mine = redis.call('HINCRBY', dd, side, 1)
+    if A[36] == '0' and num(A[38]) > 0 and mine >= num(A[38]) then
+      local inside = num(redis.call('HGET', dd, 'so:' .. window))
+      if mine > num(A[39]) * (inside + 1) then reasons[#reasons + 1] = 'offsite' end
+    end
+  end
   -- the window's hourly history, that a burst is measured against, holds counted taps only
   -- (held ones would raise the bar for the next wave)
   if #reasons == 0 then incr(KEYS[13], window .. ':' .. A[16], 259200) end
