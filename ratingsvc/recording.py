@@ -145,7 +145,9 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         keys.hourly(day), keys.hourly(yesterday), keys.flags(day), keys.held,
         keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds)),
         keys.cases, keys.open_cases, keys.all_cases, keys.case_version, keys.version,
-        keys.dedupe(tap.ticket_day or day), keys.decided, keys.appeals, keys.returning]
+        keys.dedupe(tap.ticket_day or day), keys.decided, keys.appeals,
+        keys.returning(bucket_of(local.date().toordinal(), rules)),
+        keys.returning(bucket_of(local.date().toordinal(), rules) - 1)]
     script_args = [
         tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
         fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
@@ -190,9 +192,14 @@ class LevelChange:
     tapped_ms: int | None = None  # when it was tapped
 
 
+def bucket_of(ordinal: int, rules: Rules | None = None, window: int = 30) -> int:
+    """The 'returning' signal's bucket of a day (UnitKeys.returning)."""
+    return ordinal // max(1, rules.return_window if rules is not None else window)
+
+
 def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level: int,
                  now_ms: int, window_ms: int, ack: Ack | None = None,
-                 case: list[int] | None = None) -> LevelChange:
+                 case: list[int] | None = None, return_window: int = 30) -> LevelChange:
     """Change a tap's level, by its own rater within window_ms of the tap (change.lua): a
     counted tap's count moves to the new level on the tap's day, a held one's queued level
     changes; logged. A counted tap moving into the 差评 levels opens its case, one leaving them
@@ -206,13 +213,18 @@ def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level
     script = load_script(r, "change.lua")
     script_keys = [keys.log, keys.tot, keys.day(day), keys.days, keys.snap, keys.dedupe(day),
                    keys.held, keys.decided, keys.cases, keys.open_cases, keys.all_cases, keys.case_version,
-                   keys.version, keys.returning]
+                   keys.version, keys.returning(bucket_of(_ordinal(day), window=return_window))]
     script_args = [stream_id, rater, level, now_ms, window_ms, day, *(case or [0, 0, 0])]
     status, now_level, tapped = run_script(r, script, script_keys, script_args, ack)
     if status == "changed":
         feed.mark(r, unit)
     return LevelChange(str(status), int(now_level) if now_level else None,
                        int(tapped) if tapped else None)
+
+
+def _ordinal(day: str) -> int:
+    """The day ordinal of YYYYMMDD."""
+    return datetime(int(day[:4]), int(day[4:6]), int(day[6:])).toordinal()
 
 
 def change_until(tapped_ms: int, seconds: int, tz: str) -> str | None:

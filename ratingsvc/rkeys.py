@@ -38,7 +38,7 @@ Per unit (hash tag ``{u.ID}``):
     ca          zset  every case by its tap's time (ms)
     ap          hash  tap id -> its appeal (JSON, ratingsvc.cases.appeals)
     apq         zset  pending appeals by the time they were made (ms)
-    rd          hash  rater hash -> its first counted poster tap of each recent day,
+    rd:<B>      hash  rater hash -> its first counted poster tap of each recent day,
                       "<day ordinal>|<tap id>|<window>|<level>;..." (record.lua: 'returning')
     cv          string the version of the unit's cases and appeals: bumped by every change of them
     ws          hash  tap id -> the openid of its rater who allowed a WeChat notice of the reply
@@ -180,10 +180,11 @@ class UnitKeys:
         snapshots, or its cases (state.lua reads it to know what a kept table may keep)."""
         return self.prefix + "ver"
 
-    @property
-    def returning(self) -> str:
-        """Each rater's counted poster taps on earlier days (record.lua's 'returning' signal)."""
-        return self.prefix + "rd"
+    def returning(self, bucket: int) -> str:
+        """Each rater's counted poster taps on recent days (record.lua's 'returning' signal), in
+        buckets of RULE_RETURN_WINDOW days (day ordinal // window): a tap reads its bucket and
+        the one before, and a bucket expires after two windows, so the state stays bounded."""
+        return f"{self.prefix}rd:{bucket}"
 
     @property
     def wechat_subscribers(self) -> str:

@@ -58,7 +58,10 @@ def prune(h, **kw):
 
 
 def unit_memory(r) -> int:
-    return sum(r.memory_usage(k, samples=0) or 0 for k in r.scan_iter(match="rs:{u.*", count=1000))
+    """The units' keys' memory, but for the 'returning' signal's state (rd:<bucket>): a rater's
+    recent days, whatever the periods, bounded by its own expiry (two RULE_RETURN_WINDOWs)."""
+    return sum(r.memory_usage(k, samples=0) or 0 for k in r.scan_iter(match="rs:{u.*", count=1000)
+               if ":rd:" not in k)
 
 
 def scores(h, period: str) -> list:

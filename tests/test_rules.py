@@ -271,3 +271,19 @@ def test_a_window_rated_from_elsewhere_far_more_than_from_the_hall_is_held(rules
     # window B: the hall's own citizens, and some on mobile data among them
     mixed = [f"100.64.1.{i}" if i % 3 == 0 else "203.0.113.2" for i in range(12)]
     assert statuses(tap_from(h, b, ip=ip, wait=20) for ip in mixed) == ["counted"] * 12
+
+
+def test_returning_reads_across_its_buckets_and_its_state_expires(rules, clock):
+    """The signal's state is kept in buckets of RULE_RETURN_WINDOW days (two read, each
+    expiring after two windows): with a window of 3 days the three days cross a bucket."""
+    h = rules(RULE_RETURN_DAYS=3, RULE_RETURN_WINDOW=3)
+    h.period("p1")
+    win, phone = h.window(), h.rater()
+    for _ in range(2):
+        assert statuses([tap_from(h, win, rater=phone)]) == ["counted"]
+        clock.advance(86400)
+    assert statuses([tap_from(h, win, rater=phone)]) == ["held"]
+    unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert (unit["n"], unit["pending"]) == (0, 3)
+    keys = [k for k in h.r.scan_iter(match="rs:{u.u1}:rd:*")]
+    assert keys and all(0 < h.r.ttl(k) <= 7 * 86400 for k in keys)

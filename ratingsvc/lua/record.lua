@@ -7,9 +7,9 @@
 --       15 fl:<day> (flagged IPs)  16 hq  17 lr:<rater limit period>  18 lw:<window limit period>
 --       19 cs  20 cq  21 ca  22 cv (cases, cases.lua)  23 ver (the unit's version)
 --       24 the dedupe hash of the ticket's day (a visit token's: the day it was issued; else 3)
---       25 hd (decided holds)  26 ap (appeals)  27 rd (each rater's counted poster taps on
---       earlier days: "<day ordinal>|<id>|<window>|<level>;...", or "<day ordinal>|R" once
---       held as 'returning', for that signal)
+--       25 hd (decided holds)  26 ap (appeals)  27 rd:<B> (each rater's counted poster taps on
+--       recent days: "<day ordinal>|<id>|<window>|<level>;...", or "<day ordinal>|R" once
+--       held as 'returning', for that signal; B: this day's bucket)  28 rd:<B-1>
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
@@ -175,8 +175,10 @@ else
   -- their own unit do. On the A[33]th day within A[34] days the tap is held, and so are the
   -- rater's counted taps of the earlier days (then they are known to be one person's).
   if poster and num(A[33]) > 0 then
-    local today, keep, days, back = num(A[35]), {}, {}, redis.call('HGET', KEYS[27], rater)
-    for e in string.gmatch(back or '', '[^;]+') do
+    local older = redis.call('HGET', KEYS[28], rater)
+    local back = redis.call('HGET', KEYS[27], rater)
+    local today, keep, days = num(A[35]), {}, {}
+    for e in string.gmatch((older or '') .. ';' .. (back or ''), '[^;]+') do
       local d = num(string.match(e, '^(%d+)|'))
       if today - d < num(A[34]) then keep[#keep + 1] = e; days[d] = true end
     end
@@ -194,11 +196,13 @@ else
       keep = {}
       for d in pairs(days) do keep[#keep + 1] = d .. '|R' end
     end
-    if #keep > 0 then
+    if #keep > 0 then  -- all in this day's bucket; the bucket before lets go of the rater
       redis.call('HSET', KEYS[27], rater, table.concat(keep, ';'))
+      redis.call('EXPIRE', KEYS[27], 86400 * (2 * num(A[34]) + 1))
     else
       redis.call('HDEL', KEYS[27], rater)
     end
+    if older then redis.call('HDEL', KEYS[28], rater) end
   end
 
   -- Many new raters a day from one address outside the hall's networks (where the hall has
@@ -265,7 +269,7 @@ if status == 'counted' and poster and num(A[33]) > 0 then  -- remembered for 're
     local e = A[35] .. '|' .. id .. '|' .. window .. '|' .. level
     redis.call('HSET', KEYS[27], rater, back and (back .. ';' .. e) or e)
   end
-  redis.call('EXPIRE', KEYS[27], 86400 * (num(A[34]) + 1))
+  redis.call('EXPIRE', KEYS[27], 86400 * (2 * num(A[34]) + 1))
 end
 if status == 'counted' and poster and num(A[21]) > 0 then  -- its first, or its visit's second
   local field = redis.call('HEXISTS', dd, 'f:' .. rater) == 1 and 'g:' or 'f:'

@@ -45,7 +45,8 @@ def change_level(body: dict, rating_id: str):
         done = recording.change_level(
             r, parsed[0], parsed[1], rater=get_signing().person_hash(*rater), level=body["level"],
             now_ms=int(now() * 1000), window_ms=current_app.config["RATING_CHANGE_SECONDS"] * 1000,
-            ack=ack, case=get_policy().open_args(int(now() * 1000)))
+            ack=ack, case=get_policy().open_args(int(now() * 1000)),
+            return_window=current_app.config["RULE_RETURN_WINDOW"])
     except recording.NotDurable as exc:
         raise not_durable(f"change not confirmed: {exc}") from None
     metrics.CHANGES.labels(done.status).inc()
