@@ -138,8 +138,9 @@ class Sim:
                                   request_handler=Quiet)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def fresh(self, windows: int = 6) -> list[registry.Window]:
-        """A new day: empty database, the clock at Monday 00:00, one unit with its windows."""
+    def fresh(self, windows: int = 6, network: bool = True) -> list[registry.Window]:
+        """A new day: empty database, the clock at Monday 00:00, one unit with its windows, one
+        hall (its Wi-Fi registered, unless network is False)."""
         self.r.flushdb()
         self.clock.at(0)
         registry.save_category(self.r, registry.Category("c", "窗口单位"), create=True)
@@ -148,7 +149,7 @@ class Sim:
         # the hall's own Wi-Fi, as the office registers it (README "Visit tokens": networks)
         visits.create_hall(self.r, self.app.extensions["ratingsvc.signing"], name="市民之家",
                            windows=[w.id for w in made], valid_minutes=1440, now=self.clock(),
-                           networks=[HALL_NETWORK])
+                           networks=[HALL_NETWORK] if network else [])
         return [registry.update_window(self.r, w.id, hours=HOURS) for w in made]
 
     def token(self, window: registry.Window) -> str:
@@ -339,10 +340,11 @@ def honest_two_windows(sim: Sim, scale: float) -> Result:
     return res
 
 
-def honest_busy_hall(sim: Sim, scale: float) -> Result:
+def honest_busy_hall(sim: Sim, scale: float, network: bool = True) -> Result:
     """A busy hall behind one address: 600 citizens a day over six windows, three days."""
-    res = Result("honest: busy hall, one IP, 600 a day", honest=True)
-    windows = sim.fresh()
+    res = Result("honest: busy hall, one IP, 600 a day" + ("" if network else ", no network registered"),
+                 honest=True)
+    windows = sim.fresh(network=network)
     for day in WEEK[:3]:
         for hour in sim.times(int(600 * scale), 8.55, 17.45):
             if 12.0 < hour < 14.0:
@@ -353,6 +355,12 @@ def honest_busy_hall(sim: Sim, scale: float) -> Result:
                                             sim.rng.uniform(4, 60))] += 1
             res.people += 1
     return res
+
+
+def honest_busy_hall_unregistered(sim: Sim, scale: float) -> Result:
+    """The same busy hall, where the office has registered no network: the per-address and
+    burst signals see it as one address."""
+    return honest_busy_hall(sim, scale, network=False)
 
 
 def honest_mobile_data(sim: Sim, scale: float) -> Result:
@@ -409,7 +417,8 @@ def settle(sim: Sim, res: Result) -> list[Result]:
 
 ROUND_ONE = [honest_hall, one_device, replayed_ticket, cookie_clearing_bot, poster_photo, staff_trickle]
 ROUND_TWO = [staff_own_phones, poster_spread_daytime, patient_bot, flood_waves, night_crowd_no_hours,
-             honest_two_windows, honest_busy_hall, honest_mobile_data, honest_under_attack]  # issue 16's
+             honest_two_windows, honest_busy_hall, honest_busy_hall_unregistered, honest_mobile_data,
+             honest_under_attack]  # issue 16's
 SCENARIOS = ROUND_ONE + ROUND_TWO
 
 

@@ -32,6 +32,7 @@ def test_simulation_counts_honest_citizens_and_almost_no_fraud(capsys):
     assert by_name["crowd at night, window without hours"]["counted"] <= 5
     assert by_name["rival's flood in two waves, 40 IPs, forged XFF"]["counted"] <= 2 * 5
     for name in ("honest: two windows in one visit (受理 then 缴费)", "honest: busy hall, one IP, 600 a day",
+                 "honest: busy hall, one IP, 600 a day, no network registered",
                  "honest: citizens at a window under a flood"):
         assert by_name[name]["counted"] == by_name[name]["sent"], name  # every one
     assert "share of fraudulent taps counted" in capsys.readouterr().out
