@@ -59,9 +59,10 @@ def breakdown(counts: list[int], pending: int, volume: int, others: list[int] | 
     when every tap came by the poster (the unit's own figures are the poster's then)."""
     if others is None:
         return None
-    out = {}
-    for name, (levels, held) in split(counts, pending, others).items():
-        if any(levels) or held:
-            out[name] = {"counts": dict(zip("12345", levels, strict=True)), "pending": held,
-                         **stats(levels, volume)}
-    return out
+    return {name: figures(levels, held, volume)
+            for name, (levels, held) in split(counts, pending, others).items() if any(levels) or held}
+
+
+def figures(levels: list[int], pending: int, volume: int) -> dict:
+    """Counted taps per level, pending, and their statistics: a channel's, or all channels'."""
+    return {"counts": dict(zip("12345", levels, strict=True)), "pending": pending, **stats(levels, volume)}

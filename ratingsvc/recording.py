@@ -138,6 +138,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
     rl, wl = rules.rater_limit, rules.window_limit
     fingerprint = f"{tap.nonce}:{tap.level}"
     idem_key = keys.idempotency(tap.rater, idempotency_key) if idempotency_key else keys.prefix
+    returning_bucket = bucket_of(local.date().toordinal(), rules.return_window)
     script = load_script(r, "record.lua")
     script_keys = [
         keys.info, keys.ep, keys.dedupe(day), keys.tot, keys.day(day), keys.days,
@@ -146,8 +147,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         keys.limit("r", int(now_s // rl.seconds)), keys.limit("w", int(now_s // wl.seconds)),
         keys.cases, keys.open_cases, keys.all_cases, keys.case_version, keys.version,
         keys.dedupe(tap.ticket_day or day), keys.decided, keys.appeals,
-        keys.returning(bucket_of(local.date().toordinal(), rules)),
-        keys.returning(bucket_of(local.date().toordinal(), rules) - 1)]
+        *(keys.returning(bucket) for bucket in (returning_bucket, returning_bucket - 1))]
     script_args = [
         tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
         fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
@@ -192,9 +192,9 @@ class LevelChange:
     tapped_ms: int | None = None  # when it was tapped
 
 
-def bucket_of(ordinal: int, rules: Rules | None = None, window: int = 30) -> int:
-    """The 'returning' signal's bucket of a day (UnitKeys.returning)."""
-    return ordinal // max(1, rules.return_window if rules is not None else window)
+def bucket_of(ordinal: int, window: int) -> int:
+    """The 'returning' signal's bucket of a day (UnitKeys.returning), for RULE_RETURN_WINDOW."""
+    return ordinal // max(1, window)
 
 
 def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level: int,
@@ -213,7 +213,7 @@ def change_level(r: redis.Redis, unit: str, stream_id: str, *, rater: str, level
     script = load_script(r, "change.lua")
     script_keys = [keys.log, keys.tot, keys.day(day), keys.days, keys.snap, keys.dedupe(day),
                    keys.held, keys.decided, keys.cases, keys.open_cases, keys.all_cases, keys.case_version,
-                   keys.version, keys.returning(bucket_of(_ordinal(day), window=return_window))]
+                   keys.version, keys.returning(bucket_of(_ordinal(day), return_window))]
     script_args = [stream_id, rater, level, now_ms, window_ms, day, *(case or [0, 0, 0])]
     status, now_level, tapped = run_script(r, script, script_keys, script_args, ack)
     if status == "changed":

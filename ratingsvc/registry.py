@@ -184,8 +184,20 @@ def get_window(r: redis.Redis, wid: int) -> Window:
 
 
 def window_with_unit(r: redis.Redis, wid: int) -> tuple[Window, Unit]:
-    """What a scan needs: the window and its unit, in two round trips."""
-    unit_id = window_unit(r, wid)
+    """The window and its unit, in two round trips."""
+    window, unit, _ = window_scan(r, wid)
+    return window, unit
+
+
+def window_scan(r: redis.Redis, wid: int) -> tuple[Window, Unit, int | None]:
+    """What a scan needs: the window, its unit and its hall (ratingsvc.visits; None: in no
+    hall), in two round trips."""
+    with r.pipeline(transaction=False) as p:
+        p.hget(rkeys.WINDOWS, str(wid))
+        p.hget(rkeys.HALL_WINDOWS, str(wid))
+        unit_id, hall = p.execute()
+    if unit_id is None:
+        raise RegistryError("window", wid)
     keys = UnitKeys(unit_id)
     with r.pipeline(transaction=False) as p:
         p.hget(keys.wname, str(wid))
@@ -194,7 +206,7 @@ def window_with_unit(r: redis.Redis, wid: int) -> tuple[Window, Unit]:
         name, ep, info = p.execute()
     if not info:
         raise RegistryError("unit", unit_id)
-    return _window(wid, unit_id, name, ep), _unit(unit_id, info)
+    return _window(wid, unit_id, name, ep), _unit(unit_id, info), None if hall is None else int(hall)
 
 
 def list_windows(r: redis.Redis, unit_id: str) -> list[Window]:

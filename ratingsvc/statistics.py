@@ -49,17 +49,12 @@ def figures(tally: dict) -> list[tuple[str, dict]]:
     total = [0] * 6
     for counts in tally["channels"].values():
         total = [a + b for a, b in zip(total, counts, strict=True)]
-    out = [(ALL, _figures(total, tally["volume"]))]
+    out = [(ALL, channels.figures(total[:5], total[5], tally["volume"]))]
     for ch in channels.CHANNELS:
         counts = tally["channels"].get(ch)
         if counts and any(counts):
-            out.append((ch, _figures(counts, tally["volume"])))
+            out.append((ch, channels.figures(counts[:5], counts[5], tally["volume"])))
     return out
-
-
-def _figures(counts: list[int], volume: int) -> dict:
-    return {"counts": dict(zip(LEVELS, counts[:5], strict=True)), "pending": counts[5],
-            **channels.stats(counts[:5], volume)}
 
 
 def by_unit(table: dict) -> list[dict]:

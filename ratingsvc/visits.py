@@ -237,17 +237,18 @@ def window_hall(r: redis.Redis, wid: int) -> int | None:
 
 
 # Tokens ----------------------------------------------------------------------------------
-def verify(r: redis.Redis, signing: Signing, token: str, now: float) -> tuple[VisitToken, int]:
-    """(the token, until when it counts: Unix seconds), if it may count now: its hall's key
+def verify(r: redis.Redis, signing: Signing, token: str, now: float) -> tuple[VisitToken, int, str | None]:
+    """(the token, until when it counts: Unix seconds, its hall's networks as stored: for
+    onsite()), if it may count now: its hall's key
     signed it, its window is in the hall, and it is within the hall's validity (a kiosk
     opening's: 30 seconds). BadToken if forged or malformed; BadVisit(code) else (its window
     not in the hall, the hall inactive, expired, early)."""
     vt, body, mac = parse_token(token)
     with r.pipeline(transaction=False) as p:
         p.sismember(rkeys.HALLS, vt.hall)
-        p.hmget(_record(vt.hall), "key", "valid", "active")
+        p.hmget(_record(vt.hall), "key", "valid", "active", "networks")
         p.hget(rkeys.HALL_WINDOWS, vt.window)
-        known, (sealed, valid, active), in_hall = p.execute()
+        known, (sealed, valid, active, networks), in_hall = p.execute()
     plain = signing.unseal(SEAL, sealed, str(vt.hall)) if known else None
     if plain is None or not hmac.compare_digest(mac, _mac(bytes.fromhex(plain), body)):
         raise BadToken("bad signature")
@@ -262,7 +263,7 @@ def verify(r: redis.Redis, signing: Signing, token: str, now: float) -> tuple[Vi
         raise BadVisit("early")
     if now - vt.issued > seconds:
         raise BadVisit("expired")
-    return vt, vt.issued + seconds
+    return vt, vt.issued + seconds, networks
 
 
 def issue(r: redis.Redis, signing: Signing, hid: int, window: int, *, channel: str, now: float) -> str:
@@ -306,23 +307,26 @@ class Where:
     onsite: str  # "1": from the hall's own network; "0": from elsewhere, the hall has networks; "": unknown
 
 
-def where(r: redis.Redis, window: int, category: str, ip: str | None) -> Where:
-    """What a scan's window and address say (one round trip; a second for a window in a hall):
-    whether its poster taps are held (its category's poster_taps "hold", the hall active), and
-    whether the rater is on site (the address is in the hall's networks)."""
-    with r.pipeline(transaction=False) as p:
-        p.hget(rkeys.HALL_WINDOWS, window)
-        p.hget(rkeys.category(category), "poster_taps")
-        hall, policy = p.execute()
+def where(r: redis.Redis, hall: int | None, category: str, ip: str | None) -> Where:
+    """What a poster scan's window (its hall: registry.window_scan) and address say: nothing
+    to read for a window in no hall, else one round trip. Whether its poster taps are held
+    (its category's poster_taps "hold", the hall active), and whether the rater is on site."""
     if hall is None:
         return Where(False, "")
-    active, networks = r.hmget(_record(int(hall)), "active", "networks")
+    with r.pipeline(transaction=False) as p:
+        p.hget(rkeys.category(category), "poster_taps")
+        p.hmget(_record(hall), "active", "networks")
+        policy, (active, networks) = p.execute()
+    return Where(policy == "hold" and active == "1", onsite(networks if active == "1" else None, ip))
+
+
+def onsite(networks: str | None, ip: str | None) -> str:
+    """"1" if ip is in the hall's networks (as stored, JSON), "0" if not, "" if it has none."""
     nets = json.loads(networks or "[]")
-    onsite = ""
-    if nets and active == "1":
-        try:
-            addr = ipaddress.ip_address(ip or "")
-            onsite = "1" if any(addr in ipaddress.ip_network(n) for n in nets) else "0"
-        except ValueError:
-            onsite = "0"
-    return Where(policy == "hold" and active == "1", onsite)
+    if not nets:
+        return ""
+    try:
+        addr = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return "0"
+    return "1" if any(addr in ipaddress.ip_network(n) for n in nets) else "0"

@@ -67,7 +67,8 @@ def check_days(r: redis.Redis, rows: list[Volume], today: date) -> None:
     late = [v.day for v in rows if v.day > today]
     if late:
         raise Refused(f"不能导入尚未到来的日期（{min(late).isoformat()}）的办件量。")
-    closed = [periods.get_period(r, pid) for pid in r.hkeys(rkeys.CLOSED)]
+    shut = set(r.hkeys(rkeys.CLOSED))
+    closed = [p for p in periods.list_periods(r) if p.id in shut]
     for v in rows:
         for p in closed:
             if p.start <= v.day <= p.end:

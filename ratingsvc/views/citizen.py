@@ -111,19 +111,20 @@ def refused(status: str, table: Refusals = REFUSED) -> ApiError:
     return error(message, code=code)
 
 
-def resolve(token: str) -> tuple[registry.Window, registry.Unit]:
-    """The live window behind a QR token: 404 when unknown or forged, 410 when revoked."""
+def resolve(token: str) -> tuple[registry.Window, registry.Unit, int | None]:
+    """The live window behind a QR token, its unit and its hall (None: in no hall): 404 when
+    unknown or forged, 410 when revoked."""
     invalid = NotFound("这个二维码无效，请扫描窗口张贴的评价二维码。", code="invalid_code")
     try:
         qt = get_signing().read_qr_token(token)
-        window, unit = registry.window_with_unit(get_redis(), qt.window)
+        window, unit, hall = registry.window_scan(get_redis(), qt.window)
     except (BadToken, registry.RegistryError):
         raise invalid from None
     if qt.epoch > window.epoch:
         raise invalid
     if qt.epoch < window.epoch or not window.active or not unit.active:
         raise Gone("此二维码已失效，请扫描窗口现在张贴的二维码。")
-    return window, unit
+    return window, unit, hall
 
 
 @pages.route("/r/<path:token>")  # path: a "/" in a mangled token still gets the friendly page
@@ -168,8 +169,8 @@ def no_token():
 @blp.error(410, "code_revoked: the code was revoked, or its window or unit deactivated")
 def scan(token: str):
     """Names, levels and a signed scan ticket; sets the device cookie on a first visit."""
-    window, unit = resolve(token)
-    found = visits.where(get_redis(), window.id, unit.category, request.remote_addr)
+    window, unit, hall = resolve(token)
+    found = visits.where(get_redis(), hall, unit.category, request.remote_addr)
     return scan_answer(window, unit, current_or_new_rater(), get_signing().new_nonce(), hold=found.hold,
                        onsite=found.onsite)
 

@@ -40,13 +40,14 @@ def _round(x: float | None) -> float | None:
 
 def unit_out(s: scoring.UnitScore) -> dict:
     raw, good, ci = s.raw, s.good_rate, s.ci95  # rounded inline: this runs once per unit of the table
+    levels = list(s.counts.values())
     return {"unit": s.unit, "name": s.name, "category": s.category, "counts": s.counts, "n": s.n,
             "pending": s.pending, "rejected": s.rejected, "raw": None if raw is None else round(raw, 4),
             "score": None if s.score is None else round(s.score, 4),
             "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
             "good_rate": None if good is None else round(good, 4), "status": s.status, "rank": s.rank,
-            "stats": channels.stats(list(s.counts.values()), s.volume),
-            "channels": channels.breakdown(list(s.counts.values()), s.pending, s.volume, s.channels)}
+            "stats": channels.stats(levels, s.volume),
+            "channels": channels.breakdown(levels, s.pending, s.volume, s.channels)}
 
 
 def before_rejected(row: dict) -> dict:

@@ -54,12 +54,13 @@ WHY = {
 }
 
 
-def resolve_visit(token: str) -> tuple[visits.VisitToken, int, registry.Window, registry.Unit]:
-    """(token, until when it counts, its window, its unit): 404 when unknown or forged, 410
-    when expired or its window or unit is no longer active."""
+def resolve_visit(token: str) -> tuple[visits.VisitToken, int, registry.Window, registry.Unit, str]:
+    """(token, until when it counts, its window, its unit, whether the rater is on site:
+    visits.onsite): 404 when unknown or forged, 410 when expired or its window or unit is no
+    longer active."""
     r = get_redis()
     try:
-        vt, until = visits.verify(r, get_signing(), token, now())
+        vt, until, networks = visits.verify(r, get_signing(), token, now())
         window, unit = registry.window_with_unit(r, vt.window)
     except (BadToken, registry.RegistryError):
         raise NotFound(INVALID, code="invalid_code") from None
@@ -68,7 +69,7 @@ def resolve_visit(token: str) -> tuple[visits.VisitToken, int, registry.Window, 
         raise error(message, code=code) from None
     if not window.active or not unit.active:
         raise Gone("此窗口已停用。", code="code_revoked")
-    return vt, until, window, unit
+    return vt, until, window, unit, visits.onsite(networks, request.remote_addr)
 
 
 @pages.route("/V/<path:token>")
@@ -90,12 +91,11 @@ def visit_page(token: str):
 def visit_scan(token: str):
     """A visit token's scan: as a poster's (/scan), with a ticket that counts once per token,
     whoever sends it, until the token's validity ends. A kiosk opening rates as the kiosk."""
-    vt, until, window, unit = resolve_visit(token)
+    vt, until, window, unit, on_site = resolve_visit(token)
     rater = ("kiosk", vt.nonce) if vt.channel == "kiosk" else current_or_new_rater()
     day = datetime.fromtimestamp(vt.issued, zone(current_app.config["TIMEZONE"])).strftime("%Y%m%d")
-    found = visits.where(get_redis(), window.id, unit.category, request.remote_addr)
     return scan_answer(window, unit, rater, vt.nonce, channel=channels.CODES[vt.channel],
-                       ticket_day=day, until_ms=until * 1000, onsite=found.onsite)
+                       ticket_day=day, until_ms=until * 1000, onsite=on_site)
 
 
 # The kiosk at a window ---------------------------------------------------------------------
