@@ -230,6 +230,7 @@ def test_a_units_opening_hours_cover_its_windows_without_their_own(h, r, runner,
     assert "变更 changed：类别 0，单位 0" in again.output  # the same hours: nothing to change
     page = clerk.get("/console/dashboard").text
     assert "1 个窗口没有设置办公时间" in page and "st-001" in page  # of-001's are covered now
+    assert "周一至周五 08:30-12:00、14:00-17:30（单位默认）" in clerk.get("/console/units/of-001").text
     windows = registry.list_windows(r, "of-001")
     assert tap_from(h, windows[0]).status_code == 201  # 10:00 on Monday: open
     clock.advance(12 * 3600)  # 22:00: closed, beyond the hour's grace

@@ -10,6 +10,8 @@ from flask import Blueprint, current_app, redirect, request, url_for
 
 from .. import access, registry, unitstats
 from ..extensions import get_redis, get_signing, now
+from ..hours import UNIT_HOURS, decompile_hours
+from ..rkeys import UnitKeys
 from ..timeutil import zone
 from . import principal, render, require, whole
 
@@ -61,9 +63,10 @@ def unit(uid: str):
     taps = unitstats.taps_today(r, uid, today())
     category = next((c.name for c in registry.list_categories(r) if c.id == found.category), found.category)
     kiosks = {w.id: f"/K/{get_signing().kiosk_code(w.id, w.epoch)}" for w in windows}  # README "Kiosks"
+    default = decompile_hours(r.hget(UnitKeys(uid).hours, UNIT_HOURS))  # the import's hours column
     return render("console/units_unit.html", unit=found, windows=windows, taps=taps, category=category,
                   kiosks=kiosks,
-                  hours_text=unitstats.hours_text, notice=notice())
+                  hours_text=unitstats.hours_text, unit_hours=default, notice=notice())
 
 
 NOTICES = {"revoked": "已作废旧二维码并生成新二维码。旧海报已立即失效，请打印并张贴新海报。"}
