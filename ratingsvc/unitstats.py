@@ -147,9 +147,10 @@ def hours_text(hours: dict | None) -> str:
 
 
 def without_hours(r: redis.Redis, ids: list[str]) -> tuple[int, list[str]]:
-    """(windows that have no opening hours, of their own or their unit's default, so the 'hours'
-    signal is off for them; the first units that have such windows, at most 20). Active windows
-    and inactive alike: two reads a unit, in one round trip a chunk of 1,000 units."""
+    """(windows that have no opening hours to go by: none of their own, no unit default, and no
+    other window of their unit with hours, so the 'hours' signal is off for them; the first units
+    that have such windows, at most 20). Active windows and inactive alike: two reads a unit, in
+    one round trip a chunk of 1,000 units."""
     missing, units = 0, list[str]()
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
@@ -160,9 +161,9 @@ def without_hours(r: redis.Redis, ids: list[str]) -> tuple[int, list[str]]:
                 p.hkeys(keys.hours)
             found = p.execute()
         for uid, names, hours in zip(chunk, found[::2], found[1::2], strict=True):
-            if "u" in hours:  # the unit's default (hours.UNIT_HOURS) covers its windows
+            if hours:  # the unit's default (hours.UNIT_HOURS), or its windows' hours, cover them
                 continue
-            lacking = len(set(names) - set(hours))
+            lacking = len(names)
             if lacking:
                 missing += lacking
                 if len(units) < 20:

@@ -77,6 +77,16 @@ def test_admins_keep_halls_and_see_a_key_once(console, hall):
     assert console.post(staff, "/console/halls", {"name": "x"}).status_code == 403
 
 
+def test_the_dashboard_names_the_halls_without_a_network(console, hall):
+    staff = console.as_role("staff")
+    page = staff.get("/console/dashboard").text
+    assert 'id="no-network"' in page and "1 个办事大厅没有登记本大厅的网络" in page and "市民之家" in page
+    resp = hall.client.patch(f"/api/v1/halls/{hall.hall['id']}", headers=hall.admin,
+                             json={"networks": ["203.0.113.0/24"]})
+    assert resp.status_code == 200, resp.json
+    assert 'id="no-network"' not in staff.get("/console/dashboard").text
+
+
 def test_the_category_form_sets_the_poster_policy(console, hall):
     admin = console.as_role("admin")
     assert "转入审核" in admin.get("/console/registry/categories/c1").text
@@ -104,6 +114,14 @@ def test_the_new_pages_in_chromium(browser, live, console, hall):
         page.goto(f"{live}/console/halls")
         assert "市民之家" in page.content()
         shot(page, "halls")
+        page.goto(f"{live}/console/dashboard")
+        assert "市民之家" in page.inner_text("#no-network")
+        shot(page, "dashboard-no-network")
+        hall.client.patch(f"/api/v1/windows/{hall.a.id}", headers=hall.admin,
+                          json={"hours": {"days": [1, 2, 3, 4, 5], "open": ["08:30-17:30"]}})
+        page.goto(f"{live}/console/units/u1")
+        assert "同本单位其他窗口" in page.inner_text("table")
+        shot(page, "unit-sibling-hours")
         kiosk = hall.client.get(f"/api/v1/windows/{hall.a.id}/kiosk", headers=hall.admin).json["url"]
         code = kiosk.rsplit("/", 1)[1]
         page.set_viewport_size({"width": 1024, "height": 700})

@@ -85,7 +85,7 @@ def test_a_unit_page_shows_its_windows_codes_hours_and_taps_today(city, console)
     w1 = next(r for r in rows if "综合受理窗口" in r)
     w2 = next(r for r in rows if "社保窗口" in r)
     assert "第 2 版" in w1 and "周一至周五 09:00-17:00" in w1 and "启用" in w1
-    assert "停用" in w2 and "不限（全天）" in w2 and re.search(r'class="num">3</td>', w2)
+    assert "停用" in w2 and "同本单位其他窗口" in w2 and re.search(r'class="num">3</td>', w2)
     assert "/console/registry/" not in page  # a manager does not edit the registry
     admin = console.as_role("admin").get("/console/units/u1").text
     for path in ["/console/registry/units/u1", "/console/registry/units/u1/windows/new",

@@ -216,7 +216,7 @@ def test_a_units_opening_hours_cover_its_windows_without_their_own(h, r, runner,
     clerk = console.login("clerk")
     runner.invoke(["units", "import", write(tmp_path, [HEADER, *ROWS])])
     page = clerk.get("/console/dashboard").text
-    assert 'id="no-hours"' in page and "3 个窗口没有设置办公时间" in page
+    assert 'id="no-hours"' in page and "3 个窗口没有可依的办公时间" in page
     header = HEADER + ",hours"
     bad = runner.invoke(["units", "import", write(tmp_path, [header, ROWS[0] + ",周一到周五"])])
     assert bad.exit_code != 0 and "办公时间" in bad.output
@@ -229,7 +229,7 @@ def test_a_units_opening_hours_cover_its_windows_without_their_own(h, r, runner,
                            write(tmp_path, [header, ROWS[0] + ",1-5 08:30-12:00;14:00-17:30"])])
     assert "变更 changed：类别 0，单位 0" in again.output  # the same hours: nothing to change
     page = clerk.get("/console/dashboard").text
-    assert "1 个窗口没有设置办公时间" in page and "st-001" in page  # of-001's are covered now
+    assert "1 个窗口没有可依的办公时间" in page and "st-001" in page  # of-001's are covered now
     assert "周一至周五 08:30-12:00、14:00-17:30（单位默认）" in clerk.get("/console/units/of-001").text
     windows = registry.list_windows(r, "of-001")
     assert tap_from(h, windows[0]).status_code == 201  # 10:00 on Monday: open

@@ -287,3 +287,59 @@ def test_returning_reads_across_its_buckets_and_its_state_expires(rules, clock):
     assert (unit["n"], unit["pending"]) == (0, 3)
     keys = [k for k in h.r.scan_iter(match="rs:{u.u1}:rd:*")]
     assert keys and all(0 < h.r.ttl(k) <= 7 * 86400 for k in keys)
+
+
+def test_a_window_without_hours_goes_by_its_units_other_windows(rules, clock):
+    """A window added without hours, in a unit without a default: open when one of the unit's
+    other windows is; a unit with no hours anywhere has the signal off."""
+    h = rules(RULE_HOURS_GRACE=60)
+    a, b, c = h.window(name="A"), h.window(name="B"), h.window(name="C")
+    registry.update_window(h.r, a.id, hours={"days": [1, 2, 3, 4, 5], "open": ["08:30-12:00"]})
+    registry.update_window(h.r, b.id, hours={"days": [6], "open": ["09:00-12:00"]})
+    other = h.window("u2", "D")  # a unit with no hours at all
+    monday = clock.t - 10 * 3600  # 2026-06-01 00:00 in Shanghai, a Monday
+    plan = [(10 * 60, 201), (22 * 60, 202), (5 * 24 * 60 + 10 * 60, 201), (6 * 24 * 60 + 10 * 60, 202)]
+    for minute, expected in plan:  # Monday 10:00 and 22:00, Saturday 10:00 (B's), Sunday 10:00
+        clock.t = monday + minute * 60 - 5
+        assert tap_from(h, c).status_code == expected, minute
+        assert tap_from(h, other).status_code == 201, minute
+    assert held_reasons(h) == ["hours"] * 2
+
+
+def test_a_burst_from_outside_holds_the_counted_taps_before_it(rules, clock):
+    """A flood's first taps, counted before the burst could be seen, are held with it when it
+    comes from outside the hall's networks; the hall's own citizens' taps stay counted."""
+    h = rules(RULE_BURST_MIN=5, RULE_BURST_FACTOR=3.0, RULE_IP_WINDOW_MAX=0, RULE_OFFSITE_MIN=0,
+              RULE_IP_UNIT_MAX=0)
+    h.period("p1")
+    win = h.window()
+    hall_of(h, [win], ["203.0.113.0/28"])
+    early = statuses([tap_from(h, win, ip="100.64.9.1", wait=10)])  # 25 minutes before: stays
+    clock.advance(25 * 60)
+    flood = []
+    for i in range(6):
+        flood += statuses([tap_from(h, win, ip=f"100.64.0.{i}", level=1, wait=10)])
+        flood += statuses([tap_from(h, win, ip="203.0.113.2", wait=10)])  # a citizen in the hall
+    assert early == ["counted"]
+    assert flood[::2] == ["counted"] * 5 + ["held"] and flood[1::2] == ["counted"] * 6
+    unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert (unit["n"], unit["pending"], unit["counts"]["1"]) == (7, 6, 0)  # the flood's five too
+    assert set(held_reasons(h)) == {"burst"}
+    cases = h.client.get("/api/v1/cases", headers=h.admin).json["cases"]
+    assert {c["state"] for c in cases} <= {"void"}  # the flood's 1-stars opened cases: voided
+
+
+def test_a_spread_poster_holds_the_days_counted_taps_from_outside(rules, clock):
+    """Once 'offsite' sees a spread poster, the window's counted taps from outside that day are
+    held with it; on another window, where it is not seen, they stay."""
+    h = rules(RULE_OFFSITE_MIN=3, RULE_OFFSITE_FACTOR=2.0, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0,
+              RULE_IP_UNIT_MAX=0)
+    h.period("p1")
+    a, b = h.window(name="A"), h.window(name="B")
+    hall_of(h, [a, b], ["203.0.113.0/28"])
+    assert statuses([tap_from(h, b, ip="100.64.1.1")]) == ["counted"]
+    spread = statuses(tap_from(h, a, ip=f"100.64.0.{i}", wait=600) for i in range(4))
+    assert spread == ["counted"] * 2 + ["held"] * 2
+    unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert (unit["n"], unit["pending"]) == (1, 4)
+    assert set(held_reasons(h)) == {"offsite"}

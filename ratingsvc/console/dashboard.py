@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app
 
-from .. import overview, periods, registry, unitstats
+from .. import overview, periods, registry, unitstats, visits
 from ..cases import appeals as appeal_store
 from ..cases import store as case_store
 from ..extensions import get_redis, now
@@ -56,7 +56,10 @@ def index():
     overdue = case_store.overdue_count(r, ids, at)
     appeals = appeal_store.pending_count(r, ids)
     no_hours, no_hours_units = unitstats.without_hours(r, ids)
+    # halls whose own network is not registered: the on-site signals are off on their windows
+    no_network = [hall for hall in visits.list_halls(r) if hall.active and not hall.networks]
     return render("console/dashboard_index.html", title="工作台", today=today, period=period,
                   day=overview.today(r, day_key(today)), summary=summary, names=names,
                   few_listed=FEW_LISTED, min_n=current_app.config["SCORE_MIN_N"], overdue=overdue,
-                  appeals=appeals, no_hours=no_hours, no_hours_units=no_hours_units)
+                  appeals=appeals, no_hours=no_hours, no_hours_units=no_hours_units,
+                  no_network=no_network)

@@ -107,11 +107,15 @@ if first then
 else
   local reasons = {}
   for r in string.gmatch(A[13], '[^,]+') do reasons[#reasons + 1] = r end
-  local own = redis.call('HMGET', KEYS[10], window, 'u')  -- the window's hours, else the unit's
-  local hours = own[1] or own[2]
-  if hours and not open_now(hours, A[14], tonumber(A[15]), tonumber(A[17])) then
-    reasons[#reasons + 1] = 'hours'
+  -- The window's hours, else the unit's default, else (a window added without them) the unit's
+  -- other windows': open when one of them is.
+  local own = redis.call('HMGET', KEYS[10], window, 'u')
+  local specs = (own[1] or own[2]) and {own[1] or own[2]} or redis.call('HVALS', KEYS[10])
+  local open = #specs == 0
+  for _, spec in ipairs(specs) do
+    open = open or open_now(spec, A[14], tonumber(A[15]), tonumber(A[17]))
   end
+  if not open then reasons[#reasons + 1] = 'hours' end
   -- Many new raters from one IP on this window. Once seen, the address stays flagged there
   -- for a while after the last time it was seen (a bot that keeps going stays flagged); a
   -- tap held only because of the flag does not renew it (a busy hall's honest citizens after
@@ -133,6 +137,7 @@ else
   end
   -- A burst: far more new raters in 10-20 minutes than the window's last 24 hours. The
   -- threshold is worked out once per window and 10-minute bucket.
+  local seen_by  -- 'burst' or 'offsite': an attack from outside seen on this window
   if not kiosk and num(A[19]) > 0 then  -- (the hall's own network is the place itself)
     local threshold = tonumber(cur[3])
     if not threshold then
@@ -147,7 +152,7 @@ else
       threshold = math.max(num(A[19]), num(A[20]) * past / 72)
       redis.call('HSET', KEYS[11], 'b' .. window, threshold)
     end
-    if recent >= threshold then reasons[#reasons + 1] = 'burst' end
+    if recent >= threshold then reasons[#reasons + 1] = 'burst'; seen_by = 'burst' end
   end
   -- One rater on several windows of this unit in a day: this tap is held, and so is the
   -- rater's tap of the day that was counted (staff rating their own unit).
@@ -235,8 +240,25 @@ else
     local mine = redis.call('HINCRBY', dd, side, 1)
     if A[36] == '0' and num(A[38]) > 0 and mine >= num(A[38]) then
       local inside = num(redis.call('HGET', dd, 'so:' .. window))
-      if mine > num(A[39]) * (inside + 1) then reasons[#reasons + 1] = 'offsite' end
+      if mine > num(A[39]) * (inside + 1) then reasons[#reasons + 1] = 'offsite'; seen_by = 'offsite' end
     end
+  end
+  -- Once a burst or a spread poster is seen from outside the hall's networks, the window's
+  -- counted poster taps from outside before it are held too: a burst's of the last 20 minutes,
+  -- a spread poster's of the day (an attack's first taps came before the signal could see it).
+  local xo = 'xo:' .. window
+  if seen_by and A[36] == '0' then
+    local list, keep = redis.call('HGET', dd, xo), {}
+    local since = seen_by == 'burst' and num(now) - 1200000 or 0
+    for e in string.gmatch(list or '', '[^;]+') do
+      local eid, elevel, t = string.match(e, '^([^,]*),([^,]*),(.*)$')
+      if num(t) >= since then
+        hold_counted(eid, window, redis.call('HGET', dd, 'l:' .. eid) or elevel, seen_by)
+      else
+        keep[#keep + 1] = e
+      end
+    end
+    if #keep > 0 then redis.call('HSET', dd, xo, table.concat(keep, ';')) else redis.call('HDEL', dd, xo) end
   end
   -- the window's hourly history, that a burst is measured against, holds counted taps only
   -- (held ones would raise the bar for the next wave)
@@ -262,6 +284,14 @@ if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered f
   local list = redis.call('HGET', dd, 'i:' .. A[12]) or '1|'
   local sep = string.sub(list, -1) == '|' and '' or ';'
   redis.call('HSET', dd, 'i:' .. A[12], list .. sep .. id .. ',' .. window .. ',' .. level)
+end
+if status == 'counted' and poster and A[36] == '0' then  -- remembered for 'burst' and 'offsite'
+  local list = redis.call('HGET', dd, 'xo:' .. window)
+  local e = id .. ',' .. level .. ',' .. now
+  if list and select(2, string.gsub(list, ';', '')) >= 63 then  -- the last 64
+    list = string.sub(list, string.find(list, ';', 1, true) + 1)
+  end
+  redis.call('HSET', dd, 'xo:' .. window, list and (list .. ';' .. e) or e)
 end
 if status == 'counted' and poster and num(A[33]) > 0 then  -- remembered for 'returning'
   local back = redis.call('HGET', KEYS[27], rater)
