@@ -124,8 +124,8 @@ class Quiet(WSGIRequestHandler):
 
 
 class Sim:
-    def __init__(self, redis_url: str, rng: random.Random, settings: dict) -> None:
-        self.clock, self.rng = Clock(), rng
+    def __init__(self, redis_url: str, rng: random.Random, settings: dict, network: bool = True) -> None:
+        self.clock, self.rng, self.network = Clock(), rng, network
         limits = {f"LIMIT_{name}": "1000000/minute"
                   for name in ("SCAN_IP", "SCAN_WINDOW", "SCAN_RATER", "RATING_IP", "DEFAULT_IP")}
         # The rules are measured here, not the disk: its Redis keeps no append-only file.
@@ -140,7 +140,8 @@ class Sim:
 
     def fresh(self, windows: int = 6, network: bool = True) -> list[registry.Window]:
         """A new day: empty database, the clock at Monday 00:00, one unit with its windows, one
-        hall (its Wi-Fi registered, unless network is False)."""
+        hall (its Wi-Fi registered, unless network is False or the run has --no-network)."""
+        network = network and self.network
         self.r.flushdb()
         self.clock.at(0)
         registry.save_category(self.r, registry.Category("c", "窗口单位"), create=True)
@@ -445,11 +446,11 @@ def report(results: list[Result]) -> dict:
 
 
 def run(scale: float = 1.0, seed: int = 2017, settings: dict | None = None,
-        scenarios: list | None = None) -> dict:
+        scenarios: list | None = None, network: bool = True) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp), port=free_port(), appendonly=False).start()
         try:
-            sim = Sim(server.url, random.Random(seed), settings or {})
+            sim = Sim(server.url, random.Random(seed), settings or {}, network)
             try:
                 return report([out for scenario in scenarios or SCENARIOS
                                for out in settle(sim, scenario(sim, scale))])
@@ -465,11 +466,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting to try, e.g. --set RULE_IP_WINDOW_MAX=6")
+    parser.add_argument("--no-network", action="store_true",
+                        help="no hall registers its network (the on-site signals are off)")
     args = parser.parse_args()
     settings = {k: json.loads(v) if v.replace(".", "").isdigit() else v
                 for k, v in (item.split("=", 1) for item in args.set)}
-    result = run(args.scale, args.seed, settings)
-    out = Path(__file__).parent / "results" / f"fraud-{date.today().isoformat()}.json"
+    result = run(args.scale, args.seed, settings, network=not args.no_network)
+    tail = "-no-network" if args.no_network else ""
+    out = Path(__file__).parent / "results" / f"fraud-{date.today().isoformat()}{tail}.json"
     out.parent.mkdir(exist_ok=True)
     result["when"] = datetime.now(UTC).isoformat(timespec="seconds")
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
