@@ -60,6 +60,7 @@ def test_admins_keep_halls_and_see_a_key_once(console, hall):
     key = re.search(r"rsh_\d+_[A-Z2-7]+", resp.text)[0]
     listing = admin.get("/console/halls").text
     assert "东区大厅" in listing and "rsh_" not in listing
+    assert re.findall(r'aria-current="page">([^<]+)<', listing) == ["办事大厅"]  # not 统计分析 too
     hid = int(key.split("_")[1])
     token = offline(hall, hall.c, 1, key=key)
     assert rate(hall, token)[1].status_code == 201  # the new hall's key signs for its window
