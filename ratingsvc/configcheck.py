@@ -16,6 +16,7 @@ from limits import parse_many
 from redis.connection import parse_url
 
 from . import topology
+from .hours import parse_text
 from .settings import DEMO_OFFICE, DEV_QR_KEYS, DEV_SECRET, DURABILITY, ENVIRONMENTS, SETTINGS, ConfigError
 from .signing import parse_qr_keys
 
@@ -55,6 +56,11 @@ def _one_of(*allowed: str) -> Callable[[str], None]:
         if value not in allowed:
             raise ValueError(f"expected one of {', '.join(allowed)}")
     return check
+
+
+def _hours_text(value: str) -> None:
+    if value:
+        parse_text(value)  # ValueError says what is wrong
 
 
 def _limits(value: str) -> None:
@@ -170,8 +176,10 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "CASE_CALENDAR_FILE": _calendar_file,
     "MAX_BODY_BYTES": _between(1024, 16 * 1024 * 1024),
     "RULE_AUTOMATION_UA": _regex,
+    "RULE_DEFAULT_HOURS": _hours_text,
     **{name: _limits for name in SETTINGS if name.startswith("LIMIT_")},
-    **{name: _not_negative for name in SETTINGS if name.startswith("RULE_") and name != "RULE_AUTOMATION_UA"},
+    **{name: _not_negative for name in SETTINGS if name.startswith("RULE_")
+       and name not in ("RULE_AUTOMATION_UA", "RULE_DEFAULT_HOURS")},
 }
 
 

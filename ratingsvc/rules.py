@@ -14,6 +14,8 @@ from typing import Any
 
 from limits import parse
 
+from .hours import compile_hours, parse_text
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -43,6 +45,9 @@ class Rules:
     ip_unit_max: int
     offsite_min: int
     offsite_factor: float
+    hall_windows: int
+    default_hours: str  # compiled (hours.compile_hours), "" for none
+    hall_minutes: int
     hours_grace: int
     late_ticket: int
     min_tap_ms: int
@@ -58,7 +63,10 @@ class Rules:
             visit_windows=c["RULE_VISIT_WINDOWS"], visit_minutes=c["RULE_VISIT_MINUTES"],
             return_days=c["RULE_RETURN_DAYS"], return_window=c["RULE_RETURN_WINDOW"],
             ip_unit_max=c["RULE_IP_UNIT_MAX"], offsite_min=c["RULE_OFFSITE_MIN"],
-            offsite_factor=c["RULE_OFFSITE_FACTOR"],
+            offsite_factor=c["RULE_OFFSITE_FACTOR"], hall_windows=c["RULE_HALL_WINDOWS"],
+            hall_minutes=c["RULE_HALL_MINUTES"],
+            default_hours=(compile_hours(parse_text(c["RULE_DEFAULT_HOURS"]))
+                           if c["RULE_DEFAULT_HOURS"] else ""),
             hours_grace=c["RULE_HOURS_GRACE"], late_ticket=c["RULE_LATE_TICKET"],
             min_tap_ms=c["RULE_MIN_TAP_MS"],
             automation_ua=re.compile(c["RULE_AUTOMATION_UA"], re.IGNORECASE))

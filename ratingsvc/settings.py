@@ -119,7 +119,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RULE_RETURN_WINDOW": (30, "days over which RULE_RETURN_DAYS is counted"),
     "RULE_IP_UNIT_MAX": (4, "new raters a day on one unit from one address outside its hall's networks"),
     "RULE_OFFSITE_MIN": (5, "a window's new raters a day from outside its hall's networks before 'offsite'"),
-    "RULE_OFFSITE_FACTOR": (2.0, "'offsite' holds when they pass this many times the hall's own (plus one)"),
+    "RULE_OFFSITE_FACTOR": (3.0, "'offsite' holds when they pass this many times the hall's own (plus one)"),
+    "RULE_HALL_WINDOWS": (3, "where no hall network is known: windows of a unit one address must have "
+                             "had counted raters on today to be taken for the hall itself"),
+    "RULE_HALL_MINUTES": (60, "... the first of them at least this many minutes before"),
+    "RULE_DEFAULT_HOURS": ("", "opening hours of a window with none of its own, no unit default and no "
+                           "other window of its unit with hours, e.g. \"1-7 07:00-20:00\" (\"\": none)"),
     "RULE_HOURS_GRACE": (60, "minutes after closing (and before opening) that still count"),
     "RULE_LATE_TICKET": (900, "seconds between scan and tap after which the tap is held"),
     "RULE_MIN_TAP_MS": (800, "milliseconds between scan and tap below which it looks automated"),

@@ -104,6 +104,7 @@ BAD_ANYWHERE = [
     ("PUBLIC_URL", "https://pj.example/r"), ("PUBLIC_URL", "pj.example"), ("PROXY_HOPS", "-1"),
     ("PROXY_HOPS", "9"), ("POW_BITS", "40"), ("REDIS_TIMEOUT", "0"), ("REDIS_TIMEOUT", "nan"),
     ("SSE_POLL", "-1"), ("RULE_BURST_FACTOR", "-2"), ("RULE_IP_WINDOW_MAX", "-1"),
+    ("RULE_DEFAULT_HOURS", "every day"), ("RULE_HALL_WINDOWS", "-1"),
     ("REDIS_URL", "redis://127.0.0.1:abc/0"), ("REDIS_URL", "redis://127.0.0.1:6379/0?socket_timeout=x"),
     ("TAP_DURABILITY", "sometimes"), ("REDIS_APPENDFSYNC", "sometimes"), ("DEVICE_COOKIE", "rs dev"),
     ("QR_KEYS", "300:abc"), ("MAX_BODY_BYTES", "10"), ("TICKET_MAX_AGE", "half an hour"),

@@ -291,7 +291,8 @@ def test_returning_reads_across_its_buckets_and_its_state_expires(rules, clock):
 
 def test_a_window_without_hours_goes_by_its_units_other_windows(rules, clock):
     """A window added without hours, in a unit without a default: open when one of the unit's
-    other windows is; a unit with no hours anywhere has the signal off."""
+    other windows is; a unit with no hours anywhere has the signal off (RULE_DEFAULT_HOURS "", the
+    default)."""
     h = rules(RULE_HOURS_GRACE=60)
     a, b, c = h.window(name="A"), h.window(name="B"), h.window(name="C")
     registry.update_window(h.r, a.id, hours={"days": [1, 2, 3, 4, 5], "open": ["08:30-12:00"]})
@@ -304,6 +305,22 @@ def test_a_window_without_hours_goes_by_its_units_other_windows(rules, clock):
         assert tap_from(h, c).status_code == expected, minute
         assert tap_from(h, other).status_code == 201, minute
     assert held_reasons(h) == ["hours"] * 2
+
+
+def test_a_unit_with_no_hours_anywhere_goes_by_the_default_hours(rules, clock):
+    """RULE_DEFAULT_HOURS, e.g. every day 07:00-20:00: no window is open all night."""
+    h = rules(RULE_HOURS_GRACE=60, RULE_DEFAULT_HOURS="1-7 07:00-20:00")
+    win = h.window()
+    monday = clock.t - 10 * 3600  # 2026-06-01 00:00 in Shanghai, a Monday
+    plan = [(10 * 60, 201), (20 * 60 + 50, 201), (22 * 60, 202), (6 * 24 * 60 + 10 * 60, 201),
+            (7 * 24 * 60 + 3 * 60, 202)]  # Monday 10:00, 20:50, 22:00; Sunday 10:00; Monday 03:00
+    for minute, expected in plan:
+        clock.t = monday + minute * 60 - 5
+        assert tap_from(h, win).status_code == expected, minute
+    assert held_reasons(h) == ["hours"] * 2
+    registry.update_window(h.r, win.id, hours={"days": [1, 2, 3, 4, 5, 6, 7], "open": ["00:00-23:59"]})
+    clock.t = monday + 8 * 24 * 3600 + 3 * 3600  # a window of its own open all night: counted
+    assert tap_from(h, win).status_code == 201
 
 
 def test_a_burst_from_outside_holds_the_counted_taps_before_it(rules, clock):
@@ -329,17 +346,57 @@ def test_a_burst_from_outside_holds_the_counted_taps_before_it(rules, clock):
     assert {c["state"] for c in cases} <= {"void"}  # the flood's 1-stars opened cases: voided
 
 
-def test_a_spread_poster_holds_the_days_counted_taps_from_outside(rules, clock):
-    """Once 'offsite' sees a spread poster, the window's counted taps from outside that day are
-    held with it; on another window, where it is not seen, they stay."""
-    h = rules(RULE_OFFSITE_MIN=3, RULE_OFFSITE_FACTOR=2.0, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0,
-              RULE_IP_UNIT_MAX=0)
+def test_a_flood_held_as_it_came_does_not_hold_the_halls_mobile_citizens(rules, clock):
+    """'offsite' weighs the counted taps from outside the hall's networks: a flood that 'burst'
+    held (its first taps too) does not make the hall's citizens on mobile data look like a
+    spread poster for the rest of the day."""
+    h = rules(RULE_BURST_MIN=4, RULE_BURST_FACTOR=3.0, RULE_IP_WINDOW_MAX=0, RULE_IP_UNIT_MAX=0,
+              RULE_OFFSITE_MIN=3, RULE_OFFSITE_FACTOR=3.0)
+    h.period("p1")
+    win = h.window()
+    hall_of(h, [win], ["203.0.113.0/28"])
+    assert statuses([tap_from(h, win, ip="203.0.113.2")]) == ["counted"]  # one on the hall's Wi-Fi
+    flood = statuses(tap_from(h, win, ip=f"100.64.0.{i}", level=1, wait=10) for i in range(10))
+    assert flood == ["counted"] * 4 + ["held"] * 6
+    clock.advance(40 * 60)  # the flood is over; citizens on mobile data rate as before
+    later = statuses(tap_from(h, win, ip=f"100.65.0.{i}", wait=600) for i in range(7))
+    assert later == ["counted"] * 6 + ["held"]  # the 7th from outside passes 3 x (1 + 1)
+    unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
+    assert (unit["n"], unit["pending"], unit["counts"]["1"]) == (7, 11, 0)
+    assert held_reasons(h).count("burst") == 10 and held_reasons(h).count("offsite") == 1
+
+
+def test_where_no_network_is_known_a_halls_busy_address_is_learned(rules, clock):
+    """An address with counted raters on RULE_HALL_WINDOWS windows of a unit today, the first
+    RULE_HALL_MINUTES ago, is taken for the hall itself: not one address for 'ip_window', not
+    part of a burst. An address on one window stays one address."""
+    h = rules(RULE_IP_WINDOW_MAX=3, RULE_BURST_MIN=0, RULE_HALL_WINDOWS=3, RULE_HALL_MINUTES=60)
+    a, b, c = h.window(name="A"), h.window(name="B"), h.window(name="C")
+    hall_ip = "203.0.113.50"
+    assert statuses(tap_from(h, w, ip=hall_ip) for w in (a, b, c)) == ["counted"] * 3
+    # too soon: many new raters from it on one window are held as from one address
+    assert statuses(tap_from(h, a, ip=hall_ip, wait=20) for _ in range(3)) == ["counted"] * 2 + ["held"]
+    clock.advance(61 * 60)
+    assert statuses(tap_from(h, a, ip=hall_ip, wait=20) for _ in range(6)) == ["counted"] * 6
+    bot = statuses(tap_from(h, b, ip="198.51.100.3", wait=20) for _ in range(4))
+    assert bot == ["counted"] * 3 + ["held"]
+    clock.advance(86400)  # a new day: learned again from that day's taps
+    assert statuses(tap_from(h, a, ip=hall_ip, wait=20) for _ in range(4)) == ["counted"] * 3 + ["held"]
+
+
+def test_without_a_network_a_burst_holds_the_taps_before_it_but_the_halls(rules, clock):
+    """Where no network is known, a burst holds the window's counted taps of the last 20 minutes
+    from addresses not taken for the hall; the hall's learned address keeps its taps."""
+    h = rules(RULE_BURST_MIN=5, RULE_BURST_FACTOR=3.0, RULE_IP_WINDOW_MAX=0, RULE_HALL_WINDOWS=2,
+              RULE_HALL_MINUTES=30)
     h.period("p1")
     a, b = h.window(name="A"), h.window(name="B")
-    hall_of(h, [a, b], ["203.0.113.0/28"])
-    assert statuses([tap_from(h, b, ip="100.64.1.1")]) == ["counted"]
-    spread = statuses(tap_from(h, a, ip=f"100.64.0.{i}", wait=600) for i in range(4))
-    assert spread == ["counted"] * 2 + ["held"] * 2
+    assert statuses(tap_from(h, w, ip="203.0.113.2") for w in (a, b)) == ["counted"] * 2
+    clock.advance(31 * 60)
+    flood = []
+    for i in range(6):
+        flood += statuses([tap_from(h, a, ip=f"100.64.0.{i}", level=1, wait=10)])
+        flood += statuses([tap_from(h, a, ip="203.0.113.2", wait=10)])
+    assert flood[::2] == ["counted"] * 5 + ["held"] and flood[1::2] == ["counted"] * 6
     unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
-    assert (unit["n"], unit["pending"]) == (1, 4)
-    assert set(held_reasons(h)) == {"offsite"}
+    assert (unit["n"], unit["pending"], unit["counts"]["1"]) == (8, 6, 0)

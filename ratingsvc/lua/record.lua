@@ -25,6 +25,9 @@
 --       37 new raters a day from one address outside the hall's networks on this unit (0: off)
 --       38 new raters from outside the hall's networks on a window in a day before 'offsite'
 --       can hold (0: off)  39 how many times those from inside (plus one) they must be
+--       40 windows of the unit an address must have had counted raters on today, where no hall
+--       network is known, to be taken for the hall itself (0: off)  41 since how many minutes
+--       42 the opening hours of a window without any (compiled; "": none)
 -- A poster tap counts once per rater, window and day; a tap of another channel once per
 -- token (its ticket nonce), whoever sends it (one service, one rating).
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
@@ -39,7 +42,7 @@ local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEY
 
 -- Hold a counted poster tap after the fact (its count moves today, as a review's would): the
 -- rater's other taps once a signal sees who they are. Not one held or decided already, nor one
--- taken out by an upheld appeal.
+-- taken out by an upheld appeal. True if it held the tap.
 local function hold_counted(eid, ewin, elevel, why)
   if redis.call('HEXISTS', KEYS[16], eid) == 1 or redis.call('HEXISTS', KEYS[25], eid) == 1 then return end
   local appeal = redis.call('HGET', KEYS[26], eid)
@@ -49,6 +52,7 @@ local function hold_counted(eid, ewin, elevel, why)
   redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|' .. why .. '|' .. now)
   redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', why, 't', now)
   case_void(ck, eid, 'held', now, '')
+  return true
 end
 
 if use_idem then
@@ -94,6 +98,7 @@ local seen = redis.call('HMGET', dd, ticket, pair)
 if not poster then seen = {redis.call('HGET', KEYS[24], ticket), nil} end
 local first = seen[1] or seen[2]
 local status, why, earlier = 'counted', '', ''
+local here = A[36] == '1'  -- from the hall itself: its own network, or its address learned so
 if first then
   status = 'duplicate'
   redis.call('HINCRBY', KEYS[5], 'dup', 1)
@@ -108,9 +113,10 @@ else
   local reasons = {}
   for r in string.gmatch(A[13], '[^,]+') do reasons[#reasons + 1] = r end
   -- The window's hours, else the unit's default, else (a window added without them) the unit's
-  -- other windows': open when one of them is.
+  -- other windows': open when one of them is; else the setting's (no window is open all night).
   local own = redis.call('HMGET', KEYS[10], window, 'u')
   local specs = (own[1] or own[2]) and {own[1] or own[2]} or redis.call('HVALS', KEYS[10])
+  if #specs == 0 and A[42] ~= '' then specs = {A[42]} end
   local open = #specs == 0
   for _, spec in ipairs(specs) do
     open = open or open_now(spec, A[14], tonumber(A[15]), tonumber(A[17]))
@@ -124,9 +130,20 @@ else
   local cur, prev = redis.call('HMGET', KEYS[11], ipf, wf, 'b' .. window), redis.call('HMGET', KEYS[12], ipf, wf)
   local from_ip, recent = num(cur[1]) + num(prev[1]), num(cur[2]) + num(prev[2])
   local flagged = num(redis.call('HGET', KEYS[15], flag))
+  -- Where no hall network is known, an address that has had counted raters on A[40] windows of
+  -- the unit today, the first at least A[41] minutes ago, is taken for the hall itself (a busy
+  -- hall behind one address; a flood's addresses are a wave of minutes, a bot's one window).
+  local learned = false
+  local seen_at = A[36] == '' and num(A[40]) > 0 and redis.call('HGET', dd, 'a:' .. A[12])
+  if seen_at then
+    local first, wins = string.match(seen_at, '^(%d+)|(.*)$')
+    learned = select(2, string.gsub(wins, ',', '')) + 1 >= num(A[40])
+      and num(now) - num(first) >= num(A[41]) * 60000
+  end
   -- (not the kiosk at the window: one device, one address, each tap opened by a service; not
-  -- a rater on the hall's own network: a busy hall is one address)
-  local kiosk = ch == 'k' or A[36] == '1'
+  -- a rater on the hall's own network, or its address learned so: a busy hall is one address)
+  here = here or learned
+  local kiosk = ch == 'k' or here
   local tripped = num(A[18]) > 0 and from_ip >= num(A[18])
   if not kiosk and (tripped or (flagged > 0 and num(now) - flagged < num(A[26]))) then
     reasons[#reasons + 1] = 'ip_window'
@@ -137,7 +154,7 @@ else
   end
   -- A burst: far more new raters in 10-20 minutes than the window's last 24 hours. The
   -- threshold is worked out once per window and 10-minute bucket.
-  local seen_by  -- 'burst' or 'offsite': an attack from outside seen on this window
+  local burst = false
   if not kiosk and num(A[19]) > 0 then  -- (the hall's own network is the place itself)
     local threshold = tonumber(cur[3])
     if not threshold then
@@ -152,7 +169,7 @@ else
       threshold = math.max(num(A[19]), num(A[20]) * past / 72)
       redis.call('HSET', KEYS[11], 'b' .. window, threshold)
     end
-    if recent >= threshold then reasons[#reasons + 1] = 'burst'; seen_by = 'burst' end
+    if recent >= threshold then reasons[#reasons + 1] = 'burst'; burst = true end
   end
   -- One rater on several windows of this unit in a day: this tap is held, and so is the
   -- rater's tap of the day that was counted (staff rating their own unit).
@@ -229,31 +246,35 @@ else
     redis.call('HSET', dd, field, n .. '|' .. taps)
   end
 
-  if A[36] ~= '1' then  -- a burst is of raters from elsewhere (the hall's own raise its history)
+  if not here then  -- a burst is of raters from elsewhere (the hall's own raise its history)
     incr(KEYS[11], wf, 1800)
     incr(KEYS[11], ipf, 1800)
   end
   -- A window's poster rated from elsewhere far more than from the hall itself today: a
   -- photographed poster spread online (those in the hall on mobile data are a share, not most).
-  if poster and A[36] ~= '' then
-    local side = (A[36] == '1' and 'so:' or 'sx:') .. window
-    local mine = redis.call('HINCRBY', dd, side, 1)
-    if A[36] == '0' and num(A[38]) > 0 and mine >= num(A[38]) then
-      local inside = num(redis.call('HGET', dd, 'so:' .. window))
-      if mine > num(A[39]) * (inside + 1) then reasons[#reasons + 1] = 'offsite'; seen_by = 'offsite' end
+  -- Those from elsewhere are the counted ones (a flood held as it came does not hold, for the
+  -- rest of the day, the hall's citizens on mobile data).
+  if poster and A[36] == '1' then
+    redis.call('HINCRBY', dd, 'so:' .. window, 1)
+  elseif poster and A[36] == '0' and num(A[38]) > 0 then
+    local counts = redis.call('HMGET', dd, 'sx:' .. window, 'so:' .. window)
+    local mine = num(counts[1]) + 1
+    if mine >= num(A[38]) and mine > num(A[39]) * (num(counts[2]) + 1) then
+      reasons[#reasons + 1] = 'offsite'
     end
   end
-  -- Once a burst or a spread poster is seen from outside the hall's networks, the window's
-  -- counted poster taps from outside before it are held too: a burst's of the last 20 minutes,
-  -- a spread poster's of the day (an attack's first taps came before the signal could see it).
+  -- A burst from elsewhere: the window's counted poster taps from elsewhere of the last 20
+  -- minutes are held too (a flood's first taps came before the burst could be seen).
   local xo = 'xo:' .. window
-  if seen_by and A[36] == '0' then
+  if burst then
     local list, keep = redis.call('HGET', dd, xo), {}
-    local since = seen_by == 'burst' and num(now) - 1200000 or 0
     for e in string.gmatch(list or '', '[^;]+') do
       local eid, elevel, t = string.match(e, '^([^,]*),([^,]*),(.*)$')
-      if num(t) >= since then
-        hold_counted(eid, window, redis.call('HGET', dd, 'l:' .. eid) or elevel, seen_by)
+      if num(t) >= num(now) - 1200000 then
+        if hold_counted(eid, window, redis.call('HGET', dd, 'l:' .. eid) or elevel, 'burst')
+            and A[36] == '0' then
+          redis.call('HINCRBY', dd, 'sx:' .. window, -1)  -- no longer a counted one, for 'offsite'
+        end
       else
         keep[#keep + 1] = e
       end
@@ -285,7 +306,23 @@ if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered f
   local sep = string.sub(list, -1) == '|' and '' or ';'
   redis.call('HSET', dd, 'i:' .. A[12], list .. sep .. id .. ',' .. window .. ',' .. level)
 end
-if status == 'counted' and poster and A[36] == '0' then  -- remembered for 'burst' and 'offsite'
+if status == 'counted' and poster and A[36] == '0' and num(A[38]) > 0 then  -- for 'offsite'
+  redis.call('HINCRBY', dd, 'sx:' .. window, 1)
+end
+if status == 'counted' and A[36] == '' and num(A[40]) > 0 then  -- the addresses seen: the hall's?
+  local field = 'a:' .. A[12]
+  local seen = redis.call('HGET', dd, field)
+  if not seen then
+    redis.call('HSET', dd, field, now .. '|' .. window)
+  else
+    local first, wins = string.match(seen, '^(%d+)|(.*)$')
+    if select(2, string.gsub(wins, ',', '')) + 1 < num(A[40])
+        and not string.find(',' .. wins .. ',', ',' .. window .. ',', 1, true) then
+      redis.call('HSET', dd, field, first .. '|' .. wins .. ',' .. window)
+    end
+  end
+end
+if status == 'counted' and poster and not here then  -- for 'burst'
   local list = redis.call('HGET', dd, 'xo:' .. window)
   local e = id .. ',' .. level .. ',' .. now
   if list and select(2, string.gsub(list, ';', '')) >= 63 then  -- the last 64
