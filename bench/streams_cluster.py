@@ -73,7 +73,8 @@ def run(args, tmp: Path, url: str) -> dict:
                "RATINGSVC_PUBLIC_URL": "https://pj.example.gov.cn",
                "RATINGSVC_EVALUATION_OFFICE": "蔡甸区纠风办",
                "RATINGSVC_REDIS_URL": url, "RATINGSVC_PROXY_HOPS": "1", "RATINGSVC_TAP_DURABILITY": "server",
-               "RATINGSVC_LIMIT_API_KEY": "100000/minute"}
+               "RATINGSVC_LIMIT_API_KEY": "100000/minute",
+               "RATINGSVC_RULE_DEFAULT_HOURS": ""}  # its windows have no hours: taps at any hour count
     stack = web.Stack(tmp, args.workers)
     process, port, log = stack.start("app", "wsgi:app", app_env, str(web.PROJECT))
     n = 0

@@ -96,7 +96,7 @@ def run(server: RedisServer, taps: int) -> None:
     # The Python side is timed here: its Redis keeps no append-only file, so taps are taken
     # from Redis's memory (TAP_DURABILITY=server).
     app = create_app({"REDIS_URL": server.url, "LIMIT_RATING_IP": "100000/minute",
-                      "TAP_DURABILITY": "server"})
+                      "TAP_DURABILITY": "server", "RULE_DEFAULT_HOURS": ""})
     signing = app.extensions["ratingsvc.signing"]
     rng = random.Random(7)
     chosen = [rng.choice(windows) for _ in range(taps)]

@@ -235,7 +235,8 @@ def run(args, tmp: Path, server: RedisServer) -> dict:
                "RATINGSVC_QR_KEYS": qr_keys, "RATINGSVC_PUBLIC_URL": "https://pj.example.gov.cn",
                "RATINGSVC_EVALUATION_OFFICE": "蔡甸区纠风办",
                "RATINGSVC_REDIS_URL": server.url, "RATINGSVC_PROXY_HOPS": "1",
-               "RATINGSVC_LIMIT_API_KEY": "100000/minute"}
+               "RATINGSVC_LIMIT_API_KEY": "100000/minute",
+               "RATINGSVC_RULE_DEFAULT_HOURS": ""}  # its windows have no hours: taps at any hour count
     n = int(ceiling * args.duration * 1.2) + 1000  # fresh tickets a run: more than it can use
 
     def fresh(label: str, url: str, ready=None) -> dict:

@@ -187,5 +187,11 @@ class UnitKeys:
         return f"{self.prefix}rd:{bucket}"
 
     @property
+    def hall_addresses(self) -> str:
+        """Addresses taken for a hall's own where no network is registered (record.lua): the
+        address's keyed hash -> the day ordinal on which it last was."""
+        return self.prefix + "ha"
+
+    @property
     def wechat_subscribers(self) -> str:
         return self.prefix + "ws"

@@ -91,6 +91,7 @@ def run(*, host: str, port: int, workers: int, project: Path) -> int:
     env = {k: v for k, v in os.environ.items() if k.startswith("RATINGSVC_")}
     env.setdefault("RATINGSVC_PUBLIC_URL", f"http://{host}:{port}")
     env.setdefault("RATINGSVC_PROXY_HOPS", "0")  # nothing in front: X-Forwarded-For is not trusted
+    env.setdefault("RATINGSVC_RULE_DEFAULT_HOURS", "")  # the demo's windows have no hours: try it at any hour
     # No nginx in front to buffer requests: gevent workers, where a slow client or a change
     # stream is a greenlet, not a whole process (production runs sync workers behind nginx).
     env.setdefault("RATINGSVC_WORKER_CLASS", "gevent")

@@ -8,6 +8,11 @@ from ratingsvc import registry
 from tests.helpers import PHONE, tap_from
 
 
+def ip_hash(h, ip):
+    """An address as it is stored: its keyed hash."""
+    return h.app.extensions["ratingsvc.signing"].person_hash("ip", ip)
+
+
 def statuses(responses):
     return [resp.json.get("status") or resp.json["error"]["code"] for resp in responses]
 
@@ -380,7 +385,9 @@ def test_where_no_network_is_known_a_halls_busy_address_is_learned(rules, clock)
     assert statuses(tap_from(h, a, ip=hall_ip, wait=20) for _ in range(6)) == ["counted"] * 6
     bot = statuses(tap_from(h, b, ip="198.51.100.3", wait=20) for _ in range(4))
     assert bot == ["counted"] * 3 + ["held"]
-    clock.advance(86400)  # a new day: learned again from that day's taps
+    clock.advance(86400)  # the next morning's rush is the hall's too (7 days after it last was)
+    assert statuses(tap_from(h, a, ip=hall_ip, wait=20) for _ in range(4)) == ["counted"] * 4
+    clock.advance(8 * 86400)  # then learned again from that day's taps
     assert statuses(tap_from(h, a, ip=hall_ip, wait=20) for _ in range(4)) == ["counted"] * 3 + ["held"]
 
 
@@ -400,3 +407,9 @@ def test_without_a_network_a_burst_holds_the_taps_before_it_but_the_halls(rules,
     assert flood[::2] == ["counted"] * 5 + ["held"] and flood[1::2] == ["counted"] * 6
     unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
     assert (unit["n"], unit["pending"], unit["counts"]["1"]) == (8, 6, 0)
+    # a flood's address that the burst swept up is not taken for the hall that day, whatever it
+    # does after (here: counted on a second window 40 minutes on)
+    clock.advance(40 * 60)
+    assert statuses([tap_from(h, b, ip="100.64.0.1")]) == ["counted"]
+    assert h.r.hget(registry.UnitKeys("u1").dedupe("20260601"), "a:" + ip_hash(h, "100.64.0.1")) == "x"
+    assert not h.r.hexists(registry.UnitKeys("u1").hall_addresses, ip_hash(h, "100.64.0.1"))

@@ -62,4 +62,4 @@ def index():
                   day=overview.today(r, day_key(today)), summary=summary, names=names,
                   few_listed=FEW_LISTED, min_n=current_app.config["SCORE_MIN_N"], overdue=overdue,
                   appeals=appeals, no_hours=no_hours, no_hours_units=no_hours_units,
-                  no_network=no_network)
+                  no_network=no_network, default_hours=current_app.config["RULE_DEFAULT_HOURS"])

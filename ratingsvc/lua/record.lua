@@ -10,6 +10,7 @@
 --       25 hd (decided holds)  26 ap (appeals)  27 rd:<B> (each rater's counted poster taps on
 --       recent days: "<day ordinal>|<id>|<window>|<level>;...", or "<day ordinal>|R" once
 --       held as 'returning', for that signal; B: this day's bucket)  28 rd:<B-1>
+--       29 ha (addresses taken for the hall's own: address hash -> day ordinal)
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
@@ -132,13 +133,21 @@ else
   local flagged = num(redis.call('HGET', KEYS[15], flag))
   -- Where no hall network is known, an address that has had counted raters on A[40] windows of
   -- the unit today, the first at least A[41] minutes ago, is taken for the hall itself (a busy
-  -- hall behind one address; a flood's addresses are a wave of minutes, a bot's one window).
+  -- hall behind one address; a flood's addresses are a wave of minutes, a bot's one window),
+  -- and stays so for 7 days after the last day it was (the next morning's rush is the hall's).
+  -- An address whose counted taps a burst swept up is not, that day ('x').
   local learned = false
-  local seen_at = A[36] == '' and num(A[40]) > 0 and redis.call('HGET', dd, 'a:' .. A[12])
-  if seen_at then
-    local first, wins = string.match(seen_at, '^(%d+)|(.*)$')
-    learned = select(2, string.gsub(wins, ',', '')) + 1 >= num(A[40])
+  if A[36] == '' and num(A[40]) > 0 then
+    local known = num(redis.call('HGET', KEYS[29], A[12]))
+    local first, wins = string.match(redis.call('HGET', dd, 'a:' .. A[12]) or '', '^(%d+)|(.*)$')
+    local today = first and select(2, string.gsub(wins, ',', '')) + 1 >= num(A[40])
       and num(now) - num(first) >= num(A[41]) * 60000
+    if today and known ~= num(A[35]) then
+      redis.call('HSET', KEYS[29], A[12], A[35])
+      redis.call('EXPIRE', KEYS[29], 8 * 86400)
+    end
+    learned = today or (known > 0 and num(A[35]) - known <= 7
+                        and redis.call('HGET', dd, 'a:' .. A[12]) ~= 'x')
   end
   -- (not the kiosk at the window: one device, one address, each tap opened by a service; not
   -- a rater on the hall's own network, or its address learned so: a busy hall is one address)
@@ -264,13 +273,19 @@ else
     end
   end
   -- A burst from elsewhere: the window's counted poster taps from elsewhere of the last 20
-  -- minutes are held too (a flood's first taps came before the burst could be seen).
+  -- minutes are held too (a flood's first taps came before the burst could be seen), but not
+  -- those of this tap's own address (many raters from one address are 'ip_window''s to see:
+  -- where no network is registered, a busy hall's own before it is learned).
   local xo = 'xo:' .. window
   if burst then
     local list, keep = redis.call('HGET', dd, xo), {}
     for e in string.gmatch(list or '', '[^;]+') do
-      local eid, elevel, t = string.match(e, '^([^,]*),([^,]*),(.*)$')
-      if num(t) >= num(now) - 1200000 then
+      local eid, elevel, t, eip = string.match(e, '^([^,]*),([^,]*),([^,]*),(.*)$')
+      if num(t) >= num(now) - 1200000 and eip ~= A[12] then
+        if A[36] == '' then  -- not the hall's own, whatever else it did today
+          redis.call('HSET', dd, 'a:' .. eip, 'x')
+          redis.call('HDEL', KEYS[29], eip)
+        end
         if hold_counted(eid, window, redis.call('HGET', dd, 'l:' .. eid) or elevel, 'burst')
             and A[36] == '0' then
           redis.call('HINCRBY', dd, 'sx:' .. window, -1)  -- no longer a counted one, for 'offsite'
@@ -312,7 +327,8 @@ end
 if status == 'counted' and A[36] == '' and num(A[40]) > 0 then  -- the addresses seen: the hall's?
   local field = 'a:' .. A[12]
   local seen = redis.call('HGET', dd, field)
-  if not seen then
+  if seen == 'x' then  -- (a burst swept its taps up today)
+  elseif not seen then
     redis.call('HSET', dd, field, now .. '|' .. window)
   else
     local first, wins = string.match(seen, '^(%d+)|(.*)$')
@@ -324,7 +340,7 @@ if status == 'counted' and A[36] == '' and num(A[40]) > 0 then  -- the addresses
 end
 if status == 'counted' and poster and not here then  -- for 'burst'
   local list = redis.call('HGET', dd, 'xo:' .. window)
-  local e = id .. ',' .. level .. ',' .. now
+  local e = id .. ',' .. level .. ',' .. now .. ',' .. A[12]
   if list and select(2, string.gsub(list, ';', '')) >= 63 then  -- the last 64
     list = string.sub(list, string.find(list, ';', 1, true) + 1)
   end
