@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import sys
 import tempfile
 import time
@@ -31,15 +30,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ratingsvc import closing, feed, periods, recording, registry, retention  # noqa: E402
 from ratingsvc.embedded import RedisServer  # noqa: E402
-from ratingsvc.rules import Limit, Rules  # noqa: E402
+from ratingsvc.rules import Rules  # noqa: E402
+from ratingsvc.settings import SETTINGS, defaults  # noqa: E402
 from ratingsvc.timeutil import local_day  # noqa: E402
 
 TZ = "Asia/Shanghai"
 START = date(2026, 5, 1)
-RULES = Rules(rater_limit=Limit(10**9, 60), window_limit=Limit(10**9, 60), ip_window_max=0,
-              ip_flag_minutes=30, burst_min=0, burst_factor=3.0, rater_windows_max=0, hours_grace=0,
-              late_ticket=0, min_tap_ms=0,
-              automation_ua=re.compile("^$"))  # the signals off: every tap counted
+RULES = Rules.from_config({  # the signals off: every tap counted
+    **defaults(), "LIMIT_RATER": "1000000000/minute", "LIMIT_WINDOW": "1000000000/minute",
+    **{name: 0 for name in SETTINGS if name.startswith("RULE_") and name not in (
+        "RULE_AUTOMATION_UA", "RULE_DEFAULT_HOURS", "RULE_BURST_FACTOR")},
+    "RULE_DEFAULT_HOURS": "", "RULE_AUTOMATION_UA": "^$"})
 
 
 def used(r: redis.Redis) -> int:

@@ -10,7 +10,7 @@
 --       25 hd (decided holds)  26 ap (appeals)  27 rd:<B> (each rater's counted poster taps on
 --       recent days: "<day ordinal>|<id>|<window>|<level>;...", or "<day ordinal>|R" once
 --       held as 'returning', for that signal; B: this day's bucket)  28 rd:<B-1>
---       29 ha (addresses taken for the hall's own: address hash -> day ordinal)
+--       29 ha (addresses taken for the hall's own: a sorted set, address hash by day ordinal)
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
@@ -53,6 +53,12 @@ local function hold_counted(eid, ewin, elevel, why)
   redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|' .. why .. '|' .. now)
   redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', why, 't', now)
   case_void(ck, eid, 'held', now, '')
+  -- a counted tap from outside the hall's networks today: 'offsite' weighs counted ones only
+  local side = redis.call('HGET', KEYS[3], 's:' .. eid)
+  if side then
+    redis.call('HDEL', KEYS[3], 's:' .. eid)
+    redis.call('HINCRBY', KEYS[3], side, -1)
+  end
   return true
 end
 
@@ -135,26 +141,30 @@ else
   -- the unit today, the first at least A[41] minutes ago, is taken for the hall itself (a busy
   -- hall behind one address; a flood's addresses are a wave of minutes, a bot's one window),
   -- and stays so for 7 days after the last day it was (the next morning's rush is the hall's).
-  -- An address whose counted taps a burst swept up is not, that day ('x').
+  -- An address whose counted taps a burst swept up is not, that day ('x'). A learned address
+  -- is not part of a burst, and 'ip_window' holds it only past RULE_BURST_FACTOR times its bar
+  -- (a bot that warmed up on three windows is still held when it floods one).
   local learned = false
   if A[36] == '' and num(A[40]) > 0 then
-    local known = num(redis.call('HGET', KEYS[29], A[12]))
-    local first, wins = string.match(redis.call('HGET', dd, 'a:' .. A[12]) or '', '^(%d+)|(.*)$')
-    local today = first and select(2, string.gsub(wins, ',', '')) + 1 >= num(A[40])
-      and num(now) - num(first) >= num(A[41]) * 60000
+    local known = num(redis.call('ZSCORE', KEYS[29], A[12]))
+    local since_ms, wins = string.match(redis.call('HGET', dd, 'a:' .. A[12]) or '', '^(%d+)|(.*)$')
+    local today = since_ms and select(2, string.gsub(wins, ',', '')) + 1 >= num(A[40])
+      and num(now) - num(since_ms) >= num(A[41]) * 60000
     if today and known ~= num(A[35]) then
-      redis.call('HSET', KEYS[29], A[12], A[35])
+      redis.call('ZADD', KEYS[29], A[35], A[12])
+      redis.call('ZREMRANGEBYSCORE', KEYS[29], '-inf', num(A[35]) - 8)
       redis.call('EXPIRE', KEYS[29], 8 * 86400)
     end
     learned = today or (known > 0 and num(A[35]) - known <= 7
                         and redis.call('HGET', dd, 'a:' .. A[12]) ~= 'x')
   end
   -- (not the kiosk at the window: one device, one address, each tap opened by a service; not
-  -- a rater on the hall's own network, or its address learned so: a busy hall is one address)
-  here = here or learned
+  -- a rater on the hall's own network: a busy hall is one address)
   local kiosk = ch == 'k' or here
-  local tripped = num(A[18]) > 0 and from_ip >= num(A[18])
-  if not kiosk and (tripped or (flagged > 0 and num(now) - flagged < num(A[26]))) then
+  here = here or learned
+  local ip_max = num(A[18]) * (learned and num(A[20]) or 1)
+  local tripped = ip_max > 0 and from_ip >= ip_max
+  if not kiosk and (tripped or (not learned and flagged > 0 and num(now) - flagged < num(A[26]))) then
     reasons[#reasons + 1] = 'ip_window'
     if tripped then
       redis.call('HSET', KEYS[15], flag, now)
@@ -164,7 +174,7 @@ else
   -- A burst: far more new raters in 10-20 minutes than the window's last 24 hours. The
   -- threshold is worked out once per window and 10-minute bucket.
   local burst = false
-  if not kiosk and num(A[19]) > 0 then  -- (the hall's own network is the place itself)
+  if not here and num(A[19]) > 0 then  -- (the hall's own network is the place itself)
     local threshold = tonumber(cur[3])
     if not threshold then
       local hour, today, yesterday = tonumber(A[16]), {}, {}
@@ -257,15 +267,13 @@ else
 
   if not here then  -- a burst is of raters from elsewhere (the hall's own raise its history)
     incr(KEYS[11], wf, 1800)
-    incr(KEYS[11], ipf, 1800)
   end
+  if not kiosk then incr(KEYS[11], ipf, 1800) end
   -- A window's poster rated from elsewhere far more than from the hall itself today: a
   -- photographed poster spread online (those in the hall on mobile data are a share, not most).
   -- Those from elsewhere are the counted ones (a flood held as it came does not hold, for the
   -- rest of the day, the hall's citizens on mobile data).
-  if poster and A[36] == '1' then
-    redis.call('HINCRBY', dd, 'so:' .. window, 1)
-  elseif poster and A[36] == '0' and num(A[38]) > 0 then
+  if poster and A[36] == '0' and num(A[38]) > 0 then
     local counts = redis.call('HMGET', dd, 'sx:' .. window, 'so:' .. window)
     local mine = num(counts[1]) + 1
     if mine >= num(A[38]) and mine > num(A[39]) * (num(counts[2]) + 1) then
@@ -284,12 +292,9 @@ else
       if num(t) >= num(now) - 1200000 and eip ~= A[12] then
         if A[36] == '' then  -- not the hall's own, whatever else it did today
           redis.call('HSET', dd, 'a:' .. eip, 'x')
-          redis.call('HDEL', KEYS[29], eip)
+          redis.call('ZREM', KEYS[29], eip)
         end
-        if hold_counted(eid, window, redis.call('HGET', dd, 'l:' .. eid) or elevel, 'burst')
-            and A[36] == '0' then
-          redis.call('HINCRBY', dd, 'sx:' .. window, -1)  -- no longer a counted one, for 'offsite'
-        end
+        hold_counted(eid, window, redis.call('HGET', dd, 'l:' .. eid) or elevel, 'burst')
       else
         keep[#keep + 1] = e
       end
@@ -321,8 +326,10 @@ if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered f
   local sep = string.sub(list, -1) == '|' and '' or ';'
   redis.call('HSET', dd, 'i:' .. A[12], list .. sep .. id .. ',' .. window .. ',' .. level)
 end
-if status == 'counted' and poster and A[36] == '0' and num(A[38]) > 0 then  -- for 'offsite'
-  redis.call('HINCRBY', dd, 'sx:' .. window, 1)
+if status == 'counted' and poster and A[36] ~= '' and num(A[38]) > 0 then  -- for 'offsite'
+  local side = (A[36] == '1' and 'so:' or 'sx:') .. window
+  redis.call('HINCRBY', dd, side, 1)
+  if A[36] == '0' then redis.call('HSET', dd, 's:' .. id, side) end  -- (hold_counted takes it back)
 end
 if status == 'counted' and A[36] == '' and num(A[40]) > 0 then  -- the addresses seen: the hall's?
   local field = 'a:' .. A[12]
