@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench bench-profile bench-tap bench-redis bench-console bench-cases bench-province bench-streams-cluster fraud posters-bench clean
+.PHONY: run test lint bench bench-profile bench-tap bench-redis bench-console bench-cases bench-province bench-streams-cluster fraud fraud-apart posters-bench clean
 
 # Two installs, each remembered by a stamp file: the app alone (make run), and the app with
 # the dev extras (tests, lint, benchmarks: pytest, playwright, mypy, matplotlib, py-spy, ...).
@@ -83,6 +83,11 @@ bench-cases: $(BIN)/ratingsvc
 ## fraud: the attack simulation (bench/fraud.py): honest and fraudulent taps, counted or not
 fraud: $(BIN)/ratingsvc
 	$(BIN)/python bench/fraud.py
+
+## fraud-apart: the two attack simulations written apart from bench/fraud.py (bench/apart/)
+fraud-apart: $(BIN)/ratingsvc
+	$(BIN)/python bench/apart/first.py --seed 909
+	$(BIN)/python bench/apart/second.py
 
 ## posters-bench: 1,000 posters in one PDF (bench/posters.py)
 posters-bench: $(BIN)/ratingsvc
