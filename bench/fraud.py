@@ -63,6 +63,27 @@ class Clock:
         self.t = MONDAY + day * 86400 + hour * 3600
 
 
+def exchange(port: int, method: str, path: str, body: dict | None, headers: dict,
+             cookie: str) -> tuple[int, dict, str]:
+    """One HTTP request to the app on 127.0.0.1:port as a phone sends it (its cookie, if any):
+    (status, JSON body or {}, the cookie it holds after). bench/apart's phones send theirs so too."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    hdrs = {**headers, **({"Cookie": cookie} if cookie else {})}
+    data = None
+    if body is not None:
+        data, hdrs["Content-Type"] = json.dumps(body), "application/json"
+    conn.request(method, path, body=data, headers=hdrs)
+    resp = conn.getresponse()
+    raw = resp.read()
+    try:
+        payload = json.loads(raw or b"{}")
+    except ValueError:
+        payload = {}
+    given = resp.getheader("Set-Cookie")
+    conn.close()
+    return resp.status, payload, given.split(";", 1)[0] if given else cookie
+
+
 class Phone:
     """One phone: its own cookies, an IP and a User-Agent."""
 
@@ -71,21 +92,9 @@ class Phone:
 
     def request(self, method: str, path: str, body: dict | None = None,
                 headers: dict | None = None) -> tuple[int, dict]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.sim.port, timeout=10)
-        hdrs = {"X-Forwarded-For": self.ip, "User-Agent": self.ua, **(headers or {})}
-        if self.cookie:
-            hdrs["Cookie"] = self.cookie
-        data = None
-        if body is not None:
-            data, hdrs["Content-Type"] = json.dumps(body), "application/json"
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        payload = json.loads(resp.read() or b"{}")
-        cookie = resp.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
-        conn.close()
-        return resp.status, payload
+        status, payload, self.cookie = exchange(self.sim.port, method, path, body, {
+            "X-Forwarded-For": self.ip, "User-Agent": self.ua, **(headers or {})}, self.cookie)
+        return status, payload
 
     def scan(self, window: registry.Window) -> str | None:
         status, body = self.request("GET", f"/api/v1/scan/{self.sim.token(window)}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import http.client
 import ipaddress
 import json
 import logging
@@ -32,6 +31,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/fraud.py
+from fraud import exchange  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from ratingsvc import create_app, registry, rkeys, scoring, visits  # noqa: E402
@@ -96,27 +97,11 @@ class Phone:
         self.sim, self.ip, self.ua, self.cookie, self.forged = sim, ip, ua, "", forged
 
     def request(self, method, path, body=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.sim.port, timeout=10)
         # nginx appends the real client address as the last hop; a forger's chain comes first
         xff = f"{self.forged}, {self.ip}" if self.forged else self.ip
-        hdrs = {"X-Forwarded-For": xff, "User-Agent": self.ua}
-        if self.cookie:
-            hdrs["Cookie"] = self.cookie
-        data = None
-        if body is not None:
-            data, hdrs["Content-Type"] = json.dumps(body), "application/json"
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        raw = resp.read()
-        try:
-            payload = json.loads(raw or b"{}")
-        except ValueError:
-            payload = {}
-        cookie = resp.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
-        conn.close()
-        return resp.status, payload
+        status, payload, self.cookie = exchange(self.sim.port, method, path, body,
+                                                {"X-Forwarded-For": xff, "User-Agent": self.ua}, self.cookie)
+        return status, payload
 
 
 class Quiet(WSGIRequestHandler):

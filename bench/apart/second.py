@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import http.client
 import ipaddress
 import json
 import logging
@@ -29,6 +28,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/fraud.py
+from fraud import exchange  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from ratingsvc import create_app, recording, registry, scoring, visits  # noqa: E402
@@ -103,22 +104,11 @@ class Phone:
         self.sim, self.ip, self.ua, self.cookie, self.forged = sim, ip, ua, "", forged
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.sim.port, timeout=10)
+        # nginx appends the real client address as the last hop; a forger's chain comes first
         xff = f"{self.forged}, {self.ip}" if self.forged else self.ip
-        hdrs = {"X-Forwarded-For": xff, "User-Agent": self.ua}
-        if self.cookie:
-            hdrs["Cookie"] = self.cookie
-        data = None
-        if body is not None:
-            data, hdrs["Content-Type"] = json.dumps(body), "application/json"
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        payload = json.loads(resp.read() or b"{}")
-        cookie = resp.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
-        conn.close()
-        return resp.status, payload
+        status, payload, self.cookie = exchange(self.sim.port, method, path, body,
+                                                {"X-Forwarded-For": xff, "User-Agent": self.ua}, self.cookie)
+        return status, payload
 
     def scan(self, window: registry.Window) -> str | None:
         status, body = self.request("GET", f"/api/v1/scan/{self.sim.token(window)}")

@@ -43,11 +43,13 @@ local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEY
 
 -- Hold a counted poster tap after the fact (its count moves today, as a review's would): the
 -- rater's other taps once a signal sees who they are. Not one held or decided already, nor one
--- taken out by an upheld appeal. True if it held the tap.
+-- taken out by an upheld appeal. Its level is the one its rater changed it to today
+-- (change.lua's 'l:<id>'), else elevel. True if it held the tap.
 local function hold_counted(eid, ewin, elevel, why)
   if redis.call('HEXISTS', KEYS[16], eid) == 1 or redis.call('HEXISTS', KEYS[25], eid) == 1 then return end
   local appeal = redis.call('HGET', KEYS[26], eid)
   if appeal and cjson.decode(appeal).s == 'upheld' then return end
+  elevel = redis.call('HGET', KEYS[3], 'l:' .. eid) or elevel
   add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23], 'p')  -- a poster tap's
   add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23], 'p')
   redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|' .. why .. '|' .. now)
@@ -99,6 +101,7 @@ local function open_now(spec, weekday, minute, grace)
 end
 
 local function num(v) return tonumber(v) or 0 end
+local function items(list, sep) return select(2, string.gsub(list, sep, '')) + 1 end
 
 local dd, pair, ticket = KEYS[3], window .. ':' .. rater, 't:' .. A[7]
 local seen = redis.call('HMGET', dd, ticket, pair)
@@ -106,6 +109,7 @@ if not poster then seen = {redis.call('HGET', KEYS[24], ticket), nil} end
 local first = seen[1] or seen[2]
 local status, why, earlier = 'counted', '', ''
 local here = A[36] == '1'  -- from the hall itself: its own network, or its address learned so
+local seen_a  -- where no hall network is known: this address's 'a:' field today (learned so?)
 if first then
   status = 'duplicate'
   redis.call('HINCRBY', KEYS[5], 'dup', 1)
@@ -146,17 +150,17 @@ else
   -- (a bot that warmed up on three windows is still held when it floods one).
   local learned = false
   if A[36] == '' and num(A[40]) > 0 then
+    seen_a = redis.call('HGET', dd, 'a:' .. A[12])
     local known = num(redis.call('ZSCORE', KEYS[29], A[12]))
-    local since_ms, wins = string.match(redis.call('HGET', dd, 'a:' .. A[12]) or '', '^(%d+)|(.*)$')
-    local today = since_ms and select(2, string.gsub(wins, ',', '')) + 1 >= num(A[40])
+    local since_ms, wins = string.match(seen_a or '', '^(%d+)|(.*)$')
+    local today = since_ms and items(wins, ',') >= num(A[40])
       and num(now) - num(since_ms) >= num(A[41]) * 60000
     if today and known ~= num(A[35]) then
       redis.call('ZADD', KEYS[29], A[35], A[12])
       redis.call('ZREMRANGEBYSCORE', KEYS[29], '-inf', num(A[35]) - 8)
       redis.call('EXPIRE', KEYS[29], 8 * 86400)
     end
-    learned = today or (known > 0 and num(A[35]) - known <= 7
-                        and redis.call('HGET', dd, 'a:' .. A[12]) ~= 'x')
+    learned = today or (known > 0 and num(A[35]) - known <= 7 and seen_a ~= 'x')
   end
   -- (not the kiosk at the window: one device, one address, each tap opened by a service; not
   -- a rater on the hall's own network: a busy hall is one address)
@@ -258,7 +262,7 @@ else
     if n > num(A[37]) then
       reasons[#reasons + 1] = 'ip_unit'
       for eid, ewin, elevel in string.gmatch(taps, '([^,;]+),([^,;]+),([^,;]+)') do
-        hold_counted(eid, ewin, redis.call('HGET', dd, 'l:' .. eid) or elevel, 'ip_unit')
+        hold_counted(eid, ewin, elevel, 'ip_unit')
       end
       taps = ''
     end
@@ -294,7 +298,7 @@ else
           redis.call('HSET', dd, 'a:' .. eip, 'x')
           redis.call('ZREM', KEYS[29], eip)
         end
-        hold_counted(eid, window, redis.call('HGET', dd, 'l:' .. eid) or elevel, 'burst')
+        hold_counted(eid, window, elevel, 'burst')
       else
         keep[#keep + 1] = e
       end
@@ -333,22 +337,21 @@ if status == 'counted' and poster and A[36] ~= '' and num(A[38]) > 0 then  -- fo
 end
 if status == 'counted' and A[36] == '' and num(A[40]) > 0 then  -- the addresses seen: the hall's?
   local field = 'a:' .. A[12]
-  local seen = redis.call('HGET', dd, field)
-  if seen == 'x' then  -- (a burst swept its taps up today)
-  elseif not seen then
+  if seen_a == 'x' then  -- (a burst swept its taps up today)
+  elseif not seen_a then
     redis.call('HSET', dd, field, now .. '|' .. window)
   else
-    local first, wins = string.match(seen, '^(%d+)|(.*)$')
-    if select(2, string.gsub(wins, ',', '')) + 1 < num(A[40])
+    local since_ms, wins = string.match(seen_a, '^(%d+)|(.*)$')
+    if items(wins, ',') < num(A[40])
         and not string.find(',' .. wins .. ',', ',' .. window .. ',', 1, true) then
-      redis.call('HSET', dd, field, first .. '|' .. wins .. ',' .. window)
+      redis.call('HSET', dd, field, since_ms .. '|' .. wins .. ',' .. window)
     end
   end
 end
 if status == 'counted' and poster and not here then  -- for 'burst'
   local list = redis.call('HGET', dd, 'xo:' .. window)
   local e = id .. ',' .. level .. ',' .. now .. ',' .. A[12]
-  if list and select(2, string.gsub(list, ';', '')) >= 63 then  -- the last 64
+  if list and items(list, ';') >= 64 then  -- the last 64
     list = string.sub(list, string.find(list, ';', 1, true) + 1)
   end
   redis.call('HSET', dd, 'xo:' .. window, list and (list .. ';' .. e) or e)
