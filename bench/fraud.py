@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from ratingsvc import create_app, registry, scoring, visits
+from ratingsvc import create_app, registry, scoring, visits, volumes
 from ratingsvc.embedded import RedisServer, free_port
 
 MONDAY = datetime(2026, 6, 1, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
@@ -50,6 +50,10 @@ WECHAT_UAS = [  # what WeChat's browser sends on common phones
 ]
 HONEST_LEVELS = [5] * 60 + [4] * 25 + [3] * 10 + [2] * 3 + [1] * 2
 OUTCOME = {201: "counted", 202: "held", 200: "duplicate"}
+# --volumes: the hall's queue system sends each window's services done today every 10 minutes:
+# the citizens served who rate (the honest ones) count twice (half of those served rate), and
+# each window serves UNRATED more a day who do not rate, spread over its opening hours.
+REPORT_EVERY, UNRATED, OPEN_FROM, OPEN_TO = 600, 30, 8.5, 17.5
 
 
 class Clock:
@@ -87,8 +91,8 @@ def exchange(port: int, method: str, path: str, body: dict | None, headers: dict
 class Phone:
     """One phone: its own cookies, an IP and a User-Agent."""
 
-    def __init__(self, sim: Sim, ip: str, ua: str) -> None:
-        self.sim, self.ip, self.ua, self.cookie = sim, ip, ua, ""
+    def __init__(self, sim: Sim, ip: str, ua: str, served: bool = False) -> None:
+        self.sim, self.ip, self.ua, self.cookie, self.served = sim, ip, ua, "", served
 
     def request(self, method: str, path: str, body: dict | None = None,
                 headers: dict | None = None) -> tuple[int, dict]:
@@ -108,6 +112,7 @@ class Phone:
         return OUTCOME.get(status, "refused")
 
     def scan_and_tap(self, window: registry.Window, level: int, think: float) -> str:
+        self.sim.queue_system(window if self.served else None)
         ticket = self.scan(window)
         self.sim.clock.t += think
         return self.tap(ticket, level)
@@ -133,8 +138,12 @@ class Quiet(WSGIRequestHandler):
 
 
 class Sim:
-    def __init__(self, redis_url: str, rng: random.Random, settings: dict, network: bool = True) -> None:
-        self.clock, self.rng, self.network = Clock(), rng, network
+    def __init__(self, redis_url: str, rng: random.Random, settings: dict, network: bool = True,
+                 volumes: bool = False) -> None:
+        self.clock, self.rng, self.network, self.volumes = Clock(), rng, network, volumes
+        self.served: Counter = Counter()  # (day, window id) -> citizens served who rate
+        self.windows: list[registry.Window] = []
+        self.reported = -1  # the last 10-minute mark the queue system sent its volumes at
         limits = {f"LIMIT_{name}": "1000000/minute"
                   for name in ("SCAN_IP", "SCAN_WINDOW", "SCAN_RATER", "RATING_IP", "DEFAULT_IP")}
         # The rules are measured here, not the disk: its Redis keeps no append-only file.
@@ -160,13 +169,36 @@ class Sim:
         visits.create_hall(self.r, self.app.extensions["ratingsvc.signing"], name="市民之家",
                            windows=[w.id for w in made], valid_minutes=1440, now=self.clock(),
                            networks=[HALL_NETWORK] if network else [])
-        return [registry.update_window(self.r, w.id, hours=HOURS) for w in made]
+        self.served, self.reported = Counter(), -1
+        self.windows = [registry.update_window(self.r, w.id, hours=HOURS) for w in made]
+        return self.windows
+
+    def queue_system(self, window: registry.Window | None, final: bool = False) -> None:
+        """--volumes: a citizen served at `window` (None: not served), and every 10 minutes
+        (and at the end of a scenario, `final`) each window's services done today, as the
+        hall's queue system sends them."""
+        if not self.volumes:
+            return
+        day = int((self.clock() - MONDAY) // 86400)
+        mark = int(self.clock() // REPORT_EVERY)
+        if final or mark > self.reported:
+            self.reported = mark
+            hour = (self.clock() - MONDAY - day * 86400) / 3600
+            share = min(1.0, max(0.0, (hour - OPEN_FROM) / (OPEN_TO - OPEN_FROM)))
+            today = date.fromtimestamp(MONDAY + day * 86400 + 43200)
+            rows = [volumes.Volume(w.id, today, 2 * self.served[(day, w.id)] + round(UNRATED * share))
+                    for w in self.windows]
+            volumes.save(self.r, rows, int(self.clock() * 1000), today,
+                         self.app.extensions["ratingsvc.rules"].volume_margin)
+        if window is not None:
+            self.served[(day, window.id)] += 1
 
     def token(self, window: registry.Window) -> str:
         return self.app.extensions["ratingsvc.signing"].qr_token(window.id, window.epoch)
 
-    def phone(self, ip: str, ua: str | None = None) -> Phone:
-        return Phone(self, ip, ua or self.rng.choice(WECHAT_UAS))
+    def phone(self, ip: str, ua: str | None = None, served: bool = False) -> Phone:
+        """A phone; served: an honest citizen's, served at the windows it rates."""
+        return Phone(self, ip, ua or self.rng.choice(WECHAT_UAS), served)
 
     def times(self, n: int, start: float, end: float) -> list[float]:
         return sorted(self.rng.uniform(start, end) for _ in range(n))
@@ -180,7 +212,7 @@ def honest_hall(sim: Sim, scale: float) -> Result:
     afternoon = sim.times(int(120 * scale), 14.1, 17.4)
     for hour in morning + afternoon:
         sim.clock.at(hour)
-        phone = sim.phone("203.0.113.10")
+        phone = sim.phone("203.0.113.10", served=True)
         window, level = sim.rng.choice(windows), sim.rng.choice(HONEST_LEVELS)
         outcomes = [phone.scan_and_tap(window, level, sim.rng.uniform(4, 60))]
         if sim.rng.random() < 0.1:  # taps again to be sure
@@ -341,7 +373,7 @@ def honest_two_windows(sim: Sim, scale: float) -> Result:
         if 11.3 < hour < 14.1:
             continue
         sim.clock.at(hour)
-        phone = sim.phone("203.0.113.11")
+        phone = sim.phone("203.0.113.11", served=True)
         first, second = sim.rng.sample(windows[:4], 2)
         res.outcomes[phone.scan_and_tap(first, sim.rng.choice(HONEST_LEVELS), sim.rng.uniform(4, 30))] += 1
         sim.clock.t += sim.rng.uniform(10, 40) * 60
@@ -360,7 +392,7 @@ def honest_busy_hall(sim: Sim, scale: float, network: bool = True) -> Result:
             if 12.0 < hour < 14.0:
                 continue
             sim.clock.at(hour, day)
-            phone = sim.phone("203.0.113.12")
+            phone = sim.phone("203.0.113.12", served=True)
             res.outcomes[phone.scan_and_tap(sim.rng.choice(windows), sim.rng.choice(HONEST_LEVELS),
                                             sim.rng.uniform(4, 60))] += 1
             res.people += 1
@@ -383,7 +415,7 @@ def honest_mobile_data(sim: Sim, scale: float) -> Result:
             if 12.0 < hour < 14.0:
                 continue
             sim.clock.at(hour, day)
-            phone = sim.phone(mobile_ip(sim) if sim.rng.random() < 1 / 3 else "203.0.113.14")
+            phone = sim.phone(mobile_ip(sim) if sim.rng.random() < 1 / 3 else "203.0.113.14", served=True)
             res.outcomes[phone.scan_and_tap(sim.rng.choice(windows), sim.rng.choice(HONEST_LEVELS),
                                             sim.rng.uniform(4, 60))] += 1
             res.people += 1
@@ -404,7 +436,7 @@ def honest_under_attack(sim: Sim, scale: float) -> Result:
         if who == "a":
             flood.outcomes[sim.phone(mobile_ip(sim)).scan_and_tap(windows[0], 1, 4)] += 1
         else:
-            phone = sim.phone("203.0.113.13")
+            phone = sim.phone("203.0.113.13", served=True)
             res.outcomes[phone.scan_and_tap(windows[0], sim.rng.choice(HONEST_LEVELS[:95]),
                                             sim.rng.uniform(4, 60))] += 1
             res.people += 1
@@ -415,6 +447,7 @@ def honest_under_attack(sim: Sim, scale: float) -> Result:
 def settle(sim: Sim, res: Result) -> list[Result]:
     """What the unit's score holds at the end of the scenario. A scenario with an attack beside
     honest citizens (res.attack) tells them apart by level: the citizens rate 3-5, the attack 1."""
+    sim.queue_system(None, final=True)  # the last day's volumes, whole
     counts = scoring.period_counts(sim.r, ["hall"], date(2026, 6, 1), date(2026, 6, 7))[0]
     attack = getattr(res, "attack", None)
     if attack is None:
@@ -455,11 +488,11 @@ def report(results: list[Result]) -> dict:
 
 
 def run(scale: float = 1.0, seed: int = 2017, settings: dict | None = None,
-        scenarios: list | None = None, network: bool = True) -> dict:
+        scenarios: list | None = None, network: bool = True, with_volumes: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp), port=free_port(), appendonly=False).start()
         try:
-            sim = Sim(server.url, random.Random(seed), settings or {}, network)
+            sim = Sim(server.url, random.Random(seed), settings or {}, network, with_volumes)
             try:
                 return report([out for scenario in scenarios or SCENARIOS
                                for out in settle(sim, scenario(sim, scale))])
@@ -477,11 +510,13 @@ def main() -> None:
                         help="a setting to try, e.g. --set RULE_IP_WINDOW_MAX=6")
     parser.add_argument("--no-network", action="store_true",
                         help="no hall registers its network (the on-site signals are off)")
+    parser.add_argument("--volumes", action="store_true",
+                        help="the hall's queue system sends its windows' services done every 10 minutes")
     args = parser.parse_args()
     settings = {k: json.loads(v) if v.replace(".", "").isdigit() else v
                 for k, v in (item.split("=", 1) for item in args.set)}
-    result = run(args.scale, args.seed, settings, network=not args.no_network)
-    tail = "-no-network" if args.no_network else ""
+    result = run(args.scale, args.seed, settings, network=not args.no_network, with_volumes=args.volumes)
+    tail = ("-no-network" if args.no_network else "") + ("-volumes" if args.volumes else "")
     out = Path(__file__).parent / "results" / f"fraud-{date.today().isoformat()}{tail}.json"
     out.parent.mkdir(exist_ok=True)
     result["when"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -362,8 +362,9 @@ def new_hall_key(r: redis.Redis, signing: Signing, actor: Actor, now: float,
 
 
 def import_volumes(r: redis.Redis, actor: Actor, now: float, rows: list[volumes.Volume], *,
-                   tz: str) -> dict[str, int]:
-    done = volumes.save(r, rows, int(now * 1000), datetime.fromtimestamp(now, zone(tz)).date())
+                   tz: str, margin: int) -> dict[str, int]:
+    """Services done per window and day (volumes.save); margin: RULE_VOLUME_MARGIN."""
+    done = volumes.save(r, rows, int(now * 1000), datetime.fromtimestamp(now, zone(tz)).date(), margin)
     days = sorted({v.day for v in rows})
     _log(r, actor, "volumes.import", f"volumes:{days[0]}..{days[-1]}" if days else "volumes", now, after=done)
     return done

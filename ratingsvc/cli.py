@@ -439,11 +439,13 @@ def import_volumes(file: str) -> None:
     with app_context() as app:
         try:
             done = actions.import_volumes(get_redis(), cli_actor(), app.config["CLOCK"](), rows,
-                                          tz=app.config["TIMEZONE"])
+                                          tz=app.config["TIMEZONE"],
+                                          margin=app.extensions["ratingsvc.rules"].volume_margin)
         except (RegistryError, volumes.Refused) as exc:
             raise click.ClickException(f"{exc}; nothing was imported") from None
     click.echo(f"{file} ({table.source}): {done['rows']} rows, {done['units']} units, {done['days']} days; "
-               f"services counted changed by {done['moved']:+d}")
+               f"services counted changed by {done['moved']:+d}"
+               + (f"; {done['held']} counted taps above them held for review" if done["held"] else ""))
 
 
 @main.command()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from .rkeys import UnitKeys, parse_stream_id
+from .rkeys import UnitKeys, parse_stream_id, stream_before
 
 CHUNK = 500  # entries per XREVRANGE
 MAX_SCAN = 50_000  # entries one page may read at most; beyond, the page says it stopped
@@ -56,17 +56,12 @@ class Page:
     stopped: bool = False  # MAX_SCAN reached before the page was full
 
 
-def _before(stream_id: str) -> str:
-    ms, seq = parse_stream_id(stream_id) or (0, 0)
-    return f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{2**64 - 1}" if ms else "0-0"
-
-
 def read(r: redis.Redis, uid: str, flt: Filter, *, limit: int = 50, before: str | None = None,
          max_scan: int = MAX_SCAN) -> Page:
     """Up to limit reasons of the unit matching flt, newest first, older than `before`: the
     log read backwards in chunks of CHUNK entries (XREVRANGE COUNT), at most max_scan."""
     key = UnitKeys(uid).log
-    start = _before(before) if before and parse_stream_id(before) else "+"
+    start = stream_before(before) if before and parse_stream_id(before) else "+"
     waiting: dict[str, Comment] = {}  # tap id -> its reason, until the scan passes the tap
     changed: dict[str, int] = {}  # tap id -> its newest level (changes seen so far)
     decided: dict[str, str] = {}  # tap id -> its newest review status
@@ -99,7 +94,7 @@ def read(r: redis.Redis, uid: str, flt: Filter, *, limit: int = 50, before: str 
         old = flt.since_ms is not None and int(chunk[-1][1].get("t", 0)) < flt.since_ms - OLD_MARGIN_MS
         if (old and not waiting) or _full(found, waiting, limit):
             break
-        start = _before(chunk[-1][0])
+        start = stream_before(chunk[-1][0])
     found.sort(key=_id, reverse=True)
     shown = found[:limit]
     more = len(found) > limit or not (exhausted or old)

@@ -159,7 +159,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         *(case or [0, 0, 0]), tap.channel, rules.visit_windows, rules.visit_minutes,
         rules.return_days, rules.return_window, local.date().toordinal(), tap.onsite, rules.ip_unit_max,
         rules.offsite_min, rules.offsite_factor, rules.hall_windows, rules.hall_minutes,
-        rules.default_hours]
+        rules.default_hours, rules.volume_margin]
     # every tap marks its unit for the change feed in the same round trip (one that changed no
     # aggregate costs the relay a look at its log)
     reply = run_script(r, script, script_keys, script_args, ack, mark=tap.unit)

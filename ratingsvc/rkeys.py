@@ -92,6 +92,12 @@ def parse_stream_id(value: str) -> tuple[int, int] | None:
     return (ms, seq) if ms <= MAX_ID_PART and seq <= MAX_ID_PART else None
 
 
+def stream_before(stream_id: str) -> str:
+    """The greatest stream id before stream_id: where a backward read (XREVRANGE) goes on."""
+    ms, seq = parse_stream_id(stream_id) or (0, 0)
+    return f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{2**64 - 1}" if ms else "0-0"
+
+
 def closing_progress(period_id: str) -> str:
     return f"rs:closing:{period_id}"  # string: JSON, how far closing the period has come
 

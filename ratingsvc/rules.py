@@ -48,6 +48,7 @@ class Rules:
     hall_windows: int
     default_hours: str  # compiled (hours.compile_hours), "" for none
     hall_minutes: int
+    volume_margin: int
     hours_grace: int
     late_ticket: int
     min_tap_ms: int
@@ -64,7 +65,7 @@ class Rules:
             return_days=c["RULE_RETURN_DAYS"], return_window=c["RULE_RETURN_WINDOW"],
             ip_unit_max=c["RULE_IP_UNIT_MAX"], offsite_min=c["RULE_OFFSITE_MIN"],
             offsite_factor=c["RULE_OFFSITE_FACTOR"], hall_windows=c["RULE_HALL_WINDOWS"],
-            hall_minutes=c["RULE_HALL_MINUTES"],
+            hall_minutes=c["RULE_HALL_MINUTES"], volume_margin=c["RULE_VOLUME_MARGIN"],
             default_hours=(compile_hours(parse_text(c["RULE_DEFAULT_HOURS"]))
                            if c["RULE_DEFAULT_HOURS"] else ""),
             hours_grace=c["RULE_HOURS_GRACE"], late_ticket=c["RULE_LATE_TICKET"],
@@ -94,6 +95,7 @@ REASONS = {
     "returning": "同一人多日评价本单位（疑似本单位人员）",
     "ip_unit": "大厅网络之外的同一地址当天多人评价本单位",
     "offsite": "窗口当天的评价大多来自大厅网络之外（疑似二维码被拍照传播）",
+    "volume": "窗口当天的有效评价超过其办件量",
 }
 
 

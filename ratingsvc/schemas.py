@@ -640,6 +640,9 @@ class VolumesAnswerSchema(Schema):
     units = fields.Integer()
     days = fields.Integer()
     moved = fields.Integer(metadata={"description": "the change of the services counted"})
+    held = fields.Integer(metadata={"description": "counted poster taps above the services done (and "
+                                                   "RULE_VOLUME_MARGIN) held for review as 'volume', "
+                                                   "today's and yesterday's"})
 
 
 class StatisticsQuerySchema(Schema):

@@ -125,6 +125,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RULE_HALL_MINUTES": (60, "... the first of them at least this many minutes before"),
     "RULE_DEFAULT_HOURS": ("1-7 07:00-20:00", "opening hours of a window with none of its own, no unit "
                            "default and no other window of its unit with hours (\"\": none)"),
+    "RULE_VOLUME_MARGIN": (5, "counted taps a window may have in a day above its services done (imported "
+                           "volumes) before 'volume' holds its poster taps (0: off)"),
     "RULE_HOURS_GRACE": (60, "minutes after closing (and before opening) that still count"),
     "RULE_LATE_TICKET": (900, "seconds between scan and tap after which the tap is held"),
     "RULE_MIN_TAP_MS": (800, "milliseconds between scan and tap below which it looks automated"),

@@ -195,9 +195,11 @@ def no_gc():
 
 
 # Scripts that change counts share the functions of counters.lua, and open or void cases with
-# those of cases.lua; those that write or read snapshots, their fields (fields.lua).
+# those of cases.lua; those that write or read snapshots, their fields (fields.lua); those that
+# hold counted taps after the fact, hold.lua's.
 COUNTING = ["fields.lua", "counters.lua", "cases.lua"]
-PRELUDE = {"record.lua": COUNTING, "review.lua": COUNTING, "change.lua": COUNTING,
+PRELUDE = {"record.lua": [*COUNTING, "hold.lua"], "excess.lua": [*COUNTING, "hold.lua"],
+           "review.lua": COUNTING, "change.lua": COUNTING,
            "appeal.lua": COUNTING, "volume.lua": COUNTING, "case.lua": ["cases.lua"],
            "period.lua": ["fields.lua"], "retain.lua": ["fields.lua"]}
 

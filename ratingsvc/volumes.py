@@ -8,18 +8,22 @@ services (办件量); each row a window's services on that day."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import redis
 
 from . import feed, periods, rkeys
 from .records import RegistryError
-from .rkeys import UnitKeys
+from .rkeys import UnitKeys, stream_before
 from .store import load_script
 from .tablefile import Table, TableError
 
 ROWS_MAX = 50_000
+HOLD_DAYS = 2  # the volumes of today and yesterday hold the taps above them; older ones only measure
+LOG_CHUNK = 500  # a unit's log read backwards in chunks of this many entries ...
+LOG_MAX = 100_000  # ... at most this many, for one day's taps
 SERVICES_MAX = 1_000_000  # a window's services on one day
 COLUMNS = {"window": ("window", "窗口编号", "窗口"), "day": ("day", "日期"),
            "services": ("services", "办件量", "服务量")}
@@ -76,13 +80,15 @@ def check_days(r: redis.Redis, rows: list[Volume], today: date) -> None:
                               "其结果已冻结，不能再导入办件量。")
 
 
-def save(r: redis.Redis, rows: list[Volume], now_ms: int, today: date) -> dict[str, int]:
+def save(r: redis.Redis, rows: list[Volume], now_ms: int, today: date, margin: int = 0) -> dict[str, int]:
     """Each window's services on each day, as given (the last row wins for a window's day):
     one script call per unit and day (volume.lua), after every window is found and every day
-    checked (nothing is written if one is unknown, RegistryError, or refused, Refused).
-    {"rows", "units", "days", "moved"}."""
+    checked (nothing is written if one is unknown, RegistryError, or refused, Refused). Then,
+    for today and yesterday, a window's counted poster taps above its services and `margin`
+    (RULE_VOLUME_MARGIN; 0: none) are held as 'volume' (hold_above).
+    {"rows", "units", "days", "moved", "held"}."""
     if not rows:
-        return {"rows": 0, "units": 0, "days": 0, "moved": 0}
+        return {"rows": 0, "units": 0, "days": 0, "moved": 0, "held": 0}
     check_days(r, rows, today)
     windows = sorted({v.window for v in rows})
     units = dict(zip(windows, r.hmget(rkeys.WINDOWS, windows), strict=True))
@@ -98,7 +104,62 @@ def save(r: redis.Redis, rows: list[Volume], now_ms: int, today: date) -> dict[s
         keys = UnitKeys(unit)
         moved += int(script(keys=[keys.tot, keys.day(day), keys.days, keys.snap, keys.version, keys.log],
                             args=[day, now_ms, *(x for pair in sorted(services.items()) for x in pair)]))
+    held, recent = 0, {(today - timedelta(days=n)).strftime("%Y%m%d") for n in range(HOLD_DAYS)}
+    for (unit, day), services in sorted(calls.items()):
+        if margin > 0 and day in recent:
+            held += hold_above(r, unit, day, sorted(services), today.strftime("%Y%m%d"), now_ms, margin)
     for unit in {u for u, _ in calls}:
         feed.mark(r, unit)
     return {"rows": len(rows), "units": len({u for u, _ in calls}), "days": len({d for _, d in calls}),
-            "moved": moved}
+            "moved": moved, "held": held}
+
+
+def hold_above(r: redis.Redis, unit: str, day: str, windows: list[int], today: str, now_ms: int,
+               margin: int) -> int:
+    """Hold the counted poster taps of `windows` on `day` (YYYYMMDD) above each one's services
+    that day and `margin` (excess.lua: those from outside the hall's networks first, then the
+    rest, latest first); how many it held. Counted taps above the services done are
+    impossible; record.lua holds a poster tap past them as it comes, once the day's volumes
+    are known. The unit's log is read backwards from its end to the day's first tap."""
+    keys = UnitKeys(unit)
+    names = [f"w{w}:{f}" for w in windows for f in ("vol", "1", "2", "3", "4", "5")]
+    values = r.hmget(keys.day(day), names)
+    over = set()  # (the script sees what was held after that day, and decides)
+    for i, w in enumerate(windows):
+        vol, *levels = values[6 * i:6 * i + 6]
+        if vol is not None and sum(int(n or 0) for n in levels) > int(vol) + margin:
+            over.add(w)
+    if not over:
+        return 0
+    taps: dict[int, list[str]] = {w: [] for w in over}
+    for sid, f in _taps_of(r, keys.log, day):
+        w = int(f.get("w", 0))
+        if w in over and f.get("s") == "counted" and f.get("ch", "p") == "p":
+            taps[w] += [sid, f.get("l", "0")]
+    script = load_script(r, "excess.lua")
+    held = 0
+    for w in sorted(over):
+        held += int(script(keys=[keys.dedupe(day), keys.day(day), keys.held, keys.decided, keys.appeals,
+                                 keys.tot, keys.day(today), keys.days, keys.snap, keys.version, keys.log,
+                                 keys.cases, keys.open_cases, keys.all_cases, keys.case_version],
+                           args=[today, now_ms, margin, w, *taps[w]]))
+    return held
+
+
+def _taps_of(r: redis.Redis, log: str, day: str) -> Iterator[tuple[str, dict]]:
+    """The taps of `day` in a unit's log, latest first: read backwards in chunks, up to the
+    first tap of an earlier day (or LOG_MAX entries)."""
+    start, scanned = "+", 0
+    while scanned < LOG_MAX:
+        chunk = r.xrevrange(log, start, "-", count=LOG_CHUNK)
+        scanned += len(chunk)
+        for sid, f in chunk:
+            if f.get("k") != "tap":
+                continue
+            if f.get("d", day) < day:
+                return
+            if f.get("d") == day:
+                yield sid, f
+        if len(chunk) < LOG_CHUNK:
+            return
+        start = stream_before(chunk[-1][0])

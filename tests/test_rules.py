@@ -441,3 +441,63 @@ def test_without_a_network_a_burst_holds_the_taps_before_it_but_the_halls(rules,
     assert h.r.hget(registry.UnitKeys("u1").dedupe("20260601"), "a:" + ip_hash(h, "100.64.0.1")) == "x"
     assert h.r.zscore(registry.UnitKeys("u1").hall_addresses, ip_hash(h, "100.64.0.1")) is None
     assert h.r.zscore(registry.UnitKeys("u1").hall_addresses, ip_hash(h, "203.0.113.2")) is not None
+
+
+def volumes_of(h, day, *services):
+    """Services done on `day`, (window, services) pairs: the queue system's rows."""
+    rows = [{"window": w.id, "day": day, "services": n} for w, n in services]
+    resp = h.client.post("/api/v1/volumes", headers=h.admin, json={"rows": rows})
+    assert resp.status_code == 200, resp.json
+    return resp.json
+
+
+def test_poster_taps_above_the_services_done_today_are_held(rules, clock):
+    """Once a window's services today are known (its queue system sends them as the day goes),
+    a poster tap that would take its counted taps past them and RULE_VOLUME_MARGIN is held as
+    'volume'; a window whose services are not known is not; the margin 0 turns it off."""
+    h = rules(RULE_VOLUME_MARGIN=2)
+    h.period("p1")
+    a, b = h.window(name="A"), h.window(name="B")
+    volumes_of(h, "2026-06-01", (a, 3))
+    assert statuses(tap_from(h, a, ip=f"100.64.0.{i}") for i in range(7)) == ["counted"] * 5 + ["held"] * 2
+    assert set(held_reasons(h)) == {"volume"}
+    assert statuses(tap_from(h, b, ip=f"100.64.1.{i}") for i in range(7)) == ["counted"] * 7
+    volumes_of(h, "2026-06-01", (a, 10))  # more services since: taps count again
+    assert statuses([tap_from(h, a, ip="100.64.0.99")]) == ["counted"]
+    off = rules(RULE_VOLUME_MARGIN=0)
+    c = off.window("u2", "C")
+    volumes_of(off, "2026-06-01", (c, 1))
+    assert statuses(tap_from(off, c, ip=f"100.64.2.{i}") for i in range(4)) == ["counted"] * 4
+
+
+def score(h, unit="u1"):
+    s = h.client.get(f"/api/v1/units/{unit}/score?period=p1", headers=h.admin).json
+    return s["n"], s["pending"]
+
+
+def test_volumes_that_come_later_hold_the_counted_taps_above_them(rules, clock):
+    """Volumes of today or yesterday hold the counted poster taps above them (and the margin):
+    those from outside the hall's networks first, then the latest; the same volumes again hold
+    no more, on the same day or the next; older volumes only measure."""
+    h = rules(RULE_VOLUME_MARGIN=1, RULE_OFFSITE_MIN=0)
+    h.period("p1")
+    a = h.window(name="A")
+    hall_of(h, [a], ["203.0.113.0/28"])
+    ips = ["203.0.113.2", "100.64.0.1", "203.0.113.3", "100.64.0.2", "203.0.113.4", "100.64.0.3",
+           "203.0.113.5", "203.0.113.6"]
+    ids = [tap_from(h, a, ip=ip).json["rating_id"] for ip in ips]
+    assert score(h) == (8, 0)
+    assert volumes_of(h, "2026-06-01", (a, 4))["held"] == 3  # 8 counted, 4 services + 1
+    held = h.r.hgetall(registry.UnitKeys("u1").held)
+    assert {i.split(".", 1)[1] for i in ids[1:6:2]} == set(held) and set(held_reasons(h)) == {"volume"}
+    assert volumes_of(h, "2026-06-01", (a, 4))["held"] == 0
+    assert score(h) == (5, 3)
+    clock.advance(86400)  # the next morning: yesterday's volumes, lower than the first count
+    assert volumes_of(h, "2026-06-01", (a, 2))["held"] == 2
+    held = h.r.hgetall(registry.UnitKeys("u1").held)
+    assert {i.split(".", 1)[1] for i in ids[-2:]} <= set(held)  # the latest from the hall itself
+    assert volumes_of(h, "2026-06-01", (a, 2))["held"] == 0
+    assert score(h) == (3, 5)
+    clock.advance(2 * 86400)
+    assert volumes_of(h, "2026-06-01", (a, 0))["held"] == 0  # three days on: statistics only
+    assert score(h) == (3, 5)

@@ -224,7 +224,7 @@ def test_volumes_and_the_statistics_on_a_known_data_set(hall, tmp_path):
             {"window": hall.b.id, "day": "2026-06-01", "services": 7},
             {"window": hall.a.id, "day": "2026-06-02", "services": 4}]
     resp = hall.client.post("/api/v1/volumes", headers=hall.admin, json={"rows": rows})
-    assert resp.status_code == 200 and resp.json == {"rows": 3, "units": 1, "days": 2, "moved": 20}
+    assert resp.status_code == 200 and resp.json == {"rows": 3, "units": 1, "days": 2, "moved": 20, "held": 0}
     # sent again, the same: replaces, adds nothing
     assert hall.client.post("/api/v1/volumes", headers=hall.admin, json={"rows": rows}).json["moved"] == 0
     row = score(hall)

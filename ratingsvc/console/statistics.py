@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 
 from .. import actions, periods, registry, statistics, visits, volumes
 from ..errors import ApiError
-from ..extensions import get_redis, get_signing, now
+from ..extensions import get_redis, get_rules, get_signing, now
 from ..tablefile import TableError, read_table
 from ..views.statistics import download, rows_for
 from . import FormProblem, actor, error_page, render, require, whole
@@ -94,11 +94,13 @@ def import_volumes():
     except TableError as exc:
         raise FormProblem(f"{file.filename}：{exc} 未导入任何内容。") from None
     try:
-        done = actions.import_volumes(get_redis(), actor(), now(), rows, tz=current_app.config["TIMEZONE"])
+        done = actions.import_volumes(get_redis(), actor(), now(), rows, tz=current_app.config["TIMEZONE"],
+                                      margin=get_rules().volume_margin)
     except (registry.RegistryError, volumes.Refused) as exc:
         raise FormProblem(f"{file.filename}：{str(exc).split(' (')[0]} 未导入任何内容。") from None
     said = (f"{file.filename[:100]}：{done['rows']} 行，{done['units']} 个单位，{done['days']} 天，"
-            f"办件量变化 {done['moved']:+d}")
+            f"办件量变化 {done['moved']:+d}"
+            + (f"；{done['held']} 条有效评价超过办件量，已转入审核" if done["held"] else ""))
     kept = {k: v for k, v in request.args.items() if k in ("period", "by", "category")}
     return redirect(url_for(".index", **kept, done=said))
 

@@ -29,6 +29,7 @@
 --       40 windows of the unit an address must have had counted raters on today, where no hall
 --       network is known, to be taken for the hall itself (0: off)  41 since how many minutes
 --       42 the opening hours of a window without any (compiled; "": none)
+--       43 counted taps a window may have in a day above its services done (0: off)
 -- A poster tap counts once per rater, window and day; a tap of another channel once per
 -- token (its ticket nonce), whoever sends it (one service, one rating).
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
@@ -41,28 +42,9 @@ local poster = ch == 'p'
 local use_idem = A[9] ~= '0'
 local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEYS[22], ver = KEYS[23]}
 
--- Hold a counted poster tap after the fact (its count moves today, as a review's would): the
--- rater's other taps once a signal sees who they are. Not one held or decided already, nor one
--- taken out by an upheld appeal. Its level is the one its rater changed it to today
--- (change.lua's 'l:<id>'), else elevel. True if it held the tap.
-local function hold_counted(eid, ewin, elevel, why)
-  if redis.call('HEXISTS', KEYS[16], eid) == 1 or redis.call('HEXISTS', KEYS[25], eid) == 1 then return end
-  local appeal = redis.call('HGET', KEYS[26], eid)
-  if appeal and cjson.decode(appeal).s == 'upheld' then return end
-  elevel = redis.call('HGET', KEYS[3], 'l:' .. eid) or elevel
-  add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, elevel, -1, KEYS[23], 'p')  -- a poster tap's
-  add_count(KEYS[4], KEYS[5], KEYS[6], KEYS[7], day, ewin, 'h', 1, KEYS[23], 'p')
-  redis.call('HSET', KEYS[16], eid, ewin .. '|' .. elevel .. '|' .. why .. '|' .. now)
-  redis.call('XADD', KEYS[8], '*', 'k', 'hold', 'of', eid, 'why', why, 't', now)
-  case_void(ck, eid, 'held', now, '')
-  -- a counted tap from outside the hall's networks today: 'offsite' weighs counted ones only
-  local side = redis.call('HGET', KEYS[3], 's:' .. eid)
-  if side then
-    redis.call('HDEL', KEYS[3], 's:' .. eid)
-    redis.call('HINCRBY', KEYS[3], side, -1)
-  end
-  return true
-end
+-- hold.lua's hold_counted, on this unit's keys
+local hk = {dd = KEYS[3], hq = KEYS[16], hd = KEYS[25], ap = KEYS[26], tot = KEYS[4], day = KEYS[5],
+            days = KEYS[6], snap = KEYS[7], ver = KEYS[23], log = KEYS[8], ck = ck}
 
 if use_idem then
   local prev = redis.call('GET', KEYS[9])
@@ -210,7 +192,7 @@ else
       local earlier = redis.call('HGET', dd, field)
       if earlier then
         local eid, ewin, elevel = string.match(earlier, '^([^|]*)|([^|]*)|(.*)$')
-        hold_counted(eid, ewin, elevel, 'multi_window')
+        hold_counted(hk, day, now, eid, ewin, elevel, 'multi_window')
         redis.call('HDEL', dd, field)
       end
     end
@@ -234,7 +216,7 @@ else
       reasons[#reasons + 1] = 'returning'
       for _, e in ipairs(keep) do
         local eid, ewin, elevel = string.match(e, '^%d+|([^|]*)|([^|]*)|(.*)$')
-        if eid then hold_counted(eid, ewin, elevel, 'returning') end
+        if eid then hold_counted(hk, day, now, eid, ewin, elevel, 'returning') end
       end
       -- what is left of those days: that the rater rated then ("<day>|R"), so that the rater
       -- stays known while the days stay within A[34]
@@ -262,7 +244,7 @@ else
     if n > num(A[37]) then
       reasons[#reasons + 1] = 'ip_unit'
       for eid, ewin, elevel in string.gmatch(taps, '([^,;]+),([^,;]+),([^,;]+)') do
-        hold_counted(eid, ewin, elevel, 'ip_unit')
+        hold_counted(hk, day, now, eid, ewin, elevel, 'ip_unit')
       end
       taps = ''
     end
@@ -284,6 +266,19 @@ else
       reasons[#reasons + 1] = 'offsite'
     end
   end
+  -- More counted taps on a window today than the services it has done (its volumes as its
+  -- queue system has sent them so far, ratingsvc.volumes) and A[43] more: impossible, so a
+  -- poster tap past that is held (a visit token, a kiosk or a link is a service of its own).
+  -- excess.lua holds the counted ones above it when the volumes come.
+  if poster and num(A[43]) > 0 then
+    local w = 'w' .. window .. ':'
+    local v = redis.call('HMGET', KEYS[5], w .. 'vol', w .. '1', w .. '2', w .. '3', w .. '4', w .. '5')
+    if v[1] then
+      local n = 1
+      for i = 2, 6 do n = n + num(v[i]) end
+      if n > num(v[1]) + num(A[43]) then reasons[#reasons + 1] = 'volume' end
+    end
+  end
   -- A burst from elsewhere: the window's counted poster taps from elsewhere of the last 20
   -- minutes are held too (a flood's first taps came before the burst could be seen), but not
   -- those of this tap's own address (many raters from one address are 'ip_window''s to see:
@@ -298,7 +293,7 @@ else
           redis.call('HSET', dd, 'a:' .. eip, 'x')
           redis.call('ZREM', KEYS[29], eip)
         end
-        hold_counted(eid, window, elevel, 'burst')
+        hold_counted(hk, day, now, eid, window, elevel, 'burst')
       else
         keep[#keep + 1] = e
       end
@@ -330,7 +325,8 @@ if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered f
   local sep = string.sub(list, -1) == '|' and '' or ';'
   redis.call('HSET', dd, 'i:' .. A[12], list .. sep .. id .. ',' .. window .. ',' .. level)
 end
-if status == 'counted' and poster and A[36] ~= '' and num(A[38]) > 0 then  -- for 'offsite'
+-- for 'offsite' (and excess.lua, which holds those from outside first)
+if status == 'counted' and poster and A[36] ~= '' then
   local side = (A[36] == '1' and 'so:' or 'sx:') .. window
   redis.call('HINCRBY', dd, side, 1)
   if A[36] == '0' then redis.call('HSET', dd, 's:' .. id, side) end  -- (hold_counted takes it back)

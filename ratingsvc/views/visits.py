@@ -18,7 +18,7 @@ from .. import actions, channels, registry, visits, volumes
 from ..audit import Actor
 from ..auth import actor, bearer_token, check_unit, require
 from ..errors import ApiError, Conflict, Forbidden, Gone, NotFound, Unauthorized
-from ..extensions import ApiBlueprint, client_hash, get_redis, get_signing, now
+from ..extensions import ApiBlueprint, client_hash, get_redis, get_rules, get_signing, now
 from ..limiting import citizen_limit, limiter, per_key_limit, rater_limit, setting
 from ..schemas import (
     HallKeySchema,
@@ -285,7 +285,8 @@ def import_volumes(body: dict):
 
 def save_volumes(by: Actor, rows: list[volumes.Volume]) -> dict[str, int]:
     try:
-        return actions.import_volumes(get_redis(), by, now(), rows, tz=current_app.config["TIMEZONE"])
+        return actions.import_volumes(get_redis(), by, now(), rows, tz=current_app.config["TIMEZONE"],
+                                      margin=get_rules().volume_margin)
     except volumes.Refused as exc:
         raise Conflict(str(exc), code="volumes_refused") from None
 
