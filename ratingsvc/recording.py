@@ -148,7 +148,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         keys.cases, keys.open_cases, keys.all_cases, keys.case_version, keys.version,
         keys.dedupe(tap.ticket_day or day), keys.decided, keys.appeals,
         *(keys.returning(bucket) for bucket in (returning_bucket, returning_bucket - 1)),
-        keys.hall_addresses]
+        keys.hall_addresses, keys.dedupe(yesterday)]
     script_args = [
         tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
         fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,

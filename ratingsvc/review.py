@@ -9,7 +9,7 @@ import redis
 
 from . import feed
 from .recording import rating_id
-from .rkeys import UnitKeys
+from .rkeys import UnitKeys, parse_stream_id
 from .store import load_script
 from .timeutil import iso_time, local_day
 
@@ -53,9 +53,12 @@ def decide(r: redis.Redis, unit: str, stream_id: str, *, action: str, key_id: st
     if action not in ACTIONS:
         raise ValueError(f"action must be one of {ACTIONS}")
     keys, today = UnitKeys(unit), local_day(now_ms / 1000, tz)
+    tap = r.xrange(keys.log, stream_id, stream_id) if parse_stream_id(stream_id) else []
+    tap_day = tap[0][1].get("d", today) if tap else today
     status, decision = load_script(r, "review.lua")(
         keys=[keys.held, keys.decided, keys.tot, keys.day(today), keys.days, keys.snap, keys.log,
-              keys.cases, keys.open_cases, keys.all_cases, keys.appeals, keys.case_version, keys.version],
+              keys.cases, keys.open_cases, keys.all_cases, keys.appeals, keys.case_version, keys.version,
+              keys.dedupe(tap_day)],
         args=[stream_id, action, key_id, key_name, why, now_ms, today, *(case or [0, 0, 0])])
     if status == "done":
         feed.mark(r, unit)

@@ -7,6 +7,7 @@ services (办件量); each row a window's services on that day."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from .rkeys import UnitKeys, stream_before
 from .store import load_script
 from .tablefile import Table, TableError
 
+log = logging.getLogger(__name__)
 ROWS_MAX = 50_000
 HOLD_DAYS = 2  # the volumes of today and yesterday hold the taps above them; older ones only measure
 LOG_CHUNK = 500  # a unit's log read backwards in chunks of this many entries ...
@@ -120,19 +122,16 @@ def hold_above(r: redis.Redis, unit: str, day: str, windows: list[int], today: s
     that day and `margin` (excess.lua: those from outside the hall's networks first, then the
     rest, latest first); how many it held. Counted taps above the services done are
     impossible; record.lua holds a poster tap past them as it comes, once the day's volumes
-    are known. The unit's log is read backwards from its end to the day's first tap."""
+    are known. Weighed: the taps of that day still counted (the dedupe hash's 'c:<window>')."""
     keys = UnitKeys(unit)
-    names = [f"w{w}:{f}" for w in windows for f in ("vol", "1", "2", "3", "4", "5")]
-    values = r.hmget(keys.day(day), names)
-    over = set()  # (the script sees what was held after that day, and decides)
-    for i, w in enumerate(windows):
-        vol, *levels = values[6 * i:6 * i + 6]
-        if vol is not None and sum(int(n or 0) for n in levels) > int(vol) + margin:
-            over.add(w)
+    services = r.hmget(keys.day(day), [f"w{w}:vol" for w in windows])
+    tally = r.hmget(keys.dedupe(day), [f"c:{w}" for w in windows])
+    over = {w for w, vol, n in zip(windows, services, tally, strict=True)
+            if vol is not None and int(n or 0) > int(vol) + margin}  # (the script decides)
     if not over:
         return 0
     taps: dict[int, list[str]] = {w: [] for w in over}
-    for sid, f in _taps_of(r, keys.log, day):
+    for sid, f in taps_of(r, keys.log, day):
         w = int(f.get("w", 0))
         if w in over and f.get("s") == "counted" and f.get("ch", "p") == "p":
             taps[w] += [sid, f.get("l", "0")]
@@ -146,20 +145,27 @@ def hold_above(r: redis.Redis, unit: str, day: str, windows: list[int], today: s
     return held
 
 
-def _taps_of(r: redis.Redis, log: str, day: str) -> Iterator[tuple[str, dict]]:
-    """The taps of `day` in a unit's log, latest first: read backwards in chunks, up to the
-    first tap of an earlier day (or LOG_MAX entries)."""
-    start, scanned = "+", 0
-    while scanned < LOG_MAX:
-        chunk = r.xrevrange(log, start, "-", count=LOG_CHUNK)
+def taps_of(r: redis.Redis, key: str, day: str) -> Iterator[tuple[str, dict]]:
+    """The taps of `day` in a unit's log, latest first: read backwards in chunks of LOG_CHUNK,
+    through the later days' entries, until LOG_CHUNK taps in a row are of earlier days (a
+    worker whose clock was behind at midnight wrote a few out of order), or LOG_MAX entries
+    (then logged: the rest are not weighed)."""
+    start, scanned, earlier = "+", 0, 0
+    while True:
+        chunk = r.xrevrange(key, start, "-", count=LOG_CHUNK)
         scanned += len(chunk)
         for sid, f in chunk:
             if f.get("k") != "tap":
                 continue
-            if f.get("d", day) < day:
+            tapped = f.get("d", "")
+            earlier = earlier + 1 if tapped < day else 0
+            if earlier >= LOG_CHUNK:
                 return
-            if f.get("d") == day:
+            if tapped == day:
                 yield sid, f
         if len(chunk) < LOG_CHUNK:
+            return
+        if scanned >= LOG_MAX:
+            log.warning("volumes: %s read back %d entries, not to the start of %s", key, scanned, day)
             return
         start = stream_before(chunk[-1][0])

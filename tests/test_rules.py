@@ -501,3 +501,72 @@ def test_volumes_that_come_later_hold_the_counted_taps_above_them(rules, clock):
     clock.advance(2 * 86400)
     assert volumes_of(h, "2026-06-01", (a, 0))["held"] == 0  # three days on: statistics only
     assert score(h) == (3, 5)
+
+
+def tally(h, day, window, unit="u1"):
+    """A window's counted taps of `day` (YYYYMMDD) by the day they were tapped on."""
+    return int(h.r.hget(registry.UnitKeys(unit).dedupe(day), f"c:{window.id}") or 0)
+
+
+def test_yesterdays_holds_and_releases_do_not_move_todays_bound(rules, clock):
+    """Holds and releases of yesterday's taps are booked today; the bound weighs the taps of
+    each day by the day they were tapped on, so today's citizens are neither let past it nor
+    held below it."""
+    h = rules(RULE_VOLUME_MARGIN=1)
+    h.period("p1")
+    a, b = h.window(name="A"), h.window(name="B")
+    assert statuses(tap_from(h, a, ip=f"100.64.0.{i}") for i in range(8)) == ["counted"] * 8
+    volumes_of(h, "2026-06-01", (b, 0))  # B served no one: known, not unknown
+    assert statuses(tap_from(h, b, ip=f"100.64.1.{i}") for i in range(3)) == ["counted", "held", "held"]
+    clock.advance(86400)
+    assert volumes_of(h, "2026-06-01", (a, 2))["held"] == 5  # yesterday's 8 taps, 2 services + 1
+    assert tally(h, "20260601", a) == 3
+    volumes_of(h, "2026-06-02", (a, 3))
+    assert statuses(tap_from(h, a, ip=f"100.64.2.{i}") for i in range(6)) == ["counted"] * 4 + ["held"] * 2
+    assert tally(h, "20260602", a) == 4
+    # the office releases yesterday's two taps held at B: they count again, on yesterday's tally
+    held_b = [rid for rid, v in h.r.hgetall(registry.UnitKeys("u1").held).items() if v.startswith(f"{b.id}|")]
+    for rid in held_b:
+        resp = h.client.post(f"/api/v1/review/u1.{rid}", headers=h.admin, json={"action": "release", "why": "核实"})
+        assert resp.status_code == 200
+    assert tally(h, "20260601", b) == 3 and tally(h, "20260602", b) == 0
+    volumes_of(h, "2026-06-02", (b, 5))
+    assert statuses(tap_from(h, b, ip=f"100.64.3.{i}") for i in range(7)) == ["counted"] * 6 + ["held"]
+
+
+def test_a_tap_held_later_by_another_signal_is_not_weighed_twice(rules, clock):
+    """A rater's tap of yesterday that 'returning' holds today leaves yesterday's tally: the
+    volumes of yesterday then hold no honest tap in its place, and sent again hold no more."""
+    h = rules(RULE_VOLUME_MARGIN=1, RULE_RETURN_DAYS=2)
+    h.period("p1")
+    a = h.window(name="A")
+    phone = h.rater()
+    assert statuses([tap_from(h, a, rater=phone, ip="100.64.0.1")]) == ["counted"]
+    assert statuses(tap_from(h, a, ip=f"100.64.0.{i}") for i in range(2, 5)) == ["counted"] * 3
+    clock.advance(86400)
+    assert statuses([tap_from(h, a, rater=phone, ip="100.64.0.1")]) == ["held"]  # and yesterday's
+    assert tally(h, "20260601", a) == 3
+    assert volumes_of(h, "2026-06-01", (a, 2))["held"] == 0  # 3 counted = 2 services + 1
+    assert volumes_of(h, "2026-06-01", (a, 2))["held"] == 0
+    assert score(h) == (3, 2)
+
+
+def test_the_log_is_read_back_in_chunks_to_the_days_first_tap(rules, clock, monkeypatch):
+    """hold_above reads the unit's log backwards, through the later day's taps, in chunks, and
+    stops once a chunk's worth of taps in a row are of earlier days: taps of the day before
+    are not taken, nor ones of the day after."""
+    from ratingsvc import volumes
+    monkeypatch.setattr(volumes, "LOG_CHUNK", 3)
+    h = rules(RULE_VOLUME_MARGIN=1)
+    h.period("p1")
+    a = h.window(name="A")
+    before = [tap_from(h, a, ip=f"100.64.0.{i}").json["rating_id"] for i in range(4)]
+    clock.advance(86400)
+    day = [tap_from(h, a, ip=f"100.64.1.{i}").json["rating_id"] for i in range(7)]
+    clock.advance(86400)
+    after = [tap_from(h, a, ip=f"100.64.2.{i}").json["rating_id"] for i in range(5)]
+    assert volumes_of(h, "2026-06-02", (a, 1))["held"] == 5  # 7 counted, 1 service + 1
+    held = {f"u1.{sid}" for sid in h.r.hgetall(registry.UnitKeys("u1").held)}
+    assert held == set(day[2:]) and not held & set(before + after)
+    stream = [f.get("d") for _, f in volumes.taps_of(h.r, registry.UnitKeys("u1").log, "20260602")]
+    assert stream == ["20260602"] * 7

@@ -81,6 +81,7 @@ if mode == 'uphold' then
   if counted then
     if cday ~= ARGV[7] then return {'moved', cday} end
     add_count(KEYS[7], KEYS[8], KEYS[9], KEYS[10], cday, f.w, level, -1, KEYS[15], f.ch)
+    counted_on(KEYS[6], f.w, -1)
   end
   -- Out for good: not the rater's counted tap of the day any more (a tap on another window
   -- would hold it), and not changeable (change.lua; the day's hash outlives the change window).

@@ -47,3 +47,12 @@ local function add_count(tot, daykey, days, snap, day, window, field, delta, ver
   end
   redis.call('INCR', ver)
 end
+
+-- A window's counted taps of one day by the day they were tapped on (the day's dedupe hash,
+-- 'c:<window>'): what its services done that day bound ('volume'; record.lua, excess.lua). The
+-- day hash's counts (add_count) are by the day they were booked on: a hold or a release of an
+-- earlier day's tap moves today's. Only while the day's dedupe hash lasts (never made anew
+-- without its lifetime).
+local function counted_on(dd, window, delta)
+  if redis.call('EXISTS', dd) == 1 then redis.call('HINCRBY', dd, 'c:' .. window, delta) end
+end

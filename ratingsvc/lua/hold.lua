@@ -4,23 +4,27 @@
 -- would. Not one held or decided already, nor one taken out by an upheld appeal. Its level is
 -- the one its rater changed it to (change.lua's 'l:<id>' in the dedupe hash of its day),
 -- else elevel. True if it held the tap.
--- k: dd (the tap's day's dedupe hash), hq, hd, ap, tot, day (today's counts), days, snap, ver,
--- log, ck (cases.lua's keys); today (YYYYMMDD) and now (ms).
-local function hold_counted(k, today, now, eid, ewin, elevel, why)
+-- k: hq, hd, ap, tot, day (today's counts), days, snap, ver, log, ck (cases.lua's keys);
+-- today (YYYYMMDD) and now (ms); tapdd: the dedupe hash of the tap's own day where the script
+-- has it (nil: a day before yesterday, whose hash is gone or no longer weighed).
+local function hold_counted(k, today, now, eid, ewin, elevel, why, tapdd)
   if redis.call('HEXISTS', k.hq, eid) == 1 or redis.call('HEXISTS', k.hd, eid) == 1 then return end
   local appeal = redis.call('HGET', k.ap, eid)
   if appeal and cjson.decode(appeal).s == 'upheld' then return end
-  elevel = redis.call('HGET', k.dd, 'l:' .. eid) or elevel
+  elevel = tapdd and redis.call('HGET', tapdd, 'l:' .. eid) or elevel
   add_count(k.tot, k.day, k.days, k.snap, today, ewin, elevel, -1, k.ver, 'p')  -- a poster tap's
   add_count(k.tot, k.day, k.days, k.snap, today, ewin, 'h', 1, k.ver, 'p')
   redis.call('HSET', k.hq, eid, ewin .. '|' .. elevel .. '|' .. why .. '|' .. now)
   redis.call('XADD', k.log, '*', 'k', 'hold', 'of', eid, 'why', why, 't', now)
   case_void(k.ck, eid, 'held', now, '')
-  -- a counted tap from outside the hall's networks that day: 'offsite' weighs counted ones only
-  local side = redis.call('HGET', k.dd, 's:' .. eid)
-  if side then
-    redis.call('HDEL', k.dd, 's:' .. eid)
-    redis.call('HINCRBY', k.dd, side, -1)
+  if tapdd then
+    counted_on(tapdd, ewin, -1)
+    -- a counted tap from outside the hall's networks that day: 'offsite' weighs counted ones only
+    local side = redis.call('HGET', tapdd, 's:' .. eid)
+    if side then
+      redis.call('HDEL', tapdd, 's:' .. eid)
+      redis.call('HINCRBY', tapdd, side, -1)
+    end
   end
   return true
 end

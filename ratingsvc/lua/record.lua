@@ -11,6 +11,7 @@
 --       recent days: "<day ordinal>|<id>|<window>|<level>;...", or "<day ordinal>|R" once
 --       held as 'returning', for that signal; B: this day's bucket)  28 rd:<B-1>
 --       29 ha (addresses taken for the hall's own: a sorted set, address hash by day ordinal)
+--       30 dd:<yesterday> (a 'returning' hold of yesterday's tap moves its 'c:<window>')
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
@@ -43,7 +44,7 @@ local use_idem = A[9] ~= '0'
 local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEYS[22], ver = KEYS[23]}
 
 -- hold.lua's hold_counted, on this unit's keys
-local hk = {dd = KEYS[3], hq = KEYS[16], hd = KEYS[25], ap = KEYS[26], tot = KEYS[4], day = KEYS[5],
+local hk = {hq = KEYS[16], hd = KEYS[25], ap = KEYS[26], tot = KEYS[4], day = KEYS[5],
             days = KEYS[6], snap = KEYS[7], ver = KEYS[23], log = KEYS[8], ck = ck}
 
 if use_idem then
@@ -192,7 +193,7 @@ else
       local earlier = redis.call('HGET', dd, field)
       if earlier then
         local eid, ewin, elevel = string.match(earlier, '^([^|]*)|([^|]*)|(.*)$')
-        hold_counted(hk, day, now, eid, ewin, elevel, 'multi_window')
+        hold_counted(hk, day, now, eid, ewin, elevel, 'multi_window', dd)
         redis.call('HDEL', dd, field)
       end
     end
@@ -215,8 +216,9 @@ else
     if n >= num(A[33]) then
       reasons[#reasons + 1] = 'returning'
       for _, e in ipairs(keep) do
-        local eid, ewin, elevel = string.match(e, '^%d+|([^|]*)|([^|]*)|(.*)$')
-        if eid then hold_counted(hk, day, now, eid, ewin, elevel, 'returning') end
+        local d, eid, ewin, elevel = string.match(e, '^(%d+)|([^|]*)|([^|]*)|(.*)$')
+        local tapdd = ({[today] = dd, [today - 1] = KEYS[30]})[num(d)]  -- (older ones: not weighed)
+        if eid then hold_counted(hk, day, now, eid, ewin, elevel, 'returning', tapdd) end
       end
       -- what is left of those days: that the rater rated then ("<day>|R"), so that the rater
       -- stays known while the days stay within A[34]
@@ -244,7 +246,7 @@ else
     if n > num(A[37]) then
       reasons[#reasons + 1] = 'ip_unit'
       for eid, ewin, elevel in string.gmatch(taps, '([^,;]+),([^,;]+),([^,;]+)') do
-        hold_counted(hk, day, now, eid, ewin, elevel, 'ip_unit')
+        hold_counted(hk, day, now, eid, ewin, elevel, 'ip_unit', dd)
       end
       taps = ''
     end
@@ -271,12 +273,9 @@ else
   -- poster tap past that is held (a visit token, a kiosk or a link is a service of its own).
   -- excess.lua holds the counted ones above it when the volumes come.
   if poster and num(A[43]) > 0 then
-    local w = 'w' .. window .. ':'
-    local v = redis.call('HMGET', KEYS[5], w .. 'vol', w .. '1', w .. '2', w .. '3', w .. '4', w .. '5')
-    if v[1] then
-      local n = 1
-      for i = 2, 6 do n = n + num(v[i]) end
-      if n > num(v[1]) + num(A[43]) then reasons[#reasons + 1] = 'volume' end
+    local services = redis.call('HGET', KEYS[5], 'w' .. window .. ':vol')
+    if services and num(redis.call('HGET', dd, 'c:' .. window)) + 1 > num(services) + num(A[43]) then
+      reasons[#reasons + 1] = 'volume'
     end
   end
   -- A burst from elsewhere: the window's counted poster taps from elsewhere of the last 20
@@ -293,7 +292,7 @@ else
           redis.call('HSET', dd, 'a:' .. eip, 'x')
           redis.call('ZREM', KEYS[29], eip)
         end
-        hold_counted(hk, day, now, eid, window, elevel, 'burst')
+        hold_counted(hk, day, now, eid, window, elevel, 'burst', dd)
       else
         keep[#keep + 1] = e
       end
@@ -320,6 +319,7 @@ if status ~= 'duplicate' then
   redis.call('HSET', dd, pair, id)
   redis.call('EXPIRE', dd, A[10])
 end
+if status == 'counted' then counted_on(dd, window, 1) end
 if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered for 'ip_unit'
   local list = redis.call('HGET', dd, 'i:' .. A[12]) or '1|'
   local sep = string.sub(list, -1) == '|' and '' or ';'

@@ -4,6 +4,7 @@
 -- A released 差评 opens its case (cases.lua), with deadlines from now.
 -- A tap whose appeal was upheld (held since) is not released: it stays out.
 -- KEYS: 1 hq  2 hd  3 tot  4 day:<today>  5 days  6 snap  7 log  8 cs  9 cq  10 ca  11 ap  12 cv  13 ver
+--       14 dd:<D> (D: the tap's day; a release counts in its tally by tap day, counters.lua)
 -- ARGV: 1 tap id  2 release|reject  3 key id  4 key name  5 why  6 now (ms)  7 today
 --       8 highest level that opens a case  9 its verify deadline  10 its rectify deadline (ms)
 -- Returns {done | unknown | decided | appealed, decision id}
@@ -21,6 +22,7 @@ local entry, ch = redis.call('XRANGE', KEYS[7], ARGV[1], ARGV[1])[1], nil  -- th
 for i = 1, entry and #entry[2] or 0, 2 do if entry[2][i] == 'ch' then ch = entry[2][i + 1] end end
 add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, 'h', -1, KEYS[13], ch)
 add_count(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[7], window, ARGV[2] == 'release' and level or 'x', 1, KEYS[13], ch)
+if ARGV[2] == 'release' then counted_on(KEYS[14], window, 1) end
 local id = redis.call('XADD', KEYS[7], '*', 'k', 'review', 'of', ARGV[1], 'a', ARGV[2],
                       'by', ARGV[3], 'name', ARGV[4], 'why', ARGV[5], 't', ARGV[6])
 redis.call('HDEL', KEYS[1], ARGV[1])

@@ -9,8 +9,11 @@
 local moved = 0
 for i = 3, #ARGV, 2 do
   local window, services = ARGV[i], tonumber(ARGV[i + 1])
-  local now = tonumber(redis.call('HGET', KEYS[2], 'w' .. window .. ':vol') or '0')
-  local delta = services - now
+  local was = redis.call('HGET', KEYS[2], 'w' .. window .. ':vol')
+  local delta = services - tonumber(was or '0')
+  if not was and delta == 0 then  -- none served: known (0), not unknown (record.lua's 'volume')
+    add_count(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], window, 'vol', 0, KEYS[5])
+  end
   if delta ~= 0 then
     add_count(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], window, 'vol', delta, KEYS[5])
     moved = moved + delta
