@@ -73,14 +73,21 @@ class Rules:
             automation_ua=re.compile(c["RULE_AUTOMATION_UA"], re.IGNORECASE))
 
     def request_signals(self, *, ticket_age_ms: int, user_agent: str) -> list[str]:
-        """Signals in the request itself: a late ticket, automation hints."""
+        """Signals in the request itself: automation hints."""
         reasons = []
-        if self.late_ticket and ticket_age_ms > self.late_ticket * 1000:
-            reasons.append("late_ticket")
         too_fast = self.min_tap_ms and ticket_age_ms < self.min_tap_ms
         if too_fast or self.automation_ua.search(user_agent.strip()):
             reasons.append("automation")
         return reasons
+
+
+    def stale(self, *, ticket_age_ms: int, moved: bool) -> bool:
+        """A ticket older than RULE_LATE_TICKET, sent from another address than its scan's: it
+        is spent as expired (nothing recorded; the page scans again by itself). From the same
+        address it is as good as a fresh one (a citizen who scanned while waiting taps after
+        being served); from elsewhere it could be one collected on the hall's network, which
+        the ticket says it was scanned on."""
+        return bool(self.late_ticket) and moved and ticket_age_ms > self.late_ticket * 1000
 
 
 #: the reasons a tap is held (README "Rate limits and anti-fraud"), as the office reads them
@@ -89,7 +96,7 @@ REASONS = {
     "ip_window": "同一网络地址短时多人评价",
     "burst": "短时评价激增",
     "multi_window": "同一人当天评价本单位多个窗口",
-    "late_ticket": "扫码后过久才评价",
+    "late_ticket": "扫码后过久才评价",  # (held so before tickets carried their scan's address)
     "automation": "疑似自动程序（过快或非手机浏览器）",
     "poster": "扫窗口二维码评价（本类别转入审核，以办件评价码为准）",
     "returning": "同一人多日评价本单位（疑似本单位人员）",

@@ -128,7 +128,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RULE_VOLUME_MARGIN": (5, "counted taps a window may have in a day above its services done (imported "
                            "volumes) before 'volume' holds its poster taps (0: off)"),
     "RULE_HOURS_GRACE": (60, "minutes after closing (and before opening) that still count"),
-    "RULE_LATE_TICKET": (900, "seconds between scan and tap after which the tap is held"),
+    "RULE_LATE_TICKET": (900, "seconds after a scan from which its ticket is good only from the scan's "
+                         "address (from another: 403 ticket_expired, and the page scans again)"),
     "RULE_MIN_TAP_MS": (800, "milliseconds between scan and tap below which it looks automated"),
     "RULE_AUTOMATION_UA": (
         r"^$|curl|wget|python|httpie|go-http|okhttp|java/|libwww|headless|phantomjs|selenium|bot\b",

@@ -61,6 +61,7 @@ class Ticket:
     until_ms: int | None = None  # a visit token's end of validity: no tap counts after it
     hold: bool = False  # a poster tap the category holds for review (visits: poster_taps "hold")
     onsite: str = ""  # "1" from the hall's network, "0" from elsewhere, "" unknown (visits.where)
+    address: str = ""  # the scan's address, as its keyed hash begins (rules.Rules.stale)
 
 
 def parse_qr_keys(spec: str) -> dict[int, bytes]:
@@ -155,7 +156,7 @@ class Signing:
 
     def ticket(self, window: int, unit: str, epoch: int, device: str, kind: str = "device",
                nonce: str | None = None, *, channel: str = "p", ticket_day: str | None = None,
-               until_ms: int | None = None, hold: bool = False, onsite: str = "") -> str:
+               until_ms: int | None = None, hold: bool = False, onsite: str = "", address: str = "") -> str:
         payload: dict[str, Any] = {"w": window, "u": unit, "e": epoch, "d": device,
                                    "n": nonce or self.new_nonce(), "i": int(self._clock() * 1000), "k": kind}
         if channel != "p":
@@ -164,6 +165,8 @@ class Signing:
             payload["h"] = 1
         if onsite:
             payload["o"] = onsite
+        if address:
+            payload["a"] = address
         return self._tickets.dumps(payload)
 
     def read_ticket(self, value: str) -> Ticket:
@@ -175,7 +178,8 @@ class Signing:
                           issued_at=int(signed_at.timestamp()), issued_ms=int(payload["i"]),
                           kind=str(payload.get("k", "device")), channel=str(payload.get("c", "p")),
                           ticket_day=payload.get("td"), until_ms=payload.get("x"),
-                          hold=bool(payload.get("h")), onsite=str(payload.get("o", "")))
+                          hold=bool(payload.get("h")), onsite=str(payload.get("o", "")),
+                          address=str(payload.get("a", "")))
         except (BadSignature, KeyError, TypeError, ValueError) as exc:
             raise BadTicket(str(exc)) from exc
 

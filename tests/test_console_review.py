@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from ratingsvc import review
+from ratingsvc import registry, review
 from ratingsvc.console import review as console_review
 from tests.console_helpers import ARTIFACTS, browser_login, shot
 from tests.helpers import tap_from
@@ -17,12 +17,14 @@ from tests.helpers import tap_from
 @pytest.fixture
 def held(rules):
     """u1 (单位u1) with windows 东厅A and 西厅B; A has 3 taps held for automation (too fast), B
-    one held for a late ticket; one tap on A counted."""
+    one held outside its hours; one tap on A counted."""
     h = rules(RULE_MIN_TAP_MS=800, RULE_LATE_TICKET=900)
     h.period("p1")
     h.a, h.b = h.window(name="东厅A"), h.window(name="西厅B")
     assert tap_from(h, h.a, level=4).json["status"] == "counted"
     h.ids_a = [tap_from(h, h.a, level=lvl, wait=0.1).json["rating_id"] for lvl in (1, 2, 1)]
+    registry.update_window(h.r, h.a.id, hours={"days": [1, 2, 3, 4, 5], "open": ["08:00-18:00"]})
+    registry.update_window(h.r, h.b.id, hours={"days": [6, 7], "open": ["08:00-12:00"]})  # closed today
     h.ids_b = [tap_from(h, h.b, level=5, wait=1000).json["rating_id"]]
     return h
 
@@ -42,23 +44,23 @@ def test_the_queue_shows_names_local_times_and_the_rules_in_chinese(held, consol
     client = console.as_role("staff")
     page = client.get("/console/review").text
     assert "东厅A" in page and "西厅B" in page and "单位u1" in page
-    assert "疑似自动程序" in page and "扫码后过久才评价" in page
+    assert "疑似自动程序" in page and "非办公时间评价" in page
     text = re.sub(r"<[^>]*>", "", page)
-    assert "automation" not in text and "late_ticket" not in text  # codes only in links and forms
+    assert "automation" not in text and "hours" not in text  # codes only in links and forms
     assert "2026-06-01 10:00:05" in page and "2026-06-01 10:16:45" in page  # local (Asia/Shanghai)
     assert "非常不满意" in page
     # grouped by window and reason, with counts
     groups = re.findall(r"<td>(东厅A|西厅B)</td>\s*<td><span class=\"tag tag-warn\">([^<]+)</span></td>"
                         r"<td class=\"num\">(\d+)</td>", page)
     assert groups == [("东厅A", "疑似自动程序（过快或非手机浏览器）", "3"),
-                      ("西厅B", "扫码后过久才评价", "1")]
+                      ("西厅B", "非办公时间评价", "1")]
 
 
 def test_filters_by_unit_window_and_reason_and_pages(held, console, monkeypatch):
     client = console.as_role("staff")
     only_b = client.get(f"/console/review?window={held.b.id}").text
     assert held.ids_b[0] in only_b and not any(i in only_b for i in held.ids_a)
-    late = client.get("/console/review?unit=u1&reason=late_ticket").text
+    late = client.get("/console/review?unit=u1&reason=hours").text
     assert held.ids_b[0] in late and held.ids_a[0] not in late
     assert client.get("/console/review?unit=ghost").status_code == 404
     assert client.get("/console/review?reason=nonsense").status_code == 400
@@ -136,14 +138,14 @@ def test_decide_many_counts_what_was_decided_already(held, clock):
 def test_the_decisions_are_listed_newest_first(held, console, clock):
     client = console.as_role("staff", username="clerk")
     console.post(client, "/console/review/decide", {"rating_id": held.ids_b[0], "action": "release",
-                                                   "why": "排队时间长，核实属实"})
+                                                   "why": "窗口延时服务，核实属实"})
     clock.advance(60)
     console.post(client, "/console/review/decide", {"rating_id": held.ids_a[0], "action": "reject",
                                                    "why": "代评"})
     page = client.get("/console/review/decisions").text
     assert "共 2 条处理记录" in page
-    assert page.index("代评") < page.index("排队时间长，核实属实")
-    assert "clerk 的名字" in page and "西厅B" in page and "扫码后过久才评价" in page and "放行" in page
+    assert page.index("代评") < page.index("窗口延时服务，核实属实")
+    assert "clerk 的名字" in page and "西厅B" in page and "非办公时间评价" in page and "放行" in page
     assert client.get("/console/review/decisions?unit=ghost").status_code == 404
 
 

@@ -11,10 +11,12 @@ from tests.helpers import tap_from
 
 @pytest.fixture
 def held(rules):
-    """u1 with windows A and B; A has 2 taps held for automation, B 1 for a late ticket."""
+    """u1 with windows A and B; A has 2 taps held for automation, B 1 outside its hours."""
     h = rules(RULE_MIN_TAP_MS=800, RULE_LATE_TICKET=900)
     h.period("p1")
     a, b = h.window(name="A"), h.window(name="B")
+    registry.update_window(h.r, a.id, hours={"days": [1, 2, 3, 4, 5], "open": ["08:00-18:00"]})
+    registry.update_window(h.r, b.id, hours={"days": [6, 7], "open": ["08:00-12:00"]})  # closed today
     h.counted = tap_from(h, a, level=4).json["rating_id"]
     h.ids = [tap_from(h, a, level=1, wait=0.1).json["rating_id"],
              tap_from(h, a, level=2, wait=0.1).json["rating_id"],
@@ -35,10 +37,10 @@ def test_the_queue_lists_held_taps_by_window_and_reason(held):
     assert q["taps"][0]["reasons"] == ["automation"] and q["taps"][0]["window"] == h.a.id
     assert q["by_window_and_reason"] == [
         {"unit": "u1", "window": h.a.id, "reason": "automation", "count": 2},
-        {"unit": "u1", "window": h.b.id, "reason": "late_ticket", "count": 1}]
+        {"unit": "u1", "window": h.b.id, "reason": "hours", "count": 1}]
     only_b = h.client.get(f"/api/v1/review?window={h.b.id}", headers=h.admin).json["taps"]
     assert [t["rating_id"] for t in only_b] == h.ids[2:]
-    late = h.client.get("/api/v1/review?unit=u1&reason=late_ticket", headers=h.admin).json["taps"]
+    late = h.client.get("/api/v1/review?unit=u1&reason=hours", headers=h.admin).json["taps"]
     assert [t["rating_id"] for t in late] == h.ids[2:]
     assert h.client.get("/api/v1/review?unit=ghost", headers=h.admin).status_code == 404
 
@@ -122,7 +124,7 @@ def test_cached_period_counts_are_the_computed_ones_through_days_releases_and_re
     assert h.client.post(f"/api/v1/review/{h.ids[0]}", headers=h.admin, json=release).status_code == 200
     second = same()
     assert second[0] != first[0] and second[1] == first[1] and second[2] != first[2]
-    assert tap_from(h, h.b, level=3).status_code == 201
+    assert tap_from(h, h.a, level=3).status_code == 201
     clock.advance(86400)  # 3 June
     reject = {"action": "reject", "why": "x"}
     assert h.client.post(f"/api/v1/review/{h.ids[1]}", headers=h.admin, json=reject).status_code == 200

@@ -154,7 +154,7 @@ def test_one_rater_on_a_second_window_of_a_unit_is_held_with_its_counted_tap(rul
 
 
 @pytest.mark.parametrize(("wait", "ua", "reason"), [
-    (901, PHONE, "late_ticket"), (0.5, PHONE, "automation"), (5, "curl/8.5.0", "automation"),
+    (0.5, PHONE, "automation"), (5, "curl/8.5.0", "automation"),
     (5, "python-requests/2.32", "automation"), (5, "", "automation"),
     (5, "Mozilla/5.0 HeadlessChrome/120.0", "automation")])
 def test_request_signals_hold_the_tap(rules, wait, ua, reason):
@@ -163,6 +163,39 @@ def test_request_signals_hold_the_tap(rules, wait, ua, reason):
     resp = tap_from(h, win, ua=ua, wait=wait)
     assert resp.status_code == 202 and resp.json["status"] == "held" and resp.json["rating_id"]
     assert held_reasons(h) == [reason]
+
+
+def test_a_late_ticket_counts_from_its_scans_address_and_is_renewed_from_another(rules):
+    """Past RULE_LATE_TICKET a ticket is good only from the address it was scanned from (scanned
+    while waiting, tapped after being served): from another one it is spent as expired, nothing
+    is recorded, and a new scan from there counts; before that, moving is nothing."""
+    h = rules(RULE_LATE_TICKET=900, RULE_MIN_TAP_MS=800)
+    win = h.window()
+    assert statuses([tap_from(h, win, ip="203.0.113.5", wait=1000)]) == ["counted"]
+    phone = h.rater()
+
+    def scan(ip):
+        return phone.get(f"/api/v1/scan/{h.token(win)}", headers={"X-Forwarded-For": ip, "User-Agent": PHONE})
+
+    def tap(ticket, ip):
+        return phone.post("/api/v1/ratings", json={"ticket": ticket, "level": 4},
+                          headers={"X-Forwarded-For": ip, "User-Agent": PHONE})
+
+    ticket = scan("203.0.113.5").json["ticket"]  # on the hall's Wi-Fi ...
+    h.clock.advance(1000)
+    late = tap(ticket, "100.64.0.9")  # ... tapped on mobile data, 16 minutes on
+    assert late.status_code == 403 and late.json["error"]["code"] == "ticket_expired"
+    assert h.counts().get("4") is None and not held_reasons(h)
+    ticket = scan("100.64.0.9").json["ticket"]  # the page scans again, from where it is now
+    h.clock.advance(2)
+    assert statuses([tap(ticket, "100.64.0.9")]) == ["counted"]
+    other = h.rater()
+    ticket = other.get(f"/api/v1/scan/{h.token(win)}", headers={"X-Forwarded-For": "203.0.113.5",
+                                                                 "User-Agent": PHONE}).json["ticket"]
+    h.clock.advance(60)
+    moved = other.post("/api/v1/ratings", json={"ticket": ticket, "level": 3},
+                       headers={"X-Forwarded-For": "100.64.0.10", "User-Agent": PHONE})
+    assert moved.status_code == 201  # a minute on: moving is nothing
 
 
 def test_a_normal_tap_trips_no_signal(rules):
@@ -527,8 +560,8 @@ def test_yesterdays_holds_and_releases_do_not_move_todays_bound(rules, clock):
     # the office releases yesterday's two taps held at B: they count again, on yesterday's tally
     held_b = [rid for rid, v in h.r.hgetall(registry.UnitKeys("u1").held).items() if v.startswith(f"{b.id}|")]
     for rid in held_b:
-        resp = h.client.post(f"/api/v1/review/u1.{rid}", headers=h.admin, json={"action": "release", "why": "核实"})
-        assert resp.status_code == 200
+        release = {"action": "release", "why": "核实"}
+        assert h.client.post(f"/api/v1/review/u1.{rid}", headers=h.admin, json=release).status_code == 200
     assert tally(h, "20260601", b) == 3 and tally(h, "20260602", b) == 0
     volumes_of(h, "2026-06-02", (b, 5))
     assert statuses(tap_from(h, b, ip=f"100.64.3.{i}") for i in range(7)) == ["counted"] * 6 + ["held"]

@@ -55,6 +55,7 @@ pages = flask.Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
 STATUS_CODES = {"counted": 201, "held": 202, "duplicate": 200}
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+ADDRESS_CHARS = 16  # of the scan address's keyed hash, in its ticket (rules.Rules.stale)
 
 
 def not_durable(why: str) -> ServiceUnavailable:
@@ -205,7 +206,8 @@ def scan_answer(window: registry.Window, unit: registry.Unit, rater: tuple[str, 
         "unit": {"id": unit.id, "name": unit.name},
         "window": {"id": window.id, "name": window.name},
         "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
-        "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce, **ticket),
+        "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce,
+                                 address=client_hash()[:ADDRESS_CHARS], **ticket),
         "expires_in": config["TICKET_MAX_AGE"],
         "office": config["EVALUATION_OFFICE"],
         "period": period and {"id": period.id, "name": period.name, "start": period.start,
@@ -252,13 +254,14 @@ def rate(body: dict):
     age_ms = now_ms - ticket.issued_ms
     rules = get_rules()
     reasons = rules.request_signals(ticket_age_ms=age_ms, user_agent=request.user_agent.string)
+    stale = rules.stale(ticket_age_ms=age_ms, moved=ticket.address != client_hash()[:ADDRESS_CHARS])
     tap = recording.Tap(
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
         rater=signing.person_hash(ticket.kind, ticket.device), now_ms=now_ms, nonce=ticket.nonce,
         ip=client_hash(), reasons=(*reasons, *(["poster"] if ticket.hold else [])),
         channel=ticket.channel, ticket_day=ticket.ticket_day, onsite=ticket.onsite)
     late = ticket.until_ms is not None and now_ms > ticket.until_ms  # a visit token's validity
-    expired = age_ms > config["TICKET_MAX_AGE"] * 1000 or late
+    expired = age_ms > config["TICKET_MAX_AGE"] * 1000 or late or stale
     try:
         outcome = recording.record(
             r, tap, rules, tz=config["TIMEZONE"],
