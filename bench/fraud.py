@@ -51,9 +51,10 @@ WECHAT_UAS = [  # what WeChat's browser sends on common phones
 HONEST_LEVELS = [5] * 60 + [4] * 25 + [3] * 10 + [2] * 3 + [1] * 2
 OUTCOME = {201: "counted", 202: "held", 200: "duplicate"}
 # --volumes: the hall's queue system sends each window's services done today every 10 minutes:
-# the citizens served who rate (the honest ones) count twice (half of those served rate), and
-# each window serves UNRATED more a day who do not rate, spread over its opening hours.
-REPORT_EVERY, UNRATED, OPEN_FROM, OPEN_TO = 600, 30, 8.5, 17.5
+# the citizens served who rate (the honest ones) are PARTICIPATION of those served, and each
+# window serves UNRATED more a day who do not rate, spread over its opening hours
+# (--participation and --unrated change them).
+REPORT_EVERY, PARTICIPATION, UNRATED, OPEN_FROM, OPEN_TO = 600, 0.5, 30, 8.5, 17.5
 
 
 class Clock:
@@ -141,6 +142,7 @@ class Sim:
     def __init__(self, redis_url: str, rng: random.Random, settings: dict, network: bool = True,
                  volumes: bool = False) -> None:
         self.clock, self.rng, self.network, self.volumes = Clock(), rng, network, volumes
+        self.participation, self.unrated = PARTICIPATION, UNRATED
         self.served: Counter = Counter()  # (day, window id) -> citizens served who rate
         self.windows: list[registry.Window] = []
         self.reported = -1  # the last 10-minute mark the queue system sent its volumes at
@@ -186,8 +188,8 @@ class Sim:
             hour = (self.clock() - MONDAY - day * 86400) / 3600
             share = min(1.0, max(0.0, (hour - OPEN_FROM) / (OPEN_TO - OPEN_FROM)))
             today = date.fromtimestamp(MONDAY + day * 86400 + 43200)
-            rows = [volumes.Volume(w.id, today, 2 * self.served[(day, w.id)] + round(UNRATED * share))
-                    for w in self.windows]
+            rows = [volumes.Volume(w.id, today, round(self.served[(day, w.id)] / self.participation
+                                                      + self.unrated * share)) for w in self.windows]
             volumes.save(self.r, rows, int(self.clock() * 1000), today,
                          self.app.extensions["ratingsvc.rules"].volume_margin)
         if window is not None:
@@ -488,11 +490,14 @@ def report(results: list[Result]) -> dict:
 
 
 def run(scale: float = 1.0, seed: int = 2017, settings: dict | None = None,
-        scenarios: list | None = None, network: bool = True, with_volumes: bool = False) -> dict:
+        scenarios: list | None = None, network: bool = True,
+        volumes_of: tuple[float, int] | None = None) -> dict:
+    """volumes_of: (participation, unrated) for --volumes; None: no volumes."""
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp), port=free_port(), appendonly=False).start()
         try:
-            sim = Sim(server.url, random.Random(seed), settings or {}, network, with_volumes)
+            sim = Sim(server.url, random.Random(seed), settings or {}, network, volumes_of is not None)
+            sim.participation, sim.unrated = volumes_of or (PARTICIPATION, UNRATED)
             try:
                 return report([out for scenario in scenarios or SCENARIOS
                                for out in settle(sim, scenario(sim, scale))])
@@ -512,11 +517,18 @@ def main() -> None:
                         help="no hall registers its network (the on-site signals are off)")
     parser.add_argument("--volumes", action="store_true",
                         help="the hall's queue system sends its windows' services done every 10 minutes")
+    parser.add_argument("--participation", type=float, default=PARTICIPATION,
+                        help="--volumes: the share of those served who rate")
+    parser.add_argument("--unrated", type=int, default=UNRATED,
+                        help="--volumes: services a window does a day for citizens who do not rate")
     args = parser.parse_args()
     settings = {k: json.loads(v) if v.replace(".", "").isdigit() else v
                 for k, v in (item.split("=", 1) for item in args.set)}
-    result = run(args.scale, args.seed, settings, network=not args.no_network, with_volumes=args.volumes)
+    served = (args.participation, args.unrated) if args.volumes else None
+    result = run(args.scale, args.seed, settings, network=not args.no_network, volumes_of=served)
     tail = ("-no-network" if args.no_network else "") + ("-volumes" if args.volumes else "")
+    if served and served != (PARTICIPATION, UNRATED):
+        tail += f"-p{args.participation:g}-u{args.unrated}"
     out = Path(__file__).parent / "results" / f"fraud-{date.today().isoformat()}{tail}.json"
     out.parent.mkdir(exist_ok=True)
     result["when"] = datetime.now(UTC).isoformat(timespec="seconds")

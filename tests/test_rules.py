@@ -603,3 +603,18 @@ def test_the_log_is_read_back_in_chunks_to_the_days_first_tap(rules, clock, monk
     assert held == set(day[2:]) and not held & set(before + after)
     stream = [f.get("d") for _, f in volumes.taps_of(h.r, registry.UnitKeys("u1").log, "20260602")]
     assert stream == ["20260602"] * 7
+
+
+def test_the_halls_own_taps_wait_for_the_next_volumes(rules, clock):
+    """A poster tap from the hall's own network is not held as it comes (its citizens served
+    since the queue system's last report are not in it yet); the next report holds the counted
+    ones above it. One from elsewhere past the bound is held as it comes."""
+    h = rules(RULE_VOLUME_MARGIN=1, RULE_OFFSITE_MIN=0)
+    h.period("p1")
+    a = h.window(name="A")
+    hall_of(h, [a], ["203.0.113.0/28"])
+    volumes_of(h, "2026-06-01", (a, 3))
+    assert statuses(tap_from(h, a, ip="203.0.113.2") for _ in range(6)) == ["counted"] * 6
+    assert statuses([tap_from(h, a, ip="100.64.0.1")]) == ["held"]
+    assert volumes_of(h, "2026-06-01", (a, 4))["held"] == 1  # 6 counted, 4 served + 1
+    assert volumes_of(h, "2026-06-01", (a, 6))["held"] == 0 and score(h) == (5, 2)

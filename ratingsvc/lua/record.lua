@@ -271,8 +271,10 @@ else
   -- More counted taps on a window today than the services it has done (its volumes as its
   -- queue system has sent them so far, ratingsvc.volumes) and A[43] more: impossible, so a
   -- poster tap past that is held (a visit token, a kiosk or a link is a service of its own).
-  -- excess.lua holds the counted ones above it when the volumes come.
-  if poster and num(A[43]) > 0 then
+  -- Not one from the hall itself: its citizens served since the last report are not in it
+  -- yet; excess.lua holds the counted ones above the volumes when they come, those from
+  -- elsewhere first.
+  if poster and not here and num(A[43]) > 0 then
     local services = redis.call('HGET', KEYS[5], 'w' .. window .. ':vol')
     if services and num(redis.call('HGET', dd, 'c:' .. window)) + 1 > num(services) + num(A[43]) then
       reasons[#reasons + 1] = 'volume'
