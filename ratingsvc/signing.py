@@ -62,6 +62,7 @@ class Ticket:
     hold: bool = False  # a poster tap the category holds for review (visits: poster_taps "hold")
     onsite: str = ""  # "1" from the hall's network, "0" from elsewhere, "" unknown (visits.where)
     address: str = ""  # the scan's address, as its keyed hash begins (rules.Rules.stale)
+    first_ms: int | None = None  # a renewed ticket's first scan (views.citizen.renewed_from)
 
 
 def parse_qr_keys(spec: str) -> dict[int, bytes]:
@@ -156,7 +157,8 @@ class Signing:
 
     def ticket(self, window: int, unit: str, epoch: int, device: str, kind: str = "device",
                nonce: str | None = None, *, channel: str = "p", ticket_day: str | None = None,
-               until_ms: int | None = None, hold: bool = False, onsite: str = "", address: str = "") -> str:
+               until_ms: int | None = None, hold: bool = False, onsite: str = "", address: str = "",
+               first_ms: int | None = None) -> str:
         payload: dict[str, Any] = {"w": window, "u": unit, "e": epoch, "d": device,
                                    "n": nonce or self.new_nonce(), "i": int(self._clock() * 1000), "k": kind}
         if channel != "p":
@@ -167,6 +169,8 @@ class Signing:
             payload["o"] = onsite
         if address:
             payload["a"] = address
+        if first_ms is not None:
+            payload["f"] = first_ms
         return self._tickets.dumps(payload)
 
     def read_ticket(self, value: str) -> Ticket:
@@ -179,7 +183,7 @@ class Signing:
                           kind=str(payload.get("k", "device")), channel=str(payload.get("c", "p")),
                           ticket_day=payload.get("td"), until_ms=payload.get("x"),
                           hold=bool(payload.get("h")), onsite=str(payload.get("o", "")),
-                          address=str(payload.get("a", "")))
+                          address=str(payload.get("a", "")), first_ms=payload.get("f"))
         except (BadSignature, KeyError, TypeError, ValueError) as exc:
             raise BadTicket(str(exc)) from exc
 

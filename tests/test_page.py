@@ -6,11 +6,14 @@ from __future__ import annotations
 import gzip
 import http.client
 import re
+import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from ratingsvc import registry
+from tests.console_helpers import Quiet
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -184,6 +187,23 @@ def test_an_expired_ticket_is_renewed_not_lost(h, live, phone, win, clock):
     page.click("button[data-level='4']")
     message(page, "感谢您的评价")
     assert score(h, win)["4"] == "1"
+
+
+def test_a_renewed_ticket_is_sent_at_once_and_not_taken_for_a_robot(rules, phone):
+    """With RULE_MIN_TAP_MS on, the page's renewal (a new scan carrying the old ticket, then the
+    tap at once) counts: the citizen chose after the first scan."""
+    h = rules(RULE_MIN_TAP_MS=800)
+    server = make_server("127.0.0.1", 0, h.app, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        win = h.window("u1", "综合受理窗口")
+        page = open_page(h, f"http://127.0.0.1:{server.server_port}", phone(), win)
+        h.clock.advance(1801)  # the page left open for half an hour
+        page.click("button[data-level='4']")
+        message(page, "感谢您的评价")
+        assert score(h, win).get("4") == "1" and "h" not in score(h, win)
+    finally:
+        server.shutdown()
 
 
 def test_a_held_tap_is_thanked_like_any_other(h, live, phone, win):

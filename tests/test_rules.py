@@ -198,6 +198,33 @@ def test_a_late_ticket_counts_from_its_scans_address_and_is_renewed_from_another
     assert moved.status_code == 201  # a minute on: moving is nothing
 
 
+def test_a_renewed_ticket_is_not_too_fast(rules):
+    """The page, refused a stale ticket, scans again with the old one (?renew=) and sends the tap
+    at once: its rater chose after the first scan, so it is not held as too fast. A renewal of
+    another rater's ticket, or a forged one, is a plain scan."""
+    h = rules(RULE_LATE_TICKET=900, RULE_MIN_TAP_MS=800)
+    win = h.window()
+    hall, mobile = {"X-Forwarded-For": "203.0.113.5", "User-Agent": PHONE}, {
+        "X-Forwarded-For": "100.64.0.9", "User-Agent": PHONE}
+    phone, other = h.rater(), h.rater()
+    first = phone.get(f"/api/v1/scan/{h.token(win)}", headers=hall).json["ticket"]
+    other.get(f"/api/v1/scan/{h.token(win)}", headers=hall)  # (its own device cookie)
+    h.clock.advance(1000)
+    refused = phone.post("/api/v1/ratings", json={"ticket": first, "level": 5}, headers=mobile)
+    assert refused.json["error"]["code"] == "ticket_expired"
+
+    def renewed(client, old, level):
+        ticket = client.get(f"/api/v1/scan/{h.token(win)}", query_string={"renew": old},
+                            headers=mobile).json["ticket"]
+        h.clock.advance(0.3)
+        return client.post("/api/v1/ratings", json={"ticket": ticket, "level": level}, headers=mobile)
+
+    assert statuses([renewed(phone, first, 5)]) == ["counted"]
+    assert statuses([renewed(other, first, 4)]) == ["held"]  # another rater's ticket
+    assert statuses([renewed(h.rater(), "forged", 3)]) == ["held"]
+    assert held_reasons(h) == ["automation", "automation"]
+
+
 def test_a_normal_tap_trips_no_signal(rules):
     h = rules(RULE_LATE_TICKET=900, RULE_MIN_TAP_MS=800, RULE_IP_WINDOW_MAX=8, RULE_BURST_MIN=15,
               RULE_RATER_WINDOWS_MAX=1)

@@ -101,7 +101,9 @@
       }
       if (status === 403 && code === "ticket_expired" && !entry.renewed) {
         // Never recorded (a recorded tap would have been replayed): scan again, send again.
-        return request("GET", (entry.scan || "/api/v1/scan/") + entry.token, null, null, function (s, fresh) {
+        // The old ticket goes along: the rater chose after the first scan, not this one.
+        var again = (entry.scan || "/api/v1/scan/") + entry.token + "?renew=" + encodeURIComponent(entry.ticket);
+        return request("GET", again, null, null, function (s, fresh) {
           if (s !== 200) return retry(entry, visible, attempt, s === 0 ? "offline" : "busy", 0);
           entry.ticket = fresh.ticket; entry.key = newKey(); entry.renewed = true;
           entry.pow = fresh.pow ? window.ratingsvcPow.solve(fresh.pow.challenge, fresh.pow.bits) : null;

@@ -194,6 +194,21 @@ def current_or_new_rater() -> tuple[str, str]:
     return rater
 
 
+def renewed_from(window: int, device: str) -> int | None:
+    """The first scan's time (ms) of the ticket this scan renews, if it is this rater's for this
+    window: the page sends it back (?renew=) when a tap was refused as ticket_expired, and sends
+    the tap at once with the new ticket. The tap is then not "too fast" (RULE_MIN_TAP_MS): its
+    rater chose after the first scan."""
+    old = request.args.get("renew")
+    if not old or len(old) > 2048:
+        return None
+    try:
+        t = get_signing().read_ticket(old)
+    except BadTicket:
+        return None
+    return (t.first_ms or t.issued_ms) if t.window == window and t.device == device else None
+
+
 def scan_answer(window: registry.Window, unit: registry.Unit, rater: tuple[str, str], nonce: str,
                 **ticket: Any) -> dict:
     """A scan's answer: names, levels, the signed ticket (ticket: Signing.ticket's channel
@@ -207,7 +222,8 @@ def scan_answer(window: registry.Window, unit: registry.Unit, rater: tuple[str, 
         "window": {"id": window.id, "name": window.name},
         "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
         "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce,
-                                 address=client_hash()[:ADDRESS_CHARS], **ticket),
+                                 address=client_hash()[:ADDRESS_CHARS],
+                                 first_ms=renewed_from(window.id, rater[1]), **ticket),
         "expires_in": config["TICKET_MAX_AGE"],
         "office": config["EVALUATION_OFFICE"],
         "period": period and {"id": period.id, "name": period.name, "start": period.start,
@@ -253,7 +269,8 @@ def rate(body: dict):
     now_ms = int(now() * 1000)
     age_ms = now_ms - ticket.issued_ms
     rules = get_rules()
-    reasons = rules.request_signals(ticket_age_ms=age_ms, user_agent=request.user_agent.string)
+    chose_ms = now_ms - (ticket.first_ms or ticket.issued_ms)  # since the first scan, if renewed
+    reasons = rules.request_signals(ticket_age_ms=chose_ms, user_agent=request.user_agent.string)
     stale = rules.stale(ticket_age_ms=age_ms, moved=ticket.address != client_hash()[:ADDRESS_CHARS])
     tap = recording.Tap(
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
