@@ -373,16 +373,21 @@ def test_a_window_without_hours_goes_by_its_units_other_windows(rules, clock):
 
 
 def test_a_unit_with_no_hours_anywhere_goes_by_the_default_hours(rules, clock):
-    """RULE_DEFAULT_HOURS, e.g. every day 07:00-20:00: no window is open all night."""
+    """RULE_DEFAULT_HOURS, e.g. every day 07:00-20:00: no window is open all night. It is the
+    outer bound: RULE_HOURS_GRACE widens a window's own hours, not it."""
     h = rules(RULE_HOURS_GRACE=60, RULE_DEFAULT_HOURS="1-7 07:00-20:00")
     win = h.window()
     monday = clock.t - 10 * 3600  # 2026-06-01 00:00 in Shanghai, a Monday
-    plan = [(10 * 60, 201), (20 * 60 + 50, 201), (22 * 60, 202), (6 * 24 * 60 + 10 * 60, 201),
-            (7 * 24 * 60 + 3 * 60, 202)]  # Monday 10:00, 20:50, 22:00; Sunday 10:00; Monday 03:00
+    plan = [(10 * 60, 201), (19 * 60 + 55, 201), (20 * 60 + 30, 202), (22 * 60, 202),
+            (6 * 24 * 60 + 10 * 60, 201), (7 * 24 * 60 + 3 * 60, 202)]
+    # Monday 10:00, 19:55, 20:30, 22:00; Sunday 10:00; Monday 03:00
     for minute, expected in plan:
         clock.t = monday + minute * 60 - 5
         assert tap_from(h, win).status_code == expected, minute
-    assert held_reasons(h) == ["hours"] * 2
+    assert held_reasons(h) == ["hours"] * 3
+    registry.update_window(h.r, win.id, hours={"days": [1, 2, 3, 4, 5, 6, 7], "open": ["08:00-20:00"]})
+    clock.t = monday + 7 * 24 * 3600 + 20 * 3600 + 30 * 60  # its own hours: the grace
+    assert tap_from(h, win).status_code == 201
     registry.update_window(h.r, win.id, hours={"days": [1, 2, 3, 4, 5, 6, 7], "open": ["00:00-23:59"]})
     clock.t = monday + 8 * 24 * 3600 + 3 * 3600  # a window of its own open all night: counted
     assert tap_from(h, win).status_code == 201

@@ -107,13 +107,15 @@ else
   local reasons = {}
   for r in string.gmatch(A[13], '[^,]+') do reasons[#reasons + 1] = r end
   -- The window's hours, else the unit's default, else (a window added without them) the unit's
-  -- other windows': open when one of them is; else the setting's (no window is open all night).
+  -- other windows': open when one of them is; else the setting's (no window is open all night),
+  -- without the grace: it is the outer bound, not a closing time that runs over.
   local own = redis.call('HMGET', KEYS[10], window, 'u')
   local specs = (own[1] or own[2]) and {own[1] or own[2]} or redis.call('HVALS', KEYS[10])
-  if #specs == 0 and A[42] ~= '' then specs = {A[42]} end
+  local grace = tonumber(A[17])
+  if #specs == 0 and A[42] ~= '' then specs, grace = {A[42]}, 0 end
   local open = #specs == 0
   for _, spec in ipairs(specs) do
-    open = open or open_now(spec, A[14], tonumber(A[15]), tonumber(A[17]))
+    open = open or open_now(spec, A[14], tonumber(A[15]), grace)
   end
   if not open then reasons[#reasons + 1] = 'hours' end
   -- Many new raters from one IP on this window. Once seen, the address stays flagged there
