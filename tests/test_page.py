@@ -214,6 +214,18 @@ def test_a_held_tap_is_thanked_like_any_other(h, live, phone, win):
     assert score(h, win).get("h") == "1" and "5" not in score(h, win)
 
 
+def test_a_renewal_refused_for_good_says_so_and_keeps_nothing(h, live, phone, win, clock):
+    """The ticket expired and the code was revoked meanwhile: the renewal's 410 is final (the
+    page says so and does not try again), and nothing is kept to send later."""
+    page = open_page(h, live, phone(), win)
+    registry.revoke_window(h.r, win.id)
+    clock.advance(1801)
+    page.click("button[data-level='5']")
+    message(page, "此二维码已失效")
+    page.wait_for_timeout(1500)  # (a retry would come within a second or two)
+    assert queued(page) == 0 and "此二维码已失效" in page.inner_text("#message")
+
+
 def test_revoked_and_invalid_codes_have_their_own_words(h, live, phone, win):
     ctx = phone()
     page = open_page(h, live, ctx, win)

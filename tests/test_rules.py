@@ -199,9 +199,9 @@ def test_a_late_ticket_counts_from_its_scans_address_and_is_renewed_from_another
 
 
 def test_a_renewed_ticket_is_not_too_fast(rules):
-    """The page, refused a stale ticket, scans again with the old one (?renew=) and sends the tap
-    at once: its rater chose after the first scan, so it is not held as too fast. A renewal of
-    another rater's ticket, or a forged one, is a plain scan."""
+    """The page, refused a stale ticket, scans again with the old one (Renew-Ticket) and sends the
+    tap at once: its rater chose after the first scan, so it is not held as too fast. A renewal
+    with another rater's ticket, another window's, a tampered or a forged one is a plain scan."""
     h = rules(RULE_LATE_TICKET=900, RULE_MIN_TAP_MS=800)
     win = h.window()
     hall, mobile = {"X-Forwarded-For": "203.0.113.5", "User-Agent": PHONE}, {
@@ -214,15 +214,32 @@ def test_a_renewed_ticket_is_not_too_fast(rules):
     assert refused.json["error"]["code"] == "ticket_expired"
 
     def renewed(client, old, level):
-        ticket = client.get(f"/api/v1/scan/{h.token(win)}", query_string={"renew": old},
-                            headers=mobile).json["ticket"]
+        renew = {**mobile, "Renew-Ticket": old}
+        ticket = client.get(f"/api/v1/scan/{h.token(win)}", headers=renew).json["ticket"]
         h.clock.advance(0.3)
         return client.post("/api/v1/ratings", json={"ticket": ticket, "level": level}, headers=mobile)
 
     assert statuses([renewed(phone, first, 5)]) == ["counted"]
     assert statuses([renewed(other, first, 4)]) == ["held"]  # another rater's ticket
     assert statuses([renewed(h.rater(), "forged", 3)]) == ["held"]
-    assert held_reasons(h) == ["automation", "automation"]
+    third, fourth, elsewhere = h.rater(), h.rater(), h.window(name="B")
+    own = third.get(f"/api/v1/scan/{h.token(win)}", headers=hall).json["ticket"]
+    tampered = own[:-1] + ("A" if own[-1] != "A" else "B")  # its signature no longer holds
+    assert statuses([renewed(third, tampered, 2)]) == ["held"]
+    other_window = fourth.get(f"/api/v1/scan/{h.token(elsewhere)}", headers=hall).json["ticket"]
+    assert statuses([renewed(fourth, other_window, 1)]) == ["held"]
+    assert held_reasons(h) == ["automation"] * 4
+
+
+def test_a_ticket_from_before_addresses_counts_from_anywhere(rules):
+    """A ticket issued before tickets carried their scan's address is not taken as moved."""
+    h = rules(RULE_LATE_TICKET=900, RULE_MIN_TAP_MS=800)
+    win = h.window()
+    ticket = h.app.extensions["ratingsvc.signing"].ticket(win.id, win.unit, win.epoch, "a-device", "device")
+    h.clock.advance(1000)
+    resp = h.client.post("/api/v1/ratings", json={"ticket": ticket, "level": 5},
+                         headers={"X-Forwarded-For": "100.64.0.9", "User-Agent": PHONE})
+    assert resp.status_code == 201
 
 
 def test_a_normal_tap_trips_no_signal(rules):
@@ -378,13 +395,13 @@ def test_a_unit_with_no_hours_anywhere_goes_by_the_default_hours(rules, clock):
     h = rules(RULE_HOURS_GRACE=60, RULE_DEFAULT_HOURS="1-7 07:00-20:00")
     win = h.window()
     monday = clock.t - 10 * 3600  # 2026-06-01 00:00 in Shanghai, a Monday
-    plan = [(10 * 60, 201), (19 * 60 + 55, 201), (20 * 60 + 30, 202), (22 * 60, 202),
+    plan = [(6 * 60 + 30, 202), (10 * 60, 201), (19 * 60 + 55, 201), (20 * 60 + 30, 202), (22 * 60, 202),
             (6 * 24 * 60 + 10 * 60, 201), (7 * 24 * 60 + 3 * 60, 202)]
-    # Monday 10:00, 19:55, 20:30, 22:00; Sunday 10:00; Monday 03:00
+    # Monday 06:30, 10:00, 19:55, 20:30, 22:00; Sunday 10:00; Monday 03:00
     for minute, expected in plan:
         clock.t = monday + minute * 60 - 5
         assert tap_from(h, win).status_code == expected, minute
-    assert held_reasons(h) == ["hours"] * 3
+    assert held_reasons(h) == ["hours"] * 4
     registry.update_window(h.r, win.id, hours={"days": [1, 2, 3, 4, 5, 6, 7], "open": ["08:00-20:00"]})
     clock.t = monday + 7 * 24 * 3600 + 20 * 3600 + 30 * 60  # its own hours: the grace
     assert tap_from(h, win).status_code == 201

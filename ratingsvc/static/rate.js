@@ -57,12 +57,13 @@
   }
   function serverTime(iso) { var ms = Date.parse(iso || ""); return isNaN(ms) ? 0 : ms; }
 
-  function request(method, url, body, key, done) {
+  function request(method, url, body, key, done, renew) {
     var xhr = new XMLHttpRequest();
     xhr.open(method, url, true);
     xhr.timeout = 15000;
     if (body) xhr.setRequestHeader("Content-Type", "application/json");
     if (key) xhr.setRequestHeader("Idempotency-Key", key);
+    if (renew) xhr.setRequestHeader("Renew-Ticket", renew);  // a header: never in a logged URL
     xhr.onload = function () {
       var json = {};
       try { json = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
@@ -102,14 +103,18 @@
       if (status === 403 && code === "ticket_expired" && !entry.renewed) {
         // Never recorded (a recorded tap would have been replayed): scan again, send again.
         // The old ticket goes along: the rater chose after the first scan, not this one.
-        var again = (entry.scan || "/api/v1/scan/") + entry.token + "?renew=" + encodeURIComponent(entry.ticket);
-        return request("GET", again, null, null, function (s, fresh) {
-          if (s !== 200) return retry(entry, visible, attempt, s === 0 ? "offline" : "busy", 0);
+        return request("GET", (entry.scan || "/api/v1/scan/") + entry.token, null, null, function (s, fresh) {
+          if (passing(s)) return retry(entry, visible, attempt, s === 0 ? "offline" : s === 429 ? "limited" : "busy", 0);
+          if (s !== 200) {  // the code revoked, or no longer valid: refused for good
+            drop(TAPS, entry);
+            if (visible) say(s === 410 ? "revoked" : "expired", false, true);
+            return;
+          }
           entry.ticket = fresh.ticket; entry.key = newKey(); entry.renewed = true;
           entry.pow = fresh.pow ? window.ratingsvcPow.solve(fresh.pow.challenge, fresh.pow.bits) : null;
           drop(TAPS, entry); keep(TAPS, entry);
           send(entry, visible, attempt);
-        });
+        }, entry.ticket);
       }
       if (passing(status)) return retry(entry, visible, attempt, status === 0 ? "offline" : status === 429 ? "limited" : "busy", wait);
       drop(TAPS, entry);  // refused for good: say why

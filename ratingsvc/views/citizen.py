@@ -196,10 +196,11 @@ def current_or_new_rater() -> tuple[str, str]:
 
 def renewed_from(window: int, device: str) -> int | None:
     """The first scan's time (ms) of the ticket this scan renews, if it is this rater's for this
-    window: the page sends it back (?renew=) when a tap was refused as ticket_expired, and sends
-    the tap at once with the new ticket. The tap is then not "too fast" (RULE_MIN_TAP_MS): its
-    rater chose after the first scan."""
-    old = request.args.get("renew")
+    window: the page sends it back (the Renew-Ticket header, never in the URL: a ticket names its
+    device) when a tap was refused as ticket_expired, and sends the tap at once with the new
+    ticket. The tap is then not "too fast" (RULE_MIN_TAP_MS): its rater chose after the first
+    scan."""
+    old = request.headers.get("Renew-Ticket")
     if not old or len(old) > 2048:
         return None
     try:
@@ -271,7 +272,8 @@ def rate(body: dict):
     rules = get_rules()
     chose_ms = now_ms - (ticket.first_ms or ticket.issued_ms)  # since the first scan, if renewed
     reasons = rules.request_signals(ticket_age_ms=chose_ms, user_agent=request.user_agent.string)
-    stale = rules.stale(ticket_age_ms=age_ms, moved=ticket.address != client_hash()[:ADDRESS_CHARS])
+    moved = bool(ticket.address) and ticket.address != client_hash()[:ADDRESS_CHARS]  # (older tickets: no)
+    stale = rules.stale(ticket_age_ms=age_ms, moved=moved)
     tap = recording.Tap(
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
         rater=signing.person_hash(ticket.kind, ticket.device), now_ms=now_ms, nonce=ticket.nonce,
