@@ -95,7 +95,6 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from multiprocessing import Pool
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -194,9 +193,10 @@ class World:
         status, body = phone.request("POST", "/api/v1/ratings", {"ticket": ticket, "level": level})
         code = (body.get("error") or {}).get("code") if isinstance(body.get("error"), dict) else None
         if status == 403 and code == "ticket_expired" and not renewed:
-            # rate.js: scan again at once, with the old ticket (?renew=), send again with the new one
+            # rate.js: scan again at once, with the old ticket (Renew-Ticket), send again with the new one
             rec["renewed"] = True
-            st, fresh = phone.request("GET", f"/api/v1/scan/{self.sim.token(window)}?renew={quote(ticket)}")
+            st, fresh = phone.request("GET", f"/api/v1/scan/{self.sim.token(window)}", None,
+                                      {"Renew-Ticket": ticket})
             rec["ticket"] = fresh.get("ticket") if st == 200 else None
             self.at(self.sim.clock() + self.rng.uniform(0.15, 0.6), self.tap, phone, window, level,
                     rec, None, True)
