@@ -58,8 +58,8 @@ REPORT_EVERY, PARTICIPATION, UNRATED, OPEN_FROM, OPEN_TO = 600, 0.5, 30, 8.5, 17
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.t = MONDAY
+    def __init__(self, start: float = MONDAY) -> None:
+        self.t = start
 
     def __call__(self) -> float:
         return self.t
@@ -140,9 +140,9 @@ class Quiet(WSGIRequestHandler):
 
 class Sim:
     def __init__(self, redis_url: str, rng: random.Random, settings: dict, network: bool = True,
-                 volumes: bool = False) -> None:
-        self.clock, self.rng, self.network, self.volumes = Clock(), rng, network, volumes
-        self.participation, self.unrated = PARTICIPATION, UNRATED
+                 volumes_of: tuple[float, int] | None = None) -> None:
+        """volumes_of: --volumes' (participation, unrated); None: no volumes are sent."""
+        self.clock, self.rng, self.network, self.volumes_of = Clock(), rng, network, volumes_of
         self.served: Counter = Counter()  # (day, window id) -> citizens served who rate
         self.windows: list[registry.Window] = []
         self.reported = -1  # the last 10-minute mark the queue system sent its volumes at
@@ -179,8 +179,9 @@ class Sim:
         """--volumes: a citizen served at `window` (None: not served), and every 10 minutes
         (and at the end of a scenario, `final`) each window's services done today, as the
         hall's queue system sends them."""
-        if not self.volumes:
+        if self.volumes_of is None:
             return
+        participation, unrated = self.volumes_of
         day = int((self.clock() - MONDAY) // 86400)
         mark = int(self.clock() // REPORT_EVERY)
         if final or mark > self.reported:
@@ -188,8 +189,8 @@ class Sim:
             hour = (self.clock() - MONDAY - day * 86400) / 3600
             share = min(1.0, max(0.0, (hour - OPEN_FROM) / (OPEN_TO - OPEN_FROM)))
             today = date.fromtimestamp(MONDAY + day * 86400 + 43200)
-            rows = [volumes.Volume(w.id, today, round(self.served[(day, w.id)] / self.participation
-                                                      + self.unrated * share)) for w in self.windows]
+            rows = [volumes.Volume(w.id, today, round(self.served[(day, w.id)] / participation
+                                                      + unrated * share)) for w in self.windows]
             volumes.save(self.r, rows, int(self.clock() * 1000), today,
                          self.app.extensions["ratingsvc.rules"].volume_margin)
         if window is not None:
@@ -496,8 +497,7 @@ def run(scale: float = 1.0, seed: int = 2017, settings: dict | None = None,
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp), port=free_port(), appendonly=False).start()
         try:
-            sim = Sim(server.url, random.Random(seed), settings or {}, network, volumes_of is not None)
-            sim.participation, sim.unrated = volumes_of or (PARTICIPATION, UNRATED)
+            sim = Sim(server.url, random.Random(seed), settings or {}, network, volumes_of)
             try:
                 return report([out for scenario in scenarios or SCENARIOS
                                for out in settle(sim, scenario(sim, scale))])

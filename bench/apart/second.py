@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/fraud.py
+from fraud import Clock as FraudClock  # noqa: E402
 from fraud import exchange  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
@@ -85,14 +86,11 @@ LONG_HOURS = {"days": [1, 2, 3, 4, 5], "open": ["08:30-12:00", "13:30-17:30"]}
 
 
 # --- harness, adapted from bench/fraud.py --------------------------------------------------
-class Clock:
+class Clock(FraudClock):
     def __init__(self) -> None:
-        self.t = START
+        super().__init__(START)
 
-    def __call__(self) -> float:
-        return self.t
-
-    def at(self, hour: float, day: int = 0) -> float:
+    def at(self, hour: float, day: int = 0) -> float:  # (a time, not a move)
         return START + day * 86400 + hour * 3600
 
 

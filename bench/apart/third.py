@@ -135,7 +135,6 @@ class World:
                            windows=[w.id for w in every], valid_minutes=1440, now=sim.clock(),
                            networks=[HALL_NET] if network else [])
         sim.windows, sim.served, sim.reported = every, Counter(), -1
-        sim.participation, sim.unrated = PARTICIPATION, 0
         self.events: list = []
         self.seq = 0
         self.taps: list[dict] = []  # one per tap sent
@@ -491,7 +490,8 @@ def one_run(args: tuple) -> dict:
         server = RedisServer(Path(tmp), appendonly=False).start()
         try:
             rng = random.Random(f"{seed}-{run}")
-            sim = Sim(server.url, rng, {}, network=(run != "B"), volumes=(run == "C"))
+            sim = Sim(server.url, rng, {}, network=(run != "B"),
+                      volumes_of=(PARTICIPATION, 0) if run == "C" else None)
             for name, fn, estate_hours in SCENARIOS:
                 s0 = time.monotonic()
                 w = World(sim, random.Random(f"{seed}-{name}"), network=(run != "B"),

@@ -58,6 +58,11 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 ADDRESS_CHARS = 16  # of the scan address's keyed hash, in its ticket (rules.Rules.stale)
 
 
+def address_mark() -> str:
+    """What a ticket carries of its scan's address, and a tap is compared with."""
+    return client_hash()[:ADDRESS_CHARS]
+
+
 def not_durable(why: str) -> ServiceUnavailable:
     """503 for a tap the server cannot keep on disk as TAP_DURABILITY asks (logged)."""
     log.warning("%s", why)
@@ -223,7 +228,7 @@ def scan_answer(window: registry.Window, unit: registry.Unit, rater: tuple[str, 
         "window": {"id": window.id, "name": window.name},
         "levels": [{"level": lvl, "label": LEVELS[lvl]} for lvl in sorted(LEVELS, reverse=True)],
         "ticket": signing.ticket(window.id, unit.id, window.epoch, rater[1], rater[0], nonce,
-                                 address=client_hash()[:ADDRESS_CHARS],
+                                 address=address_mark(),
                                  first_ms=renewed_from(window.id, rater[1]), **ticket),
         "expires_in": config["TICKET_MAX_AGE"],
         "office": config["EVALUATION_OFFICE"],
@@ -272,7 +277,7 @@ def rate(body: dict):
     rules = get_rules()
     chose_ms = now_ms - (ticket.first_ms or ticket.issued_ms)  # since the first scan, if renewed
     reasons = rules.request_signals(ticket_age_ms=chose_ms, user_agent=request.user_agent.string)
-    moved = bool(ticket.address) and ticket.address != client_hash()[:ADDRESS_CHARS]  # (older tickets: no)
+    moved = bool(ticket.address) and ticket.address != address_mark()  # (older tickets: no)
     stale = rules.stale(ticket_age_ms=age_ms, moved=moved)
     tap = recording.Tap(
         unit=ticket.unit, window=ticket.window, epoch=ticket.epoch, level=body["level"],
