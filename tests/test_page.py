@@ -187,6 +187,7 @@ def test_an_expired_ticket_is_renewed_not_lost(h, live, phone, win, clock):
     page.click("button[data-level='4']")
     message(page, "感谢您的评价")
     assert score(h, win)["4"] == "1"
+    assert queued(page) == 0  # nothing left to send again on the next visit
 
 
 def test_a_renewed_ticket_is_sent_at_once_and_not_taken_for_a_robot(rules, phone):

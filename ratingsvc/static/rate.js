@@ -110,9 +110,10 @@
             if (visible) say(s === 410 ? "revoked" : "expired", false, true);
             return;
           }
+          drop(TAPS, entry);  // (by its old key: the queue keeps the renewed one only)
           entry.ticket = fresh.ticket; entry.key = newKey(); entry.renewed = true;
           entry.pow = fresh.pow ? window.ratingsvcPow.solve(fresh.pow.challenge, fresh.pow.bits) : null;
-          drop(TAPS, entry); keep(TAPS, entry);
+          keep(TAPS, entry);
           send(entry, visible, attempt);
         }, entry.ticket);
       }
