@@ -84,11 +84,12 @@ bench-cases: $(BIN)/ratingsvc
 fraud: $(BIN)/ratingsvc
 	$(BIN)/python bench/fraud.py
 
-## fraud-apart: the three attack simulations written apart from bench/fraud.py (bench/apart/)
+## fraud-apart: the four attack simulations written apart from bench/fraud.py (bench/apart/)
 fraud-apart: $(BIN)/ratingsvc
 	$(BIN)/python bench/apart/first.py --seed 909
 	$(BIN)/python bench/apart/second.py
 	$(BIN)/python bench/apart/third.py
+	$(BIN)/python bench/apart/fourth.py
 
 ## posters-bench: 1,000 posters in one PDF (bench/posters.py)
 posters-bench: $(BIN)/ratingsvc

@@ -177,9 +177,10 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "MAX_BODY_BYTES": _between(1024, 16 * 1024 * 1024),
     "RULE_AUTOMATION_UA": _regex,
     "RULE_DEFAULT_HOURS": _hours_text,
+    "RULE_OFFSITE_SHARE": _fraction,
     **{name: _limits for name in SETTINGS if name.startswith("LIMIT_")},
     **{name: _not_negative for name in SETTINGS if name.startswith("RULE_")
-       and name not in ("RULE_AUTOMATION_UA", "RULE_DEFAULT_HOURS")},
+       and name not in ("RULE_AUTOMATION_UA", "RULE_DEFAULT_HOURS", "RULE_OFFSITE_SHARE")},
 }
 
 

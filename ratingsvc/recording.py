@@ -148,7 +148,7 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         keys.cases, keys.open_cases, keys.all_cases, keys.case_version, keys.version,
         keys.dedupe(tap.ticket_day or day), keys.decided, keys.appeals,
         *(keys.returning(bucket) for bucket in (returning_bucket, returning_bucket - 1)),
-        keys.hall_addresses, keys.dedupe(yesterday)]
+        keys.hall_addresses, keys.dedupe(yesterday), keys.sides]
     script_args = [
         tap.window, tap.epoch, tap.level, tap.rater, day, tap.now_ms, tap.nonce,
         fingerprint, idempotency_ttl if idempotency_key else 0, DEDUPE_TTL,
@@ -158,8 +158,8 @@ def record(r: redis.Redis, tap: Tap, rules: Rules, *, tz: str, expired: bool = F
         rl.amount, rl.seconds, wl.amount, wl.seconds, rules.ip_flag_minutes * 60_000,
         *(case or [0, 0, 0]), tap.channel, rules.visit_windows, rules.visit_minutes,
         rules.return_days, rules.return_window, local.date().toordinal(), tap.onsite, rules.ip_unit_max,
-        rules.offsite_min, rules.offsite_factor, rules.hall_windows, rules.hall_minutes,
-        rules.default_hours, rules.volume_margin]
+        rules.offsite_min, rules.offsite_odds, rules.hall_windows, rules.hall_minutes,
+        rules.default_hours, rules.volume_margin, rules.offsite_share]
     # every tap marks its unit for the change feed in the same round trip (one that changed no
     # aggregate costs the relay a look at its log)
     reply = run_script(r, script, script_keys, script_args, ack, mark=tap.unit)

@@ -199,5 +199,12 @@ class UnitKeys:
         return self.prefix + "ha"
 
     @property
+    def sides(self) -> str:
+        """The unit's counted poster taps on its halls' networks and outside them, by day
+        ("<day ordinal>:o" and ":x", the last 8 days; record.lua's 'offsite'): the hall's usual
+        share from outside. A window's day on which 'offsite' fired is not in it."""
+        return self.prefix + "os"
+
+    @property
     def wechat_subscribers(self) -> str:
         return self.prefix + "ws"

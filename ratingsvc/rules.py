@@ -44,7 +44,8 @@ class Rules:
     return_window: int
     ip_unit_max: int
     offsite_min: int
-    offsite_factor: float
+    offsite_odds: int
+    offsite_share: float
     hall_windows: int
     default_hours: str  # compiled (hours.compile_hours), "" for none
     hall_minutes: int
@@ -64,7 +65,8 @@ class Rules:
             visit_windows=c["RULE_VISIT_WINDOWS"], visit_minutes=c["RULE_VISIT_MINUTES"],
             return_days=c["RULE_RETURN_DAYS"], return_window=c["RULE_RETURN_WINDOW"],
             ip_unit_max=c["RULE_IP_UNIT_MAX"], offsite_min=c["RULE_OFFSITE_MIN"],
-            offsite_factor=c["RULE_OFFSITE_FACTOR"], hall_windows=c["RULE_HALL_WINDOWS"],
+            offsite_odds=c["RULE_OFFSITE_ODDS"], offsite_share=c["RULE_OFFSITE_SHARE"],
+            hall_windows=c["RULE_HALL_WINDOWS"],
             hall_minutes=c["RULE_HALL_MINUTES"], volume_margin=c["RULE_VOLUME_MARGIN"],
             default_hours=(compile_hours(parse_text(c["RULE_DEFAULT_HOURS"]))
                            if c["RULE_DEFAULT_HOURS"] else ""),

@@ -119,7 +119,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RULE_RETURN_WINDOW": (30, "days over which RULE_RETURN_DAYS is counted"),
     "RULE_IP_UNIT_MAX": (4, "new raters a day on one unit from one address outside its hall's networks"),
     "RULE_OFFSITE_MIN": (5, "a window's new raters a day from outside its hall's networks before 'offsite'"),
-    "RULE_OFFSITE_FACTOR": (3.0, "'offsite' holds when they pass this many times the hall's own (plus one)"),
+    "RULE_OFFSITE_ODDS": (1000, "'offsite' holds when a window's share of them today would come less often "
+                          "than once in this many days at the hall's usual share"),
+    "RULE_OFFSITE_SHARE": (0.5, "the least share of raters from outside its networks taken as a hall's usual "
+                           "one (its share over the last 7 days where higher)"),
     "RULE_HALL_WINDOWS": (3, "where no hall network is known: windows of a unit one address must have "
                              "had counted raters on today to be taken for the hall itself"),
     "RULE_HALL_MINUTES": (60, "... the first of them at least this many minutes before"),

@@ -140,7 +140,8 @@ def hold_above(r: redis.Redis, unit: str, day: str, windows: list[int], today: s
     for w in sorted(over):
         held += int(script(keys=[keys.dedupe(day), keys.day(day), keys.held, keys.decided, keys.appeals,
                                  keys.tot, keys.day(today), keys.days, keys.snap, keys.version, keys.log,
-                                 keys.cases, keys.open_cases, keys.all_cases, keys.case_version],
+                                 keys.cases, keys.open_cases, keys.all_cases, keys.case_version,
+                                 keys.sides],
                            args=[today, now_ms, margin, w, *taps[w]]))
     return held
 

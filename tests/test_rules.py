@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from ratingsvc import registry
@@ -341,18 +344,74 @@ def test_bad_networks_are_refused(h):
 
 def test_a_window_rated_from_elsewhere_far_more_than_from_the_hall_is_held(rules, clock):
     """A photographed poster spread online: once a window has RULE_OFFSITE_MIN new raters from
-    outside the hall's networks in a day, and more than RULE_OFFSITE_FACTOR times those from
-    inside (plus one), further ones are held; citizens on mobile data among many on the hall's
-    own network are not."""
-    h = rules(RULE_OFFSITE_MIN=3, RULE_OFFSITE_FACTOR=2.0, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0)
+    outside the hall's networks in a day, and their share of its raters would come less often
+    than once in RULE_OFFSITE_ODDS (1,000) days at the hall's usual share (at least
+    RULE_OFFSITE_SHARE, a half), further ones are held; citizens on mobile data among many on
+    the hall's own network are not."""
+    h = rules(RULE_OFFSITE_MIN=3, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0, RULE_IP_UNIT_MAX=0)
     a, b = h.window(name="A"), h.window(name="B")
     hall_of(h, [a, b], ["203.0.113.0/28"])
-    spread = statuses(tap_from(h, a, ip=f"100.64.0.{i}", wait=20) for i in range(5))
-    assert spread == ["counted"] * 2 + ["held"] * 3  # the 3rd from elsewhere, with none inside
+    spread = statuses(tap_from(h, a, ip=f"100.64.0.{i}", wait=20) for i in range(12))
+    assert spread == ["counted"] * 9 + ["held"] * 3  # ten of ten from outside: once in 1,024 days
     assert set(held_reasons(h)) == {"offsite"}
     # window B: the hall's own citizens, and some on mobile data among them
-    mixed = [f"100.64.1.{i}" if i % 3 == 0 else "203.0.113.2" for i in range(12)]
-    assert statuses(tap_from(h, b, ip=ip, wait=20) for ip in mixed) == ["counted"] * 12
+    mixed = [f"100.64.1.{i}" if i % 3 == 0 else "203.0.113.2" for i in range(30)]
+    assert statuses(tap_from(h, b, ip=ip, wait=20) for ip in mixed) == ["counted"] * 30
+
+
+def day_ordinal(clock):
+    return datetime.fromtimestamp(clock.t, ZoneInfo("Asia/Shanghai")).date().toordinal()
+
+
+def mostly_mobile(h, window, rounds, net):
+    """Rounds of four citizens on mobile data (100.<net>.x.y) and one on the hall's Wi-Fi."""
+    ips = [ip for i in range(rounds) for ip in
+           [*(f"100.{net}.{i}.{j}" for j in range(4)), "203.0.113.2"]]
+    return statuses(tap_from(h, window, ip=ip, wait=20) for ip in ips)
+
+
+def test_offsite_learns_the_halls_usual_share_from_outside(rules, clock):
+    """A hall whose citizens are mostly on mobile data: weighed at a half (RULE_OFFSITE_SHARE), a
+    window with four from outside to one on the Wi-Fi is held before the day is out. Once the
+    unit's counted poster taps of the days before show that share, it is the hall's usual one and
+    the same day counts; a unit without those days in the same hall still holds."""
+    h = rules(RULE_OFFSITE_MIN=3, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0, RULE_IP_UNIT_MAX=0)
+    a, b, other = h.window(name="A"), h.window(name="B"), h.window("u2", "C")
+    hall_of(h, [a, b, other], ["203.0.113.0/28"])
+    for day in range(2):  # Monday and Tuesday: a few on window B, not unusual even at a half
+        assert mostly_mobile(h, b, 2, 64 + day) == ["counted"] * 10
+        clock.advance(86400)
+    sides = h.r.hgetall(registry.UnitKeys("u1").sides)
+    assert {k: int(v) for k, v in sides.items()} == {
+        f"{day_ordinal(clock) - 2}:x": 8, f"{day_ordinal(clock) - 2}:o": 2,
+        f"{day_ordinal(clock) - 1}:x": 8, f"{day_ordinal(clock) - 1}:o": 2}
+    assert mostly_mobile(h, a, 6, 70) == ["counted"] * 30  # usual: 17 in 22 from outside
+    new = mostly_mobile(h, other, 6, 71)
+    assert "held" in new and set(held_reasons(h, "u2")) == {"offsite"}
+    assert held_reasons(h) == []
+
+
+def test_a_poster_spread_for_days_is_seen_the_next_day_and_is_not_the_halls_usual(rules, clock):
+    """'offsite' weighs a window's day with the day before, whose raters from outside are those
+    counted and those it held: the day after a spread poster was seen, its third tap from
+    outside (RULE_OFFSITE_MIN) is held, and so on the day after that, though few were counted
+    the day before. The window's day on which it fired does not count toward the hall's usual
+    share."""
+    h = rules(RULE_OFFSITE_MIN=3, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0, RULE_IP_UNIT_MAX=0)
+    a, b = h.window(name="A"), h.window(name="B")
+    hall_of(h, [a, b], ["203.0.113.0/28"])
+    assert statuses(tap_from(h, a, ip=f"100.64.0.{i}", wait=20) for i in range(12)) == \
+        ["counted"] * 9 + ["held"] * 3
+    assert statuses([tap_from(h, b, ip="203.0.113.2")]) == ["counted"]
+    sides = h.r.hgetall(registry.UnitKeys("u1").sides)
+    assert {k: int(v) for k, v in sides.items()} == {f"{day_ordinal(clock)}:x": 0,
+                                                     f"{day_ordinal(clock)}:o": 1}
+    for day in range(2):
+        clock.advance(86400)
+        assert statuses(tap_from(h, a, ip=f"100.64.{day + 1}.{i}", wait=20) for i in range(8)) == \
+            ["counted"] * 2 + ["held"] * 6
+    # window B had no such day: five of five from outside are once in 32 days
+    assert statuses(tap_from(h, b, ip=f"100.64.9.{i}", wait=20) for i in range(5)) == ["counted"] * 5
 
 
 def test_returning_reads_across_its_buckets_and_its_state_expires(rules, clock):
@@ -438,7 +497,7 @@ def test_a_flood_held_as_it_came_does_not_hold_the_halls_mobile_citizens(rules, 
     held (its first taps too) does not make the hall's citizens on mobile data look like a
     spread poster for the rest of the day."""
     h = rules(RULE_BURST_MIN=4, RULE_BURST_FACTOR=3.0, RULE_IP_WINDOW_MAX=0, RULE_IP_UNIT_MAX=0,
-              RULE_OFFSITE_MIN=3, RULE_OFFSITE_FACTOR=3.0)
+              RULE_OFFSITE_MIN=3)
     h.period("p1")
     win = h.window()
     hall_of(h, [win], ["203.0.113.0/28"])
@@ -446,11 +505,11 @@ def test_a_flood_held_as_it_came_does_not_hold_the_halls_mobile_citizens(rules, 
     flood = statuses(tap_from(h, win, ip=f"100.64.0.{i}", level=1, wait=10) for i in range(10))
     assert flood == ["counted"] * 4 + ["held"] * 6
     clock.advance(40 * 60)  # the flood is over; citizens on mobile data rate as before
-    later = statuses(tap_from(h, win, ip=f"100.65.0.{i}", wait=600) for i in range(7))
-    assert later == ["counted"] * 6 + ["held"]  # the 7th from outside passes 3 x (1 + 1)
+    later = statuses(tap_from(h, win, ip=f"100.65.0.{i}", wait=600) for i in range(14))
+    assert later == ["counted"] * 12 + ["held"] * 2  # 13 of 14 from outside: once in 1,092 days
     unit = h.client.get("/api/v1/units/u1/score?period=p1", headers=h.admin).json
-    assert (unit["n"], unit["pending"], unit["counts"]["1"]) == (7, 11, 0)
-    assert held_reasons(h).count("burst") == 10 and held_reasons(h).count("offsite") == 1
+    assert (unit["n"], unit["pending"], unit["counts"]["1"]) == (13, 12, 0)
+    assert held_reasons(h).count("burst") == 10 and held_reasons(h).count("offsite") == 2
 
 
 def test_where_no_network_is_known_a_halls_busy_address_is_learned(rules, clock):
@@ -487,17 +546,19 @@ def test_where_no_network_is_known_a_halls_busy_address_is_learned(rules, clock)
 def test_offsite_weighs_only_the_counted_taps_from_outside(rules, clock):
     """A patient bot's taps that 'ip_unit' takes back count no more toward 'offsite': the hall's
     citizens on mobile data after it are weighed against the hall's own as before."""
-    h = rules(RULE_IP_UNIT_MAX=4, RULE_OFFSITE_MIN=3, RULE_OFFSITE_FACTOR=3.0, RULE_IP_WINDOW_MAX=0,
-              RULE_BURST_MIN=0)
+    h = rules(RULE_IP_UNIT_MAX=4, RULE_OFFSITE_MIN=3, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0)
     h.period("p1")
     win = h.window()
     hall_of(h, [win], ["203.0.113.0/28"])
     assert statuses([tap_from(h, win, ip="203.0.113.2")]) == ["counted"]
     bot = statuses(tap_from(h, win, ip="198.51.100.9", wait=1800) for _ in range(5))
     assert bot == ["counted"] * 4 + ["held"]
-    later = statuses(tap_from(h, win, ip=f"100.64.0.{i}", wait=600) for i in range(7))
-    assert later == ["counted"] * 6 + ["held"]  # the 7th passes 3 x (1 + 1)
+    sides = registry.UnitKeys("u1").sides
+    assert h.r.hget(sides, f"{day_ordinal(clock)}:x") == "0"  # taken back from the usual share too
+    later = statuses(tap_from(h, win, ip=f"100.64.0.{i}", wait=600) for i in range(14))
+    assert later == ["counted"] * 12 + ["held"] * 2  # as if the bot had not been
     assert set(held_reasons(h)) == {"ip_unit", "offsite"}
+    assert h.r.hget(sides, f"{day_ordinal(clock)}:x") == "0"  # its day left it when 'offsite' fired
 
 
 def test_without_a_network_a_burst_holds_the_taps_before_it_but_the_halls(rules, clock):

@@ -4,7 +4,8 @@
 -- would. Not one held or decided already, nor one taken out by an upheld appeal. Its level is
 -- the one its rater changed it to (change.lua's 'l:<id>' in the dedupe hash of its day),
 -- else elevel. True if it held the tap.
--- k: hq, hd, ap, tot, day (today's counts), days, snap, ver, log, ck (cases.lua's keys);
+-- k: hq, hd, ap, tot, day (today's counts), days, snap, ver, log, ck (cases.lua's keys), os (the
+-- hall's usual share, record.lua's 'offsite'; nil: not kept);
 -- today (YYYYMMDD) and now (ms); tapdd: the dedupe hash of the tap's own day where the script
 -- has it (nil: a day before yesterday, whose hash is gone or no longer weighed).
 local function hold_counted(k, today, now, eid, ewin, elevel, why, tapdd)
@@ -24,6 +25,11 @@ local function hold_counted(k, today, now, eid, ewin, elevel, why, tapdd)
     if side then
       redis.call('HDEL', tapdd, 's:' .. eid)
       redis.call('HINCRBY', tapdd, side, -1)
+      redis.call('HINCRBY', tapdd, 'rx:' .. ewin, -1)
+      local od = redis.call('HGET', tapdd, 'od')  -- and the hall's usual share, where it counted
+      if k.os and od and redis.call('HEXISTS', tapdd, 'of:' .. ewin) == 0 then
+        redis.call('HINCRBY', k.os, od .. ':x', -1)
+      end
     end
   end
   return true

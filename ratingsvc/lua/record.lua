@@ -12,6 +12,7 @@
 --       held as 'returning', for that signal; B: this day's bucket)  28 rd:<B-1>
 --       29 ha (addresses taken for the hall's own: a sorted set, address hash by day ordinal)
 --       30 dd:<yesterday> (a 'returning' hold of yesterday's tap moves its 'c:<window>')
+--       31 os (counted poster taps on the halls' networks and outside them, by day: 'offsite')
 -- ARGV: 1 window  2 epoch  3 level  4 rater hash  5 day  6 now (ms)  7 ticket nonce
 --       8 fingerprint  9 idempotency ttl (0: no key)  10 dedupe ttl  11 "1" if expired
 --       12 IP hash  13 reasons found by the app (comma list)  14 weekday 1-7
@@ -26,11 +27,13 @@
 --       36 "1" from the hall's own network, "0" from elsewhere (the hall has networks), "" unknown
 --       37 new raters a day from one address outside the hall's networks on this unit (0: off)
 --       38 new raters from outside the hall's networks on a window in a day before 'offsite'
---       can hold (0: off)  39 how many times those from inside (plus one) they must be
+--       can hold (0: off)  39 their share is unusual when it would come less often than once
+--       in this many days at the hall's usual share (44: at least this)
 --       40 windows of the unit an address must have had counted raters on today, where no hall
 --       network is known, to be taken for the hall itself (0: off)  41 since how many minutes
 --       42 the opening hours of a window without any (compiled; "": none)
 --       43 counted taps a window may have in a day above its services done (0: off)
+--       44 the least share of raters from outside the hall's networks taken as usual
 -- A poster tap counts once per rater, window and day; a tap of another channel once per
 -- token (its ticket nonce), whoever sends it (one service, one rating).
 -- Returns {status, stream id, fingerprint, "1" if replayed, reasons or limit name, and for a
@@ -45,7 +48,7 @@ local ck = {cs = KEYS[19], cq = KEYS[20], ca = KEYS[21], log = KEYS[8], cv = KEY
 
 -- hold.lua's hold_counted, on this unit's keys
 local hk = {hq = KEYS[16], hd = KEYS[25], ap = KEYS[26], tot = KEYS[4], day = KEYS[5],
-            days = KEYS[6], snap = KEYS[7], ver = KEYS[23], log = KEYS[8], ck = ck}
+            days = KEYS[6], snap = KEYS[7], ver = KEYS[23], log = KEYS[8], ck = ck, os = KEYS[31]}
 
 if use_idem then
   local prev = redis.call('GET', KEYS[9])
@@ -85,6 +88,35 @@ end
 
 local function num(v) return tonumber(v) or 0 end
 local function items(list, sep) return select(2, string.gsub(list, sep, '')) + 1 end
+
+-- The chance that k or more of n are from outside, each with chance p (the binomial tail).
+local function chance_of_more(n, k, p)
+  if k <= 0 then return 1 end
+  if k > n then return 0 end
+  local log_c = 0
+  for i = 1, k do log_c = log_c + math.log(n - k + i) - math.log(i) end
+  local term = math.exp(log_c + k * math.log(p) + (n - k) * math.log(1 - p))
+  local sum = 0
+  for i = k, n do
+    sum = sum + term
+    term = term * (n - i) / (i + 1) * p / (1 - p)
+    if term < sum * 1e-9 then break end
+  end
+  return sum
+end
+
+-- The hall's usual share of raters from outside its networks: the unit's counted poster taps
+-- of the 7 days before today (os), at least least, at most 0.95.
+local function usual_share(os, today, least)
+  local x, o, all = 0, 0, redis.call('HGETALL', os)
+  for i = 1, #all, 2 do
+    local d, side = string.match(all[i], '^(%d+):(%a)$')
+    if d and tonumber(d) < today and tonumber(d) >= today - 7 then
+      if side == 'x' then x = x + tonumber(all[i + 1]) else o = o + tonumber(all[i + 1]) end
+    end
+  end
+  return math.min(0.95, math.max(least, (x + 1) / (x + o + 2)))
+end
 
 local dd, pair, ticket = KEYS[3], window .. ':' .. rater, 't:' .. A[7]
 local seen = redis.call('HMGET', dd, ticket, pair)
@@ -263,11 +295,25 @@ else
   -- photographed poster spread online (those in the hall on mobile data are a share, not most).
   -- Those from elsewhere are the counted ones (a flood held as it came does not hold, for the
   -- rest of the day, the hall's citizens on mobile data).
+  -- Unusual is weighed against the hall's usual share from outside (that of the unit's
+  -- counted poster taps over the last 7 days, at least A[44]): the window's share today would
+  -- come less often than once in A[39] days by chance. The first day it does, the window's day
+  -- leaves the usual share (a spread poster does not make itself the hall's usual).
+  -- Today is weighed with yesterday, whose raters from outside are those counted and those
+  -- only 'offsite' held ('rx:'): a poster spread for days is seen on the next from its first
+  -- taps.
   if poster and A[36] == '0' and num(A[38]) > 0 then
     local counts = redis.call('HMGET', dd, 'sx:' .. window, 'so:' .. window)
+    local before = redis.call('HMGET', KEYS[30], 'rx:' .. window, 'so:' .. window)
     local mine = num(counts[1]) + 1
-    if mine >= num(A[38]) and mine > num(A[39]) * (num(counts[2]) + 1) then
+    local outside = mine + num(before[1])
+    if mine >= num(A[38]) and chance_of_more(outside + num(counts[2]) + num(before[2]), outside,
+                                             usual_share(KEYS[31], num(A[35]), num(A[44]))) * num(A[39]) < 1 then
       reasons[#reasons + 1] = 'offsite'
+      if redis.call('HSETNX', dd, 'of:' .. window, '1') == 1 then
+        redis.call('HINCRBY', KEYS[31], A[35] .. ':x', 0 - num(counts[1]))
+        redis.call('HINCRBY', KEYS[31], A[35] .. ':o', 0 - num(counts[2]))
+      end
     end
   end
   -- More counted taps on a window today than the services it has done (its volumes as its
@@ -330,10 +376,22 @@ if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered f
   redis.call('HSET', dd, 'i:' .. A[12], list .. sep .. id .. ',' .. window .. ',' .. level)
 end
 -- for 'offsite' (and excess.lua, which holds those from outside first)
+if poster and A[36] == '0' and (status == 'counted' or why == 'offsite') then
+  redis.call('HINCRBY', dd, 'rx:' .. window, 1)  -- the next day's 'offsite' weighs them
+end
 if status == 'counted' and poster and A[36] ~= '' then
   local side = (A[36] == '1' and 'so:' or 'sx:') .. window
   redis.call('HINCRBY', dd, side, 1)
   if A[36] == '0' then redis.call('HSET', dd, 's:' .. id, side) end  -- (hold_counted takes it back)
+  if redis.call('HEXISTS', dd, 'of:' .. window) == 0 then  -- the hall's usual share
+    redis.call('HSET', dd, 'od', A[35])
+    if redis.call('HINCRBY', KEYS[31], A[35] .. (A[36] == '1' and ':o' or ':x'), 1) == 1 then
+      for _, f in ipairs(redis.call('HKEYS', KEYS[31])) do
+        if num(string.match(f, '^(%d+):')) < num(A[35]) - 7 then redis.call('HDEL', KEYS[31], f) end
+      end
+      redis.call('EXPIRE', KEYS[31], 9 * 86400)
+    end
+  end
 end
 if status == 'counted' and A[36] == '' and num(A[40]) > 0 then  -- the addresses seen: the hall's?
   local field = 'a:' .. A[12]
