@@ -114,7 +114,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RULE_BURST_FACTOR": (5.0, "a burst is this many times the window's rate over the last 24 hours"),
     "RULE_RATER_WINDOWS_MAX": (1, "windows of one unit a rater may rate in a day before holds"),
     "RULE_VISIT_WINDOWS": (2, "windows of one unit a rater may rate in one visit (受理, then 缴费)"),
-    "RULE_VISIT_MINUTES": (90, "minutes from a rater's first tap of the day that are one visit"),
+    "RULE_VISIT_MINUTES": (480, "minutes from a rater's first tap of the day that are one visit (受理 in the "
+                           "morning, 领证 after lunch)"),
     "RULE_RETURN_DAYS": (3, "the day within RULE_RETURN_WINDOW on which one rater's taps of a unit are held"),
     "RULE_RETURN_WINDOW": (30, "days over which RULE_RETURN_DAYS is counted"),
     "RULE_IP_UNIT_MAX": (4, "new raters a day on one unit from one address outside its hall's networks"),

@@ -469,6 +469,29 @@ def test_a_unit_with_no_hours_anywhere_goes_by_the_default_hours(rules, clock):
     assert tap_from(h, win).status_code == 201
 
 
+def test_the_halls_own_network_rating_the_unit_is_the_hall_open(rules, clock):
+    """周末不打烊: the hall serves on a Saturday its hours do not have. A tap from its own network is
+    not held as out of hours, nor one from elsewhere within RULE_HOURS_GRACE minutes after one
+    (its citizens on mobile data); a night crowd from elsewhere still is."""
+    h = rules(RULE_HOURS_GRACE=60, RULE_OFFSITE_MIN=0)
+    a, b = h.window(name="A"), h.window(name="B")
+    for win in (a, b):
+        registry.update_window(h.r, win.id, hours={"days": [1, 2, 3, 4, 5], "open": ["08:30-12:00"]})
+    hall_of(h, [a, b], ["203.0.113.0/28"])
+    saturday = clock.t - 10 * 3600 + 5 * 86400  # 2026-06-06 00:00 in Shanghai
+    clock.t = saturday + 9 * 3600
+    assert statuses([tap_from(h, a, ip="100.64.0.1")]) == ["held"]  # nobody from the hall yet
+    clock.t = saturday + 10 * 3600
+    assert statuses([tap_from(h, a, ip="203.0.113.2")]) == ["counted"]
+    clock.advance(50 * 60)
+    assert statuses([tap_from(h, b, ip="100.64.0.2")]) == ["counted"]  # 50 minutes after
+    clock.advance(20 * 60)
+    assert statuses([tap_from(h, b, ip="100.64.0.3")]) == ["held"]  # 70 minutes after
+    clock.t = saturday + 22 * 3600  # the night: from elsewhere only
+    assert statuses(tap_from(h, a, ip=f"100.64.1.{i}") for i in range(3)) == ["held"] * 3
+    assert held_reasons(h) == ["hours"] * 5
+
+
 def test_a_burst_from_outside_holds_the_counted_taps_before_it(rules, clock):
     """A flood's first taps, counted before the burst could be seen, are held with it when it
     comes from outside the hall's networks; the hall's own citizens' taps stay counted."""

@@ -149,6 +149,12 @@ else
   for _, spec in ipairs(specs) do
     open = open or open_now(spec, A[14], tonumber(A[15]), grace)
   end
+  -- The hall's own network rating the unit is the hall open, whatever its hours say (周末不打烊,
+  -- an evening's extra service): a tap from it is not held so, nor one from elsewhere within
+  -- A[17] minutes after one (its citizens on mobile data).
+  if not open and A[36] ~= '' then
+    open = A[36] == '1' or num(now) - num(redis.call('HGET', dd, 'on')) <= num(A[17]) * 60000
+  end
   if not open then reasons[#reasons + 1] = 'hours' end
   -- Many new raters from one IP on this window. Once seen, the address stays flagged there
   -- for a while after the last time it was seen (a bot that keeps going stays flagged); a
@@ -368,6 +374,7 @@ if KEYS[24] ~= dd then redis.call('EXPIRE', KEYS[24], A[10]) end
 if status ~= 'duplicate' then
   redis.call('HSET', dd, pair, id)
   redis.call('EXPIRE', dd, A[10])
+  if A[36] == '1' then redis.call('HSET', dd, 'on', now) end  -- (for 'hours': the hall is open)
 end
 if status == 'counted' then counted_on(dd, window, 1) end
 if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered for 'ip_unit'
