@@ -184,12 +184,22 @@ CHECKS: dict[str, Callable[[Any], None]] = {
 }
 
 
+#: settings that are no more -> what took their place: one still set would be ignored silently
+RETIRED = {
+    "RULE_OFFSITE_FACTOR": "'offsite' weighs a window's share from outside against the hall's usual "
+                           "one now: RATINGSVC_RULE_OFFSITE_ODDS and RATINGSVC_RULE_OFFSITE_SHARE",
+}
+
+
 def finalize(config: MutableMapping[str, Any]) -> None:
     """Coerce environment strings to each default's type, check every setting, and refuse
     unsafe production setups. Raises ConfigError naming the first bad variable."""
     env = config.get("ENV", SETTINGS["ENV"][0])
     if env not in ENVIRONMENTS:  # first: a mistyped ENV must not start on development secrets
         raise ConfigError(f"RATINGSVC_ENV={env!r}: expected exactly one of {', '.join(ENVIRONMENTS)}")
+    for name, instead in RETIRED.items():
+        if name in config:
+            raise ConfigError(f"RATINGSVC_{name} is no more: {instead}")
     for name, (default, _) in SETTINGS.items():
         value = config.get(name, default)
         try:

@@ -202,7 +202,7 @@ class UnitKeys:
     def sides(self) -> str:
         """The unit's counted poster taps on its halls' networks and outside them, by day
         ("<day ordinal>:o" and ":x", the last 8 days; record.lua's 'offsite'): the hall's usual
-        share from outside. A window's day on which 'offsite' fired is not in it."""
+        share from outside."""
         return self.prefix + "os"
 
     @property

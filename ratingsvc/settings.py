@@ -121,7 +121,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RULE_IP_UNIT_MAX": (4, "new raters a day on one unit from one address outside its hall's networks"),
     "RULE_OFFSITE_MIN": (5, "a window's new raters a day from outside its hall's networks before 'offsite'"),
     "RULE_OFFSITE_ODDS": (1000, "'offsite' holds when a window's share of them today would come less often "
-                          "than once in this many days at the hall's usual share"),
+                          "than once in this many days at the hall's usual share (0: off)"),
     "RULE_OFFSITE_SHARE": (0.5, "the least share of raters from outside its networks taken as a hall's usual "
                            "one (its share over the last 7 days where higher)"),
     "RULE_HALL_WINDOWS": (3, "where no hall network is known: windows of a unit one address must have "

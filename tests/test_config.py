@@ -45,6 +45,14 @@ def test_env_from_the_environment_is_checked_too(config, monkeypatch):
         create_app({"REDIS_URL": config["REDIS_URL"]})
 
 
+def test_a_retired_setting_refuses_to_start_saying_what_took_its_place(config, monkeypatch):
+    """RATINGSVC_RULE_OFFSITE_FACTOR, once advised for a hall mostly on mobile data, would be
+    ignored silently now that 'offsite' learns the hall's share."""
+    monkeypatch.setenv("RATINGSVC_RULE_OFFSITE_FACTOR", "6")
+    with pytest.raises(ConfigError, match="RATINGSVC_RULE_OFFSITE_FACTOR is no more: .*RULE_OFFSITE_ODDS"):
+        create_app({"REDIS_URL": config["REDIS_URL"]})
+
+
 WEAK = {
     "the development default": {"SECRET_KEY": SETTINGS["SECRET_KEY"][0]},
     "short": {"SECRET_KEY": "Xq7!v9Lp2#"},

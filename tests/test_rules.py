@@ -381,22 +381,45 @@ def test_offsite_learns_the_halls_usual_share_from_outside(rules, clock):
     for day in range(2):  # Monday and Tuesday: a few on window B, not unusual even at a half
         assert mostly_mobile(h, b, 2, 64 + day) == ["counted"] * 10
         clock.advance(86400)
-    sides = h.r.hgetall(registry.UnitKeys("u1").sides)
-    assert {k: int(v) for k, v in sides.items()} == {
-        f"{day_ordinal(clock) - 2}:x": 8, f"{day_ordinal(clock) - 2}:o": 2,
-        f"{day_ordinal(clock) - 1}:x": 8, f"{day_ordinal(clock) - 1}:o": 2}
-    assert mostly_mobile(h, a, 6, 70) == ["counted"] * 30  # usual: 17 in 22 from outside
+    sides = h.r.hgetall(registry.UnitKeys("u1").sides)  # (each day's first four came before
+    assert {k: int(v) for k, v in sides.items()} == {  # any from the hall: not given to it)
+        f"{day_ordinal(clock) - 2}:x": 4, f"{day_ordinal(clock) - 2}:o": 2,
+        f"{day_ordinal(clock) - 1}:x": 4, f"{day_ordinal(clock) - 1}:o": 2}
+    assert mostly_mobile(h, a, 6, 70) == ["counted"] * 30  # usual: 9 in 14 from outside
     new = mostly_mobile(h, other, 6, 71)
     assert "held" in new and set(held_reasons(h, "u2")) == {"offsite"}
     assert held_reasons(h) == []
 
 
-def test_a_poster_spread_for_days_is_seen_the_next_day_and_is_not_the_halls_usual(rules, clock):
+def test_a_hall_with_one_busy_window_mostly_on_mobile_data_learns_its_share(rules, clock):
+    """A unit of one window, four of its citizens on mobile data to one on the Wi-Fi: on its
+    first day, weighed at a half, the window is unusual before the day is out; its counted taps
+    of that day are the unit's usual share from the next, when the same day counts."""
+    h = rules(RULE_OFFSITE_MIN=3, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0, RULE_IP_UNIT_MAX=0)
+    win = h.window()
+    hall_of(h, [win], ["203.0.113.0/28"])
+    assert "held" in mostly_mobile(h, win, 6, 64)
+    clock.advance(86400)
+    assert mostly_mobile(h, win, 6, 65) == ["counted"] * 30
+
+
+def test_a_window_mostly_rated_from_the_hall_is_not_unusual_at_any_share(rules, clock):
+    """A few from outside among many from the hall: the chance of so many or more is about one,
+    at any usual share (not a number too small to be held, which would hold them all)."""
+    h = rules(RULE_OFFSITE_MIN=1, RULE_OFFSITE_SHARE=0.95, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0,
+              RULE_IP_UNIT_MAX=0)
+    win = h.window()
+    hall_of(h, [win], ["203.0.113.0/28"])
+    assert statuses(tap_from(h, win, ip="203.0.113.2") for _ in range(300)) == ["counted"] * 300
+    assert statuses(tap_from(h, win, ip=f"100.64.0.{i}") for i in range(6)) == ["counted"] * 6
+
+
+def test_a_poster_spread_for_days_is_seen_the_next_day(rules, clock):
     """'offsite' weighs a window's day with the day before, whose raters from outside are those
     counted and those it held: the day after a spread poster was seen, its third tap from
     outside (RULE_OFFSITE_MIN) is held, and so on the day after that, though few were counted
-    the day before. The window's day on which it fired does not count toward the hall's usual
-    share."""
+    the day before. A window's day gives the hall's usual share at most four counted from
+    outside for each one from the hall: a spread poster does not make itself the usual."""
     h = rules(RULE_OFFSITE_MIN=3, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0, RULE_IP_UNIT_MAX=0)
     a, b = h.window(name="A"), h.window(name="B")
     hall_of(h, [a, b], ["203.0.113.0/28"])
@@ -404,8 +427,7 @@ def test_a_poster_spread_for_days_is_seen_the_next_day_and_is_not_the_halls_usua
         ["counted"] * 9 + ["held"] * 3
     assert statuses([tap_from(h, b, ip="203.0.113.2")]) == ["counted"]
     sides = h.r.hgetall(registry.UnitKeys("u1").sides)
-    assert {k: int(v) for k, v in sides.items()} == {f"{day_ordinal(clock)}:x": 0,
-                                                     f"{day_ordinal(clock)}:o": 1}
+    assert {k: int(v) for k, v in sides.items()} == {f"{day_ordinal(clock)}:o": 1}  # A: none inside
     for day in range(2):
         clock.advance(86400)
         assert statuses(tap_from(h, a, ip=f"100.64.{day + 1}.{i}", wait=20) for i in range(8)) == \
@@ -581,7 +603,7 @@ def test_offsite_weighs_only_the_counted_taps_from_outside(rules, clock):
     later = statuses(tap_from(h, win, ip=f"100.64.0.{i}", wait=600) for i in range(14))
     assert later == ["counted"] * 12 + ["held"] * 2  # as if the bot had not been
     assert set(held_reasons(h)) == {"ip_unit", "offsite"}
-    assert h.r.hget(sides, f"{day_ordinal(clock)}:x") == "0"  # its day left it when 'offsite' fired
+    assert h.r.hget(sides, f"{day_ordinal(clock)}:x") == "4"  # four for the one from the hall
 
 
 def test_without_a_network_a_burst_holds_the_taps_before_it_but_the_halls(rules, clock):

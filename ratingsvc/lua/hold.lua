@@ -26,8 +26,11 @@ local function hold_counted(k, today, now, eid, ewin, elevel, why, tapdd)
       redis.call('HDEL', tapdd, 's:' .. eid)
       redis.call('HINCRBY', tapdd, side, -1)
       redis.call('HINCRBY', tapdd, 'rx:' .. ewin, -1)
-      local od = redis.call('HGET', tapdd, 'od')  -- and the hall's usual share, where it counted
-      if k.os and od and redis.call('HEXISTS', tapdd, 'of:' .. ewin) == 0 then
+      -- and the hall's usual share, where the window's day gave it some from outside
+      local od = redis.call('HGET', tapdd, 'od')
+      if k.os and od and tonumber(redis.call('HGET', tapdd, 'ux:' .. ewin) or '0') > 0
+          and redis.call('HEXISTS', k.os, od .. ':x') == 1 then
+        redis.call('HINCRBY', tapdd, 'ux:' .. ewin, -1)
         redis.call('HINCRBY', k.os, od .. ':x', -1)
       end
     end

@@ -91,8 +91,8 @@ local function items(list, sep) return select(2, string.gsub(list, sep, '')) + 1
 
 -- The chance that k or more of n are from outside, each with chance p (the binomial tail).
 local function chance_of_more(n, k, p)
-  if k <= 0 then return 1 end
-  if k > n then return 0 end
+  if k <= n * p then return 1 end  -- (at least about a half; and below the mean the first term
+  if k > n then return 0 end       -- of the sum can be too small for a number)
   local log_c = 0
   for i = 1, k do log_c = log_c + math.log(n - k + i) - math.log(i) end
   local term = math.exp(log_c + k * math.log(p) + (n - k) * math.log(1 - p))
@@ -303,23 +303,19 @@ else
   -- rest of the day, the hall's citizens on mobile data).
   -- Unusual is weighed against the hall's usual share from outside (that of the unit's
   -- counted poster taps over the last 7 days, at least A[44]): the window's share today would
-  -- come less often than once in A[39] days by chance. The first day it does, the window's day
-  -- leaves the usual share (a spread poster does not make itself the hall's usual).
+  -- come less often than once in A[39] days by chance (0: off).
   -- Today is weighed with yesterday, whose raters from outside are those counted and those
   -- only 'offsite' held ('rx:'): a poster spread for days is seen on the next from its first
   -- taps.
-  if poster and A[36] == '0' and num(A[38]) > 0 then
+  if poster and A[36] == '0' and num(A[38]) > 0 and num(A[39]) > 0 then
     local counts = redis.call('HMGET', dd, 'sx:' .. window, 'so:' .. window)
     local before = redis.call('HMGET', KEYS[30], 'rx:' .. window, 'so:' .. window)
     local mine = num(counts[1]) + 1
     local outside = mine + num(before[1])
-    if mine >= num(A[38]) and chance_of_more(outside + num(counts[2]) + num(before[2]), outside,
-                                             usual_share(KEYS[31], num(A[35]), num(A[44]))) * num(A[39]) < 1 then
+    local usual = usual_share(KEYS[31], num(A[35]), num(A[44]))
+    if mine >= num(A[38])
+        and chance_of_more(outside + num(counts[2]) + num(before[2]), outside, usual) * num(A[39]) < 1 then
       reasons[#reasons + 1] = 'offsite'
-      if redis.call('HSETNX', dd, 'of:' .. window, '1') == 1 then
-        redis.call('HINCRBY', KEYS[31], A[35] .. ':x', 0 - num(counts[1]))
-        redis.call('HINCRBY', KEYS[31], A[35] .. ':o', 0 - num(counts[2]))
-      end
     end
   end
   -- More counted taps on a window today than the services it has done (its volumes as its
@@ -374,9 +370,9 @@ if KEYS[24] ~= dd then redis.call('EXPIRE', KEYS[24], A[10]) end
 if status ~= 'duplicate' then
   redis.call('HSET', dd, pair, id)
   redis.call('EXPIRE', dd, A[10])
-  if A[36] == '1' then redis.call('HSET', dd, 'on', now) end  -- (for 'hours': the hall is open)
 end
 if status == 'counted' then counted_on(dd, window, 1) end
+if status == 'counted' and A[36] == '1' then redis.call('HSET', dd, 'on', now) end  -- ('hours': open)
 if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered for 'ip_unit'
   local list = redis.call('HGET', dd, 'i:' .. A[12]) or '1|'
   local sep = string.sub(list, -1) == '|' and '' or ';'
@@ -390,14 +386,18 @@ if status == 'counted' and poster and A[36] ~= '' then
   local side = (A[36] == '1' and 'so:' or 'sx:') .. window
   redis.call('HINCRBY', dd, side, 1)
   if A[36] == '0' then redis.call('HSET', dd, 's:' .. id, side) end  -- (hold_counted takes it back)
-  if redis.call('HEXISTS', dd, 'of:' .. window) == 0 then  -- the hall's usual share
+  -- the hall's usual share ('offsite'): a window's day gives it at most four from outside for
+  -- each one from the hall ('ux:'), so that a spread poster does not make itself the usual
+  local given, inside = unpack(redis.call('HMGET', dd, 'ux:' .. window, 'so:' .. window))
+  if A[36] == '1' or num(given) < 4 * num(inside) then
+    if A[36] == '0' then redis.call('HINCRBY', dd, 'ux:' .. window, 1) end
     redis.call('HSET', dd, 'od', A[35])
     if redis.call('HINCRBY', KEYS[31], A[35] .. (A[36] == '1' and ':o' or ':x'), 1) == 1 then
       for _, f in ipairs(redis.call('HKEYS', KEYS[31])) do
         if num(string.match(f, '^(%d+):')) < num(A[35]) - 7 then redis.call('HDEL', KEYS[31], f) end
       end
-      redis.call('EXPIRE', KEYS[31], 9 * 86400)
     end
+    redis.call('EXPIRE', KEYS[31], 9 * 86400)
   end
 end
 if status == 'counted' and A[36] == '' and num(A[40]) > 0 then  -- the addresses seen: the hall's?
