@@ -418,8 +418,9 @@ def test_a_poster_spread_for_days_is_seen_the_next_day(rules, clock):
     """'offsite' weighs a window's day with the day before, whose raters from outside are those
     counted and those it held: the day after a spread poster was seen, its third tap from
     outside (RULE_OFFSITE_MIN) is held, and so on the day after that, though few were counted
-    the day before. A window's day gives the hall's usual share at most four counted from
-    outside for each one from the hall: a spread poster does not make itself the usual."""
+    the day before; not after a day when none from the hall's network counted on the unit (its
+    Wi-Fi down). A window's day gives the hall's usual share at most four counted from outside
+    for each one from the hall: a spread poster does not make itself the usual."""
     h = rules(RULE_OFFSITE_MIN=3, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0, RULE_IP_UNIT_MAX=0)
     a, b = h.window(name="A"), h.window(name="B")
     hall_of(h, [a, b], ["203.0.113.0/28"])
@@ -428,12 +429,16 @@ def test_a_poster_spread_for_days_is_seen_the_next_day(rules, clock):
     assert statuses([tap_from(h, b, ip="203.0.113.2")]) == ["counted"]
     sides = h.r.hgetall(registry.UnitKeys("u1").sides)
     assert {k: int(v) for k, v in sides.items()} == {f"{day_ordinal(clock)}:o": 1}  # A: none inside
-    for day in range(2):
+    for day in range(3):
         clock.advance(86400)
         assert statuses(tap_from(h, a, ip=f"100.64.{day + 1}.{i}", wait=20) for i in range(8)) == \
             ["counted"] * 2 + ["held"] * 6
-    # window B had no such day: five of five from outside are once in 32 days
-    assert statuses(tap_from(h, b, ip=f"100.64.9.{i}", wait=20) for i in range(5)) == ["counted"] * 5
+        if day < 2:  # the hall's own on B, but not on the third day: its Wi-Fi was down
+            assert statuses([tap_from(h, b, ip="203.0.113.2")]) == ["counted"]
+    # the day after one without a tap from the hall's network is weighed alone: four of four from
+    # outside are once in 16 days
+    clock.advance(86400)
+    assert statuses(tap_from(h, a, ip=f"100.64.9.{i}", wait=20) for i in range(4)) == ["counted"] * 4
 
 
 def test_returning_reads_across_its_buckets_and_its_state_expires(rules, clock):

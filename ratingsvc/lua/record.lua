@@ -306,10 +306,14 @@ else
   -- come less often than once in A[39] days by chance (0: off).
   -- Today is weighed with yesterday, whose raters from outside are those counted and those
   -- only 'offsite' held ('rx:'): a poster spread for days is seen on the next from its first
-  -- taps.
+  -- taps. Not after a day without any counted from the hall's network on the unit (its Wi-Fi
+  -- down: every window rated from outside is no spread poster).
   if poster and A[36] == '0' and num(A[38]) > 0 and num(A[39]) > 0 then
     local counts = redis.call('HMGET', dd, 'sx:' .. window, 'so:' .. window)
     local before = redis.call('HMGET', KEYS[30], 'rx:' .. window, 'so:' .. window)
+    if num(redis.call('HGET', KEYS[31], (num(A[35]) - 1) .. ':o')) == 0 then
+      before = {0, 0}  -- none of the unit's counted from the hall yesterday: its network was down
+    end
     local mine = num(counts[1]) + 1
     local outside = mine + num(before[1])
     local usual = usual_share(KEYS[31], num(A[35]), num(A[44]))
