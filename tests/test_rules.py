@@ -383,8 +383,7 @@ def test_offsite_learns_the_halls_usual_share_from_outside(rules, clock):
         clock.advance(86400)
     sides = h.r.hgetall(registry.UnitKeys("u1").sides)  # (each day's first four came before
     assert {k: int(v) for k, v in sides.items()} == {  # any from the hall: not given to it)
-        f"{day_ordinal(clock) - 2}:x": 4, f"{day_ordinal(clock) - 2}:o": 2,
-        f"{day_ordinal(clock) - 1}:x": 4, f"{day_ordinal(clock) - 1}:o": 2}
+        f"{day_ordinal(clock) - d}:{side}": n for d in (1, 2) for side, n in (("x", 4), ("o", 2), ("w", 1))}
     assert mostly_mobile(h, a, 6, 70) == ["counted"] * 30  # usual: 9 in 14 from outside
     new = mostly_mobile(h, other, 6, 71)
     assert "held" in new and set(held_reasons(h, "u2")) == {"offsite"}
@@ -418,9 +417,10 @@ def test_a_poster_spread_for_days_is_seen_the_next_day(rules, clock):
     """'offsite' weighs a window's day with the day before, whose raters from outside are those
     counted and those it held: the day after a spread poster was seen, its third tap from
     outside (RULE_OFFSITE_MIN) is held, and so on the day after that, though few were counted
-    the day before; not after a day when none from the hall's network counted on the unit (its
-    Wi-Fi down). A window's day gives the hall's usual share at most four counted from outside
-    for each one from the hall: a spread poster does not make itself the usual."""
+    the day before; not after a day when none from the hall's network counted on the unit and
+    two windows were rated from outside (its Wi-Fi down). A window's day gives the hall's usual
+    share at most four counted from outside for each one from the hall: a spread poster does not
+    make itself the usual."""
     h = rules(RULE_OFFSITE_MIN=3, RULE_IP_WINDOW_MAX=0, RULE_BURST_MIN=0, RULE_IP_UNIT_MAX=0)
     a, b = h.window(name="A"), h.window(name="B")
     hall_of(h, [a, b], ["203.0.113.0/28"])
@@ -428,15 +428,20 @@ def test_a_poster_spread_for_days_is_seen_the_next_day(rules, clock):
         ["counted"] * 9 + ["held"] * 3
     assert statuses([tap_from(h, b, ip="203.0.113.2")]) == ["counted"]
     sides = h.r.hgetall(registry.UnitKeys("u1").sides)
-    assert {k: int(v) for k, v in sides.items()} == {f"{day_ordinal(clock)}:o": 1}  # A: none inside
+    assert {k: int(v) for k, v in sides.items()} == {f"{day_ordinal(clock)}:o": 1,  # A: none inside
+                                                     f"{day_ordinal(clock)}:w": 1}  # (rated from outside)
     for day in range(3):
         clock.advance(86400)
         assert statuses(tap_from(h, a, ip=f"100.64.{day + 1}.{i}", wait=20) for i in range(8)) == \
             ["counted"] * 2 + ["held"] * 6
-        if day < 2:  # the hall's own on B, but not on the third day: its Wi-Fi was down
+        if day < 2:  # the hall's own on B; on the third day none, and A alone rated from outside
             assert statuses([tap_from(h, b, ip="203.0.113.2")]) == ["counted"]
-    # the day after one without a tap from the hall's network is weighed alone: four of four from
-    # outside are once in 16 days
+    clock.advance(86400)  # so the next is weighed with it; this day B too is rated from outside
+    assert statuses(tap_from(h, a, ip=f"100.64.8.{i}", wait=20) for i in range(4)) == \
+        ["counted"] * 2 + ["held"] * 2
+    assert statuses([tap_from(h, b, ip="100.65.0.1")]) == ["counted"]
+    # the day after one without a tap from the hall's network and with two windows rated from
+    # outside (its Wi-Fi down) is weighed alone: four of four from outside are once in 16 days
     clock.advance(86400)
     assert statuses(tap_from(h, a, ip=f"100.64.9.{i}", wait=20) for i in range(4)) == ["counted"] * 4
 

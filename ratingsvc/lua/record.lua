@@ -112,7 +112,8 @@ local function usual_share(os, today, least)
   for i = 1, #all, 2 do
     local d, side = string.match(all[i], '^(%d+):(%a)$')
     if d and tonumber(d) < today and tonumber(d) >= today - 7 then
-      if side == 'x' then x = x + tonumber(all[i + 1]) else o = o + tonumber(all[i + 1]) end
+      if side == 'x' then x = x + tonumber(all[i + 1]) end
+      if side == 'o' then o = o + tonumber(all[i + 1]) end
     end
   end
   return math.min(0.95, math.max(least, (x + 1) / (x + o + 2)))
@@ -306,13 +307,15 @@ else
   -- come less often than once in A[39] days by chance (0: off).
   -- Today is weighed with yesterday, whose raters from outside are those counted and those
   -- only 'offsite' held ('rx:'): a poster spread for days is seen on the next from its first
-  -- taps. Not after a day without any counted from the hall's network on the unit (its Wi-Fi
-  -- down: every window rated from outside is no spread poster).
+  -- taps. Not after a day without any counted from the hall's network on the unit while two
+  -- of its windows or more had some from outside (its Wi-Fi down: every window rated from
+  -- outside is no spread poster; one window rated from outside alone may be).
   if poster and A[36] == '0' and num(A[38]) > 0 and num(A[39]) > 0 then
     local counts = redis.call('HMGET', dd, 'sx:' .. window, 'so:' .. window)
     local before = redis.call('HMGET', KEYS[30], 'rx:' .. window, 'so:' .. window)
-    if num(redis.call('HGET', KEYS[31], (num(A[35]) - 1) .. ':o')) == 0 then
-      before = {0, 0}  -- none of the unit's counted from the hall yesterday: its network was down
+    local y = redis.call('HMGET', KEYS[31], (num(A[35]) - 1) .. ':o', (num(A[35]) - 1) .. ':w')
+    if num(y[1]) == 0 and num(y[2]) >= 2 then
+      before = {0, 0}  -- none from the hall yesterday, windows rated from outside: its network down
     end
     local mine = num(counts[1]) + 1
     local outside = mine + num(before[1])
@@ -388,7 +391,10 @@ if poster and A[36] == '0' and (status == 'counted' or why == 'offsite') then
 end
 if status == 'counted' and poster and A[36] ~= '' then
   local side = (A[36] == '1' and 'so:' or 'sx:') .. window
-  redis.call('HINCRBY', dd, side, 1)
+  if redis.call('HINCRBY', dd, side, 1) == 1 and A[36] == '0' then  -- windows rated from outside
+    redis.call('HINCRBY', KEYS[31], A[35] .. ':w', 1)
+    redis.call('EXPIRE', KEYS[31], 9 * 86400)
+  end
   if A[36] == '0' then redis.call('HSET', dd, 's:' .. id, side) end  -- (hold_counted takes it back)
   -- the hall's usual share ('offsite'): a window's day gives it at most four from outside for
   -- each one from the hall ('ux:'), so that a spread poster does not make itself the usual
