@@ -175,12 +175,12 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "APPEAL_DAYS": _between(1, 60),
     "CASE_CALENDAR_FILE": _calendar_file,
     "MAX_BODY_BYTES": _between(1024, 16 * 1024 * 1024),
+    **{name: _limits for name in SETTINGS if name.startswith("LIMIT_")},
+    **{name: _not_negative for name in SETTINGS if name.startswith("RULE_")},
+    # (after the rules' common check, which these replace)
     "RULE_AUTOMATION_UA": _regex,
     "RULE_DEFAULT_HOURS": _hours_text,
     "RULE_OFFSITE_SHARE": _fraction,
-    **{name: _limits for name in SETTINGS if name.startswith("LIMIT_")},
-    **{name: _not_negative for name in SETTINGS if name.startswith("RULE_")
-       and name not in ("RULE_AUTOMATION_UA", "RULE_DEFAULT_HOURS", "RULE_OFFSITE_SHARE")},
 }
 
 

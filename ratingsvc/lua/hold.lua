@@ -21,14 +21,13 @@ local function hold_counted(k, today, now, eid, ewin, elevel, why, tapdd)
   if tapdd then
     counted_on(tapdd, ewin, -1)
     -- a counted tap from outside the hall's networks that day: 'offsite' weighs counted ones only
-    local side = redis.call('HGET', tapdd, 's:' .. eid)
-    if side then
+    local mark = redis.call('HGET', tapdd, 's:' .. eid)  -- "<side>|<day ordinal>"
+    if mark then
+      local side, od = string.match(mark, '^([^|]*)|?(%d*)$')
       redis.call('HDEL', tapdd, 's:' .. eid)
       redis.call('HINCRBY', tapdd, side, -1)
-      redis.call('HINCRBY', tapdd, 'rx:' .. ewin, -1)
       -- and the hall's usual share, where the window's day gave it some from outside
-      local od = redis.call('HGET', tapdd, 'od')
-      if k.os and od and tonumber(redis.call('HGET', tapdd, 'ux:' .. ewin) or '0') > 0
+      if k.os and od ~= '' and tonumber(redis.call('HGET', tapdd, 'ux:' .. ewin) or '0') > 0
           and redis.call('HEXISTS', k.os, od .. ':x') == 1 then
         redis.call('HINCRBY', tapdd, 'ux:' .. ewin, -1)
         redis.call('HINCRBY', k.os, od .. ':x', -1)

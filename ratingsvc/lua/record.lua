@@ -92,7 +92,7 @@ local function items(list, sep) return select(2, string.gsub(list, sep, '')) + 1
 -- The chance that k or more of n are from outside, each with chance p (the binomial tail).
 local function chance_of_more(n, k, p)
   if k <= n * p then return 1 end  -- (at least about a half; and below the mean the first term
-  if k > n then return 0 end       -- of the sum can be too small for a number)
+                                   -- of the sum can be too small for a number)
   local log_c = 0
   for i = 1, k do log_c = log_c + math.log(n - k + i) - math.log(i) end
   local term = math.exp(log_c + k * math.log(p) + (n - k) * math.log(1 - p))
@@ -306,22 +306,21 @@ else
   -- counted poster taps over the last 7 days, at least A[44]): the window's share today would
   -- come less often than once in A[39] days by chance (0: off).
   -- Today is weighed with yesterday, whose raters from outside are those counted and those
-  -- only 'offsite' held ('rx:'): a poster spread for days is seen on the next from its first
+  -- only 'offsite' held ('hx:'): a poster spread for days is seen on the next from its first
   -- taps. Not after a day without any counted from the hall's network on the unit while two
   -- of its windows or more had some from outside (its Wi-Fi down: every window rated from
   -- outside is no spread poster; one window rated from outside alone may be).
-  if poster and A[36] == '0' and num(A[38]) > 0 and num(A[39]) > 0 then
-    local counts = redis.call('HMGET', dd, 'sx:' .. window, 'so:' .. window)
-    local before = redis.call('HMGET', KEYS[30], 'rx:' .. window, 'so:' .. window)
+  local counts = poster and A[36] == '0' and num(A[38]) > 0 and num(A[39]) > 0
+    and redis.call('HMGET', dd, 'sx:' .. window, 'so:' .. window)
+  if counts and num(counts[1]) + 1 >= num(A[38]) then
+    local before = redis.call('HMGET', KEYS[30], 'sx:' .. window, 'hx:' .. window, 'so:' .. window)
     local y = redis.call('HMGET', KEYS[31], (num(A[35]) - 1) .. ':o', (num(A[35]) - 1) .. ':w')
     if num(y[1]) == 0 and num(y[2]) >= 2 then
-      before = {0, 0}  -- none from the hall yesterday, windows rated from outside: its network down
+      before = {}  -- none from the hall yesterday, windows rated from outside: its network down
     end
-    local mine = num(counts[1]) + 1
-    local outside = mine + num(before[1])
+    local outside = num(counts[1]) + 1 + num(before[1]) + num(before[2])
     local usual = usual_share(KEYS[31], num(A[35]), num(A[44]))
-    if mine >= num(A[38])
-        and chance_of_more(outside + num(counts[2]) + num(before[2]), outside, usual) * num(A[39]) < 1 then
+    if chance_of_more(outside + num(counts[2]) + num(before[3]), outside, usual) * num(A[39]) < 1 then
       reasons[#reasons + 1] = 'offsite'
     end
   end
@@ -386,28 +385,29 @@ if status == 'counted' and A[36] == '0' and num(A[37]) > 0 then  -- remembered f
   redis.call('HSET', dd, 'i:' .. A[12], list .. sep .. id .. ',' .. window .. ',' .. level)
 end
 -- for 'offsite' (and excess.lua, which holds those from outside first)
-if poster and A[36] == '0' and (status == 'counted' or why == 'offsite') then
-  redis.call('HINCRBY', dd, 'rx:' .. window, 1)  -- the next day's 'offsite' weighs them
+if poster and A[36] == '0' and why == 'offsite' then
+  redis.call('HINCRBY', dd, 'hx:' .. window, 1)  -- the next day's 'offsite' weighs them too
 end
 if status == 'counted' and poster and A[36] ~= '' then
   local side = (A[36] == '1' and 'so:' or 'sx:') .. window
-  if redis.call('HINCRBY', dd, side, 1) == 1 and A[36] == '0' then  -- windows rated from outside
-    redis.call('HINCRBY', KEYS[31], A[35] .. ':w', 1)
-    redis.call('EXPIRE', KEYS[31], 9 * 86400)
+  -- the usual share's hash: a day's first of a field prunes it to 8 days and renews its life
+  local function share(field)
+    if redis.call('HINCRBY', KEYS[31], A[35] .. field, 1) == 1 then
+      for _, f in ipairs(redis.call('HKEYS', KEYS[31])) do
+        if num(string.match(f, '^(%d+):')) < num(A[35]) - 7 then redis.call('HDEL', KEYS[31], f) end
+      end
+      redis.call('EXPIRE', KEYS[31], 9 * 86400)
+    end
   end
-  if A[36] == '0' then redis.call('HSET', dd, 's:' .. id, side) end  -- (hold_counted takes it back)
+  if redis.call('HINCRBY', dd, side, 1) == 1 and A[36] == '0' then share(':w') end  -- rated from outside
+  -- (hold_counted takes it back; the day's ordinal for the usual share)
+  if A[36] == '0' then redis.call('HSET', dd, 's:' .. id, side .. '|' .. A[35]) end
   -- the hall's usual share ('offsite'): a window's day gives it at most four from outside for
   -- each one from the hall ('ux:'), so that a spread poster does not make itself the usual
   local given, inside = unpack(redis.call('HMGET', dd, 'ux:' .. window, 'so:' .. window))
   if A[36] == '1' or num(given) < 4 * num(inside) then
     if A[36] == '0' then redis.call('HINCRBY', dd, 'ux:' .. window, 1) end
-    redis.call('HSET', dd, 'od', A[35])
-    if redis.call('HINCRBY', KEYS[31], A[35] .. (A[36] == '1' and ':o' or ':x'), 1) == 1 then
-      for _, f in ipairs(redis.call('HKEYS', KEYS[31])) do
-        if num(string.match(f, '^(%d+):')) < num(A[35]) - 7 then redis.call('HDEL', KEYS[31], f) end
-      end
-    end
-    redis.call('EXPIRE', KEYS[31], 9 * 86400)
+    share(A[36] == '1' and ':o' or ':x')
   end
 end
 if status == 'counted' and A[36] == '' and num(A[40]) > 0 then  -- the addresses seen: the hall's?
